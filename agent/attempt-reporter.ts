@@ -1,0 +1,69 @@
+import type { LogLine, Progress, Sample } from "../protocol/messages.ts";
+import { encode } from "../protocol/messages.ts";
+import { Subjects } from "../protocol/subjects.ts";
+import type { AttemptOutcome } from "./run-attempt.ts";
+import type { Outbox } from "./outbox.ts";
+
+const FLUSH_INTERVAL_MS = 250;
+/** Keeps each progress message well under NATS's 1 MiB payload limit. */
+const MAX_BATCH_CHARS = 256 * 1024;
+
+/**
+ * Batches an attempt's log lines and samples into numbered progress messages
+ * and sends its result last, all through the outbox so they arrive in order.
+ */
+export class AttemptReporter {
+  private log: LogLine[] = [];
+  private samples: Sample[] = [];
+  private batchChars = 0;
+  private seq = 0;
+  private started = false;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly jobId: string,
+    private readonly attemptId: string,
+    private readonly outbox: Outbox,
+  ) {
+    this.timer = setInterval(() => this.flush(), FLUSH_INTERVAL_MS);
+  }
+
+  markStarted(): void {
+    this.started = true;
+    this.flush(true);
+  }
+
+  addLog(line: LogLine): void {
+    this.log.push(line);
+    this.batchChars += line.text.length + 32;
+    if (this.batchChars >= MAX_BATCH_CHARS) this.flush();
+  }
+
+  addSample(sample: Sample): void {
+    this.samples.push(sample);
+  }
+
+  /** Sends what is buffered, then the result; resolves when the coordinator has it. */
+  async finish(outcome: AttemptOutcome): Promise<void> {
+    clearInterval(this.timer);
+    this.flush();
+    await this.outbox.send(Subjects.result, encode({ ...outcome, lastSeq: this.seq }));
+  }
+
+  private flush(force = false): void {
+    if (!force && this.log.length === 0 && this.samples.length === 0) return;
+    this.seq += 1;
+    const progress: Progress = {
+      jobId: this.jobId,
+      attemptId: this.attemptId,
+      seq: this.seq,
+      started: this.started,
+      log: this.log,
+      samples: this.samples,
+    };
+    this.log = [];
+    this.samples = [];
+    this.batchChars = 0;
+    void this.outbox.send(Subjects.progress, encode(progress));
+  }
+}

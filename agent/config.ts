@@ -1,0 +1,61 @@
+import { hostname } from "node:os";
+import { join } from "node:path";
+import { tmpdir } from "node:os";
+import { ValidationError } from "../protocol/errors.ts";
+import { checkAgentName, parseLabels } from "../protocol/names.ts";
+import { parseSize } from "../protocol/sizes.ts";
+
+/** Raw agent options, as the CLI reads them. */
+export interface AgentOptions {
+  nats?: string;
+  creds?: string;
+  name?: string;
+  memory?: string;
+  labels?: string;
+  workDir?: string;
+  sampleIntervalMs?: number;
+}
+
+export interface AgentConfig {
+  natsServers: string[];
+  credsFile: string | undefined;
+  name: string;
+  /** Memory to advertise; undefined means the host's total. */
+  memoryBytes: number | undefined;
+  labels: Record<string, string>;
+  workDir: string;
+  sampleIntervalMs: number;
+}
+
+export const DEFAULT_SAMPLE_INTERVAL_MS = 1000;
+
+/** Agent names become subject tokens: a hostname like `arm1.example.org` becomes `arm1-example-org`. */
+export function defaultAgentName(): string {
+  return hostname().replace(/[^A-Za-z0-9_-]/g, "-").slice(0, 63) || "agent";
+}
+
+export function compileAgentConfig(options: AgentOptions): AgentConfig {
+  if (!options.nats) {
+    throw new ValidationError("missing_option", "--nats URL is required (the coordinator prints it)", "nats");
+  }
+  const sampleIntervalMs = options.sampleIntervalMs ?? DEFAULT_SAMPLE_INTERVAL_MS;
+  if (!(sampleIntervalMs >= 50 && sampleIntervalMs <= 60_000)) {
+    throw new ValidationError("invalid_value", "the sample interval must be 50 ms to 60 s", "sampleIntervalMs");
+  }
+  return {
+    natsServers: splitList(options.nats),
+    credsFile: options.creds,
+    name: checkAgentName(options.name ?? defaultAgentName(), "name"),
+    memoryBytes: options.memory === undefined ? undefined : parseSize(options.memory, "memory"),
+    labels: parseLabels(options.labels ?? "", "labels"),
+    workDir: options.workDir ?? join(tmpdir(), "memfarm-agent"),
+    sampleIntervalMs,
+  };
+}
+
+export function splitList(text: string): string[] {
+  return text
+    .split(",")
+    .map((item) => item.trim())
+    .filter((item) => item !== "");
+}

@@ -1,0 +1,198 @@
+import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node";
+import { coerceError } from "../protocol/errors.ts";
+import type { Logger } from "../protocol/logger.ts";
+import {
+  encode,
+  parseAssignment,
+  parseCancelRequest,
+  parseProbePythonRequest,
+  parseRegisterReply,
+  type AssignReply,
+  type Heartbeat,
+  type RegisterRequest,
+} from "../protocol/messages.ts";
+import { connectNats } from "../protocol/nats-connect.ts";
+import { Subjects } from "../protocol/subjects.ts";
+import { AttemptReporter } from "./attempt-reporter.ts";
+import type { AgentConfig } from "./config.ts";
+import { readHostFacts } from "./host-facts.ts";
+import { Outbox } from "./outbox.ts";
+import { probePython } from "./python-check.ts";
+import { RunningAttempt } from "./run-attempt.ts";
+
+/**
+ * Lifecycle: created → running (start) → stopping (stop: take no new work,
+ * stop running attempts, deliver their results) → stopped.
+ */
+export type AgentLifecycle = "created" | "running" | "stopping" | "stopped";
+
+const DEFAULT_HEARTBEAT_MS = 2000;
+const RESULT_DELIVERY_DEADLINE_MS = 5000;
+
+/** The agent daemon: joins the farm over NATS, runs assigned attempts, reports them. */
+export class AgentDaemon {
+  private lifecycle: AgentLifecycle = "created";
+  private nc: NatsConnection | null = null;
+  private outbox: Outbox | null = null;
+  private readonly subscriptions: Subscription[] = [];
+  private readonly attempts = new Map<string, RunningAttempt>();
+  private readonly finishing = new Set<Promise<void>>();
+  private heartbeatTimer: NodeJS.Timeout | null = null;
+  private heartbeatMs = DEFAULT_HEARTBEAT_MS;
+  private registered = false;
+
+  constructor(
+    private readonly config: AgentConfig,
+    private readonly log: Logger,
+  ) {}
+
+  get state(): AgentLifecycle {
+    return this.lifecycle;
+  }
+
+  get name(): string {
+    return this.config.name;
+  }
+
+  async start(): Promise<void> {
+    if (this.lifecycle !== "created") throw new Error(`agent cannot start from state ${this.lifecycle}`);
+    const nc = await connectNats(
+      { servers: this.config.natsServers, credsFile: this.config.credsFile },
+      `memfarm-agent-${this.config.name}`,
+    );
+    this.nc = nc;
+    this.outbox = new Outbox(nc, this.log);
+    this.serve(Subjects.assign(this.config.name), (msg) => this.onAssign(msg));
+    this.serve(Subjects.cancel(this.config.name), (msg) => this.onCancel(msg));
+    this.serve(Subjects.probePython(this.config.name), (msg) => this.onProbe(msg));
+    this.lifecycle = "running";
+    await this.register();
+    this.scheduleHeartbeat();
+    this.log.info("agent joined the farm", { name: this.config.name, nats: this.config.natsServers.join(",") });
+  }
+
+  /** Stops taking work, stops running attempts, and delivers their results (bounded in time). */
+  async stop(): Promise<void> {
+    if (this.lifecycle !== "running") return;
+    this.lifecycle = "stopping";
+    for (const subscription of this.subscriptions) subscription.unsubscribe();
+    for (const attempt of this.attempts.values()) attempt.stop("shutdown");
+    const delivered = Promise.all([...this.finishing]);
+    await Promise.race([delivered, new Promise((resolve) => setTimeout(resolve, RESULT_DELIVERY_DEADLINE_MS))]);
+    if (this.heartbeatTimer) clearTimeout(this.heartbeatTimer);
+    this.outbox?.close();
+    await this.nc?.drain().catch(() => undefined);
+    this.lifecycle = "stopped";
+  }
+
+  private serve(subject: string, handle: (msg: Msg) => Promise<unknown>): void {
+    const nc = this.nc as NatsConnection;
+    const subscription = nc.subscribe(subject, {
+      callback: (error, msg) => {
+        if (error) return;
+        handle(msg)
+          .then((reply) => msg.respond(encode(reply)))
+          .catch((thrown: unknown) => {
+            const message = coerceError(thrown).message;
+            this.log.warn("rejected a message", { subject, error: message });
+            msg.respond(encode({ ok: false, accepted: false, error: message, reason: message }));
+          });
+      },
+    });
+    this.subscriptions.push(subscription);
+  }
+
+  private async register(): Promise<void> {
+    const nc = this.nc as NatsConnection;
+    const request: RegisterRequest = {
+      name: this.config.name,
+      facts: readHostFacts({ memoryBytes: this.config.memoryBytes, labels: this.config.labels }),
+      running: [...this.attempts.keys()],
+    };
+    for (let tries = 1; this.lifecycle === "running"; tries += 1) {
+      try {
+        const reply = parseRegisterReply((await nc.request(Subjects.register, encode(request), { timeout: 3000 })).data);
+        if (!reply.ok) throw new Error(reply.error ?? "registration refused");
+        this.heartbeatMs = reply.heartbeatIntervalMs || DEFAULT_HEARTBEAT_MS;
+        this.registered = true;
+        return;
+      } catch (thrown) {
+        if (tries === 1 || tries % 30 === 0) {
+          this.log.warn("waiting for the coordinator to accept registration", { error: coerceError(thrown).message });
+        }
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
+    }
+  }
+
+  private scheduleHeartbeat(): void {
+    this.heartbeatTimer = setTimeout(() => void this.heartbeat(), this.heartbeatMs);
+  }
+
+  private async heartbeat(): Promise<void> {
+    const nc = this.nc;
+    if (!nc || this.lifecycle !== "running") return;
+    const beat: Heartbeat = {
+      name: this.config.name,
+      usedBytes: [...this.attempts.values()].reduce((sum, attempt) => sum + (attempt.currentRssBytes ?? 0), 0),
+      running: [...this.attempts.keys()],
+    };
+    try {
+      const reply = (await nc.request(Subjects.heartbeat, encode(beat), { timeout: 2000 })).json<{
+        reregister?: boolean;
+      }>();
+      if (reply.reregister) {
+        this.registered = false;
+        await this.register();
+      }
+    } catch (thrown) {
+      this.log.debug("heartbeat not answered", { error: coerceError(thrown).message });
+    } finally {
+      if (this.lifecycle === "running") this.scheduleHeartbeat();
+    }
+  }
+
+  private async onAssign(msg: Msg): Promise<AssignReply> {
+    const assignment = parseAssignment(msg.data);
+    if (this.attempts.has(assignment.attemptId)) return { accepted: true };
+    if (this.lifecycle !== "running") return { accepted: false, reason: "the agent is shutting down" };
+    const outbox = this.outbox as Outbox;
+    const reporter = new AttemptReporter(assignment.jobId, assignment.attemptId, outbox);
+    const attempt = new RunningAttempt(assignment, {
+      workDir: this.config.workDir,
+      sampleIntervalMs: this.config.sampleIntervalMs,
+      onLog: (line) => reporter.addLog(line),
+      onSample: (sample) => reporter.addSample(sample),
+      onStarted: () => reporter.markStarted(),
+    });
+    this.attempts.set(assignment.attemptId, attempt);
+    this.log.info("attempt started", { job: assignment.jobId, attempt: assignment.attemptId });
+    const finished = attempt.done
+      .then((outcome) => {
+        this.log.info("attempt finished", { job: assignment.jobId, status: outcome.status });
+        return reporter.finish(outcome);
+      })
+      .finally(() => {
+        this.attempts.delete(assignment.attemptId);
+        this.finishing.delete(finished);
+      });
+    this.finishing.add(finished);
+    return { accepted: true };
+  }
+
+  private async onCancel(msg: Msg): Promise<{ ok: boolean; known: boolean }> {
+    const { attemptId } = parseCancelRequest(msg.data);
+    const attempt = this.attempts.get(attemptId);
+    attempt?.stop("canceled");
+    return { ok: true, known: attempt !== undefined };
+  }
+
+  private async onProbe(msg: Msg): Promise<unknown> {
+    return probePython(parseProbePythonRequest(msg.data).python);
+  }
+
+  /** For tests and status pages: whether the coordinator has accepted this agent. */
+  get isRegistered(): boolean {
+    return this.registered;
+  }
+}

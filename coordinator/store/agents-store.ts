@@ -1,0 +1,134 @@
+import type { Statement } from "better-sqlite3";
+import { AgentState } from "../../protocol/job-status.ts";
+import type { HostFacts } from "../../protocol/messages.ts";
+import type { AgentResource } from "../../protocol/resources.ts";
+import type { Db } from "./database.ts";
+
+interface AgentRow {
+  name: string;
+  state: AgentState;
+  drained: number;
+  hostname: string;
+  arch: string;
+  cores: number;
+  memory_bytes: number;
+  capacity_bytes: number;
+  used_bytes: number;
+  labels: string;
+  registered_at: string;
+  last_heartbeat_at: string;
+}
+
+/** What the scheduler needs of an agent. */
+export interface AgentCapacity {
+  name: string;
+  state: AgentState;
+  capacityBytes: number;
+  labels: Record<string, string>;
+}
+
+/** The agents that have registered, with their facts and liveness. */
+export class AgentsStore {
+  private readonly upsert: Statement;
+  private readonly byName: Statement<[string], AgentRow>;
+  private readonly all: Statement<[], AgentRow>;
+  private readonly touch: Statement;
+
+  constructor(private readonly db: Db) {
+    this.upsert = db.prepare(`
+      INSERT INTO agents (name, state, hostname, arch, cores, memory_bytes, capacity_bytes, labels,
+                          registered_at, last_heartbeat_at)
+      VALUES (@name, 'online', @hostname, @arch, @cores, @memoryBytes, @capacityBytes, @labels, @now, @now)
+      ON CONFLICT (name) DO UPDATE SET
+        state = CASE WHEN agents.drained = 1 THEN 'draining' ELSE 'online' END,
+        hostname = @hostname, arch = @arch, cores = @cores, memory_bytes = @memoryBytes,
+        capacity_bytes = @capacityBytes, labels = @labels, registered_at = @now, last_heartbeat_at = @now`);
+    this.byName = db.prepare("SELECT * FROM agents WHERE name = ?");
+    this.all = db.prepare("SELECT * FROM agents ORDER BY name");
+    this.touch = db.prepare(
+      "UPDATE agents SET last_heartbeat_at = ?, used_bytes = ? WHERE name = ? AND state != 'lost'",
+    );
+  }
+
+  register(name: string, facts: HostFacts, capacityBytes: number, now = new Date()): void {
+    this.upsert.run({
+      name,
+      hostname: facts.hostname,
+      arch: facts.arch,
+      cores: facts.cores,
+      memoryBytes: facts.memoryBytes,
+      capacityBytes,
+      labels: JSON.stringify(facts.labels),
+      now: now.toISOString(),
+    });
+  }
+
+  /** Records a heartbeat; false if the agent is unknown or was declared lost (it must register again). */
+  heartbeat(name: string, usedBytes: number, now = new Date()): boolean {
+    return this.touch.run(now.toISOString(), usedBytes, name).changes > 0;
+  }
+
+  /** Agents whose last heartbeat is older than `silentSince`: marked lost, and returned. */
+  markSilentLost(silentSince: Date): string[] {
+    return this.db.transaction(() => {
+      const names = this.db
+        .prepare<[string], { name: string }>(
+          "SELECT name FROM agents WHERE state != 'lost' AND last_heartbeat_at < ?",
+        )
+        .all(silentSince.toISOString())
+        .map((row) => row.name);
+      for (const name of names) this.db.prepare("UPDATE agents SET state = 'lost', used_bytes = 0 WHERE name = ?").run(name);
+      return names;
+    })();
+  }
+
+  setDrained(name: string, drained: boolean): boolean {
+    return (
+      this.db
+        .prepare(`UPDATE agents SET drained = ?,
+                    state = CASE WHEN state = 'lost' THEN 'lost' WHEN ? = 1 THEN 'draining' ELSE 'online' END
+                  WHERE name = ?`)
+        .run(drained ? 1 : 0, drained ? 1 : 0, name).changes > 0
+    );
+  }
+
+  capacities(): AgentCapacity[] {
+    return this.all.all().map((row) => ({
+      name: row.name,
+      state: row.state,
+      capacityBytes: row.capacity_bytes,
+      labels: JSON.parse(row.labels) as Record<string, string>,
+    }));
+  }
+
+  get(name: string, reserved: Map<string, number>, running: Map<string, number[]>): AgentResource | null {
+    const row = this.byName.get(name);
+    return row ? toAgentResource(row, reserved, running) : null;
+  }
+
+  list(reserved: Map<string, number>, running: Map<string, number[]>): AgentResource[] {
+    return this.all.all().map((row) => toAgentResource(row, reserved, running));
+  }
+}
+
+function toAgentResource(
+  row: AgentRow,
+  reserved: Map<string, number>,
+  running: Map<string, number[]>,
+): AgentResource {
+  return {
+    name: row.name,
+    state: row.state,
+    hostname: row.hostname,
+    arch: row.arch,
+    cores: row.cores,
+    memoryBytes: row.memory_bytes,
+    capacityBytes: row.capacity_bytes,
+    reservedBytes: reserved.get(row.name) ?? 0,
+    usedBytes: row.used_bytes,
+    labels: JSON.parse(row.labels) as Record<string, string>,
+    registeredAt: row.registered_at,
+    lastHeartbeatAt: row.last_heartbeat_at,
+    runningJobs: running.get(row.name) ?? [],
+  };
+}

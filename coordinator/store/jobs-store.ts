@@ -1,0 +1,300 @@
+import type { Statement } from "better-sqlite3";
+import { JobStatus, type Priority } from "../../protocol/job-status.ts";
+import type { AttemptResult } from "../../protocol/messages.ts";
+import type { JobResource, Provenance } from "../../protocol/resources.ts";
+import type { Db } from "./database.ts";
+import { type AttemptRow, type JobRow, toJobResource } from "./job-rows.ts";
+
+export interface NewJob {
+  suite: string;
+  priority: Priority;
+  memlimitBytes: number | null;
+  reservationBytes: number;
+  python: string | null;
+  tests: string[];
+  labels: Record<string, string>;
+  provenance: Provenance;
+  args: string[];
+  timeoutSeconds: number;
+}
+
+export interface JobFilter {
+  status?: string;
+  suite?: string;
+  agent?: string;
+  limit: number;
+  /** Cursor: only jobs with a smaller id (the list is newest first). */
+  before?: number;
+}
+
+/** What the scheduler needs of a waiting job. */
+export interface QueuedJob {
+  id: number;
+  priority: Priority;
+  reservationBytes: number;
+  labels: Record<string, string>;
+  heldReason: string | null;
+}
+
+/** An attempt in flight, with its job. */
+export interface ActiveAttempt {
+  attemptId: string;
+  jobId: number;
+  agent: string;
+  status: JobStatus;
+}
+
+export type ResultVerdict = "applied" | "duplicate" | "stale";
+
+const ACTIVE = `('${JobStatus.assigned}', '${JobStatus.running}')`;
+
+/**
+ * Jobs and their attempts. Every state change is an UPDATE guarded by the
+ * state it expects (and the current attempt), so a lost race changes no row
+ * and the caller learns of it from the return value.
+ */
+export class JobsStore {
+  private readonly insertStatement: Statement;
+  private readonly byId: Statement<[number], JobRow>;
+  private readonly attemptsOf: Statement<[number], AttemptRow>;
+  private readonly attemptById: Statement<[string], AttemptRow>;
+  private readonly queuedStatement: Statement<[], JobRow>;
+  private readonly reservedStatement: Statement<[], { agent: string; bytes: number }>;
+  private readonly activeOfAgent: Statement<[string], ActiveAttempt>;
+
+  constructor(private readonly db: Db) {
+    this.insertStatement = db.prepare(`
+      INSERT INTO jobs (suite, status, priority, memlimit_bytes, reservation_bytes, python, tests, labels,
+                        provenance, args, timeout_seconds, created_at)
+      VALUES (@suite, 'queued', @priority, @memlimitBytes, @reservationBytes, @python, @tests, @labels,
+              @provenance, @args, @timeoutSeconds, @createdAt)`);
+    this.byId = db.prepare("SELECT * FROM jobs WHERE id = ?");
+    this.attemptsOf = db.prepare("SELECT * FROM attempts WHERE job_id = ? ORDER BY number");
+    this.attemptById = db.prepare("SELECT * FROM attempts WHERE id = ?");
+    this.queuedStatement = db.prepare(`
+      SELECT * FROM jobs WHERE status = 'queued'
+      ORDER BY CASE priority WHEN 'high' THEN 0 WHEN 'normal' THEN 1 ELSE 2 END, id`);
+    this.reservedStatement = db.prepare(`
+      SELECT agent, SUM(reservation_bytes) AS bytes FROM jobs
+      WHERE status IN ${ACTIVE} AND agent IS NOT NULL GROUP BY agent`);
+    this.activeOfAgent = db.prepare(`
+      SELECT current_attempt AS attemptId, id AS jobId, agent, status FROM jobs
+      WHERE agent = ? AND status IN ${ACTIVE}`);
+  }
+
+  insert(job: NewJob, now = new Date()): JobResource {
+    const info = this.insertStatement.run({
+      ...job,
+      tests: JSON.stringify(job.tests),
+      labels: JSON.stringify(job.labels),
+      provenance: JSON.stringify(job.provenance),
+      args: JSON.stringify(job.args),
+      createdAt: now.toISOString(),
+    });
+    return this.get(Number(info.lastInsertRowid)) as JobResource;
+  }
+
+  get(id: number): JobResource | null {
+    const row = this.byId.get(id);
+    return row ? toJobResource(row, this.attemptsOf.all(id)) : null;
+  }
+
+  list(filter: JobFilter): { jobs: JobResource[]; nextCursor: string | null } {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (filter.status) {
+      where.push("status = ?");
+      params.push(filter.status);
+    }
+    if (filter.suite) {
+      where.push("suite = ?");
+      params.push(filter.suite);
+    }
+    if (filter.agent) {
+      where.push("agent = ?");
+      params.push(filter.agent);
+    }
+    if (filter.before !== undefined) {
+      where.push("id < ?");
+      params.push(filter.before);
+    }
+    const sql = `SELECT * FROM jobs ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id DESC LIMIT ?`;
+    const rows = this.db.prepare<unknown[], JobRow>(sql).all(...params, filter.limit + 1);
+    const page = rows.slice(0, filter.limit);
+    const last = page.at(-1);
+    return {
+      jobs: page.map((row) => toJobResource(row, this.attemptsOf.all(row.id))),
+      nextCursor: rows.length > filter.limit && last ? String(last.id) : null,
+    };
+  }
+
+  queued(): QueuedJob[] {
+    return this.queuedStatement.all().map((row) => ({
+      id: row.id,
+      priority: row.priority,
+      reservationBytes: row.reservation_bytes,
+      labels: JSON.parse(row.labels) as Record<string, string>,
+      heldReason: row.held_reason,
+    }));
+  }
+
+  /** Memory reserved on each agent by the jobs it has been given and not finished. */
+  reservedByAgent(): Map<string, number> {
+    return new Map(this.reservedStatement.all().map((row) => [row.agent, row.bytes]));
+  }
+
+  activeAttemptsOf(agent: string): ActiveAttempt[] {
+    return this.activeOfAgent.all(agent);
+  }
+
+  attempt(attemptId: string): AttemptRow | null {
+    return this.attemptById.get(attemptId) ?? null;
+  }
+
+  setHeldReason(jobId: number, reason: string | null): void {
+    this.db.prepare("UPDATE jobs SET held_reason = ? WHERE id = ? AND status = 'queued'").run(reason, jobId);
+  }
+
+  /** queued → assigned with a new attempt; returns the attempt id, or null if the job is no longer queued. */
+  assign(jobId: number, agent: string, now = new Date()): string | null {
+    return this.db.transaction(() => {
+      const row = this.byId.get(jobId);
+      if (!row || row.status !== JobStatus.queued) return null;
+      const number = row.attempt_count + 1;
+      const attemptId = `${jobId}-${number}`;
+      const changed = this.db
+        .prepare(`UPDATE jobs SET status = 'assigned', agent = ?, attempt_count = ?, current_attempt = ?,
+                    held_reason = NULL WHERE id = ? AND status = 'queued' AND attempt_count = ?`)
+        .run(agent, number, attemptId, jobId, row.attempt_count).changes;
+      if (changed === 0) return null;
+      this.db
+        .prepare(`INSERT INTO attempts (id, job_id, number, agent, status, started_at)
+                  VALUES (?, ?, ?, ?, 'assigned', ?)`)
+        .run(attemptId, jobId, number, agent, now.toISOString());
+      return attemptId;
+    })();
+  }
+
+  /** The agent refused or never answered the assignment: the job waits again. */
+  revertAssignment(jobId: number, attemptId: string, reason: string, now = new Date()): boolean {
+    return this.db.transaction(() => {
+      const changed = this.db
+        .prepare(`UPDATE jobs SET status = 'queued', agent = NULL, current_attempt = NULL, held_reason = ?
+                  WHERE id = ? AND current_attempt = ? AND status = 'assigned'`)
+        .run(reason, jobId, attemptId).changes;
+      if (changed === 0) return false;
+      this.db
+        .prepare("UPDATE attempts SET status = 'rejected', finished_at = ? WHERE id = ?")
+        .run(now.toISOString(), attemptId);
+      return true;
+    })();
+  }
+
+  /** assigned → running when the agent reports that the interpreter started. */
+  markRunning(jobId: number, attemptId: string, now = new Date()): boolean {
+    return this.db.transaction(() => {
+      const changed = this.db
+        .prepare(`UPDATE jobs SET status = 'running', started_at = ?
+                  WHERE id = ? AND current_attempt = ? AND status = 'assigned'`)
+        .run(now.toISOString(), jobId, attemptId).changes;
+      if (changed > 0) {
+        this.db.prepare("UPDATE attempts SET status = 'running' WHERE id = ?").run(attemptId);
+      }
+      return changed > 0;
+    })();
+  }
+
+  /**
+   * Records progress message `seq` of an attempt once: true if it is new.
+   * Messages arrive in order (the agent's outbox), so anything at or below the
+   * last seen number is a redelivery.
+   */
+  acceptProgressSeq(attemptId: string, seq: number): boolean {
+    return (
+      this.db.prepare("UPDATE attempts SET last_seq = ? WHERE id = ? AND last_seq < ?").run(seq, attemptId, seq)
+        .changes > 0
+    );
+  }
+
+  /** Applies an attempt's final result, unless the attempt is no longer the job's current one. */
+  finish(result: AttemptResult): ResultVerdict {
+    return this.db.transaction((): ResultVerdict => {
+      const attempt = this.attemptById.get(result.attemptId);
+      const job = this.byId.get(Number(result.jobId));
+      if (!attempt || !job || attempt.job_id !== job.id) return "stale";
+      if (attempt.status === result.status && job.current_attempt === attempt.id) return "duplicate";
+      if (job.current_attempt !== attempt.id || !["assigned", "running"].includes(job.status)) return "stale";
+      this.db
+        .prepare(`UPDATE jobs SET status = @status, started_at = COALESCE(started_at, @startedAt),
+                    finished_at = @finishedAt, exit_code = @exitCode, signal = @signal, peak_rss_bytes = @peak,
+                    count_run = @run, count_failed = @failed, count_skipped = @skipped,
+                    failed_tests = @failedTests, error = @error
+                  WHERE id = @id AND current_attempt = @attemptId AND status IN ${ACTIVE}`)
+        .run({
+          id: job.id,
+          attemptId: attempt.id,
+          status: result.status,
+          startedAt: result.startedAt,
+          finishedAt: result.finishedAt,
+          exitCode: result.exitCode,
+          signal: result.signal,
+          peak: result.peakRssBytes,
+          run: result.counts?.run ?? null,
+          failed: result.counts?.failed ?? null,
+          skipped: result.counts?.skipped ?? null,
+          failedTests: JSON.stringify(result.failedTests),
+          error: result.error,
+        });
+      this.db
+        .prepare("UPDATE attempts SET status = ?, finished_at = ? WHERE id = ?")
+        .run(result.status, result.finishedAt, attempt.id);
+      return "applied";
+    })();
+  }
+
+  /** A queued job ends as canceled at once; true if it was still queued. */
+  cancelQueued(jobId: number, now = new Date()): boolean {
+    return (
+      this.db
+        .prepare(`UPDATE jobs SET status = 'canceled', finished_at = ?, held_reason = NULL, error = 'canceled on request'
+                  WHERE id = ? AND status = 'queued'`)
+        .run(now.toISOString(), jobId).changes > 0
+    );
+  }
+
+  markCancelRequested(jobId: number): void {
+    this.db.prepare("UPDATE jobs SET cancel_requested = 1 WHERE id = ?").run(jobId);
+  }
+
+  /**
+   * The attempt's agent is gone: the attempt is `lost`, and the job waits
+   * again unless it has used up its attempts, then it ends as `error`.
+   */
+  loseAttempt(attemptId: string, maxAttempts: number, reason: string, now = new Date()): JobStatus | null {
+    return this.db.transaction((): JobStatus | null => {
+      const attempt = this.attemptById.get(attemptId);
+      if (!attempt) return null;
+      const job = this.byId.get(attempt.job_id);
+      if (!job || job.current_attempt !== attemptId || !["assigned", "running"].includes(job.status)) return null;
+      const at = now.toISOString();
+      this.db.prepare("UPDATE attempts SET status = 'lost', finished_at = ? WHERE id = ?").run(at, attemptId);
+      if (job.cancel_requested) {
+        this.db
+          .prepare(`UPDATE jobs SET status = 'canceled', finished_at = ?, error = ? WHERE id = ?`)
+          .run(at, `canceled; ${reason}`, job.id);
+        return JobStatus.canceled;
+      }
+      if (job.attempt_count >= maxAttempts) {
+        this.db
+          .prepare(`UPDATE jobs SET status = 'error', finished_at = ?, error = ? WHERE id = ?`)
+          .run(at, `${reason}; gave up after ${job.attempt_count} attempts`, job.id);
+        return JobStatus.error;
+      }
+      this.db
+        .prepare(`UPDATE jobs SET status = 'queued', agent = NULL, current_attempt = NULL, started_at = NULL,
+                    held_reason = ? WHERE id = ?`)
+        .run(`${reason}; waiting for another attempt`, job.id);
+      return JobStatus.queued;
+    })();
+  }
+}

@@ -1,0 +1,30 @@
+import { AgentsStore } from "./agents-store.ts";
+import { type Db, openDatabase } from "./database.ts";
+import { JobsStore } from "./jobs-store.ts";
+import { LogsStore } from "./logs-store.ts";
+import { SamplesStore } from "./samples-store.ts";
+import { TokensStore } from "./tokens-store.ts";
+
+/** The coordinator's SQLite store, one module per group of operations. */
+export interface Store {
+  db: Db;
+  jobs: JobsStore;
+  logs: LogsStore;
+  samples: SamplesStore;
+  agents: AgentsStore;
+  tokens: TokensStore;
+  close(): void;
+}
+
+export function openStore(file: string): Store {
+  const db = openDatabase(file);
+  return {
+    db,
+    jobs: new JobsStore(db),
+    logs: new LogsStore(db),
+    samples: new SamplesStore(db),
+    agents: new AgentsStore(db),
+    tokens: new TokensStore(db),
+    close: () => db.close(),
+  };
+}

@@ -1,0 +1,297 @@
+import { isFinalStatus, type FinalStatus } from "./job-status.ts";
+import { checkAgentName, checkLabels } from "./names.ts";
+import { ValidationError } from "./errors.ts";
+import {
+  readBoolean,
+  readNumber,
+  readObject,
+  readOptionalNumber,
+  readOptionalString,
+  readString,
+  readStringArray,
+  readStringRecord,
+} from "./validate.ts";
+
+/** What an agent tells the coordinator about its host. */
+export interface HostFacts {
+  hostname: string;
+  arch: string;
+  cores: number;
+  memoryBytes: number;
+  labels: Record<string, string>;
+}
+
+export interface RegisterRequest {
+  name: string;
+  facts: HostFacts;
+  /** Attempts the agent is still running (after a reconnect). */
+  running: string[];
+}
+
+export interface RegisterReply {
+  ok: boolean;
+  heartbeatIntervalMs: number;
+  error?: string;
+}
+
+export interface Heartbeat {
+  name: string;
+  usedBytes: number;
+  running: string[];
+}
+
+/** One regrtest run that the coordinator hands to an agent. */
+export interface Assignment {
+  jobId: string;
+  attemptId: string;
+  suite: string;
+  python: string;
+  /** Arguments after the interpreter, e.g. `-m test -M 2G test_bigmem`; never passed to a shell. */
+  args: string[];
+  memlimitBytes: number;
+  timeoutSeconds: number;
+}
+
+export interface AssignReply {
+  accepted: boolean;
+  reason?: string;
+}
+
+export interface CancelRequest {
+  attemptId: string;
+}
+
+export interface ProbePythonRequest {
+  python: string;
+}
+
+export interface ProbePythonReply {
+  usable: boolean;
+  version?: string;
+  problem?: string;
+}
+
+export type LogStream = "stdout" | "stderr" | "system";
+
+export interface LogLine {
+  stream: LogStream;
+  text: string;
+}
+
+export interface Sample {
+  /** Milliseconds since the epoch. */
+  at: number;
+  rssBytes: number;
+  cpuPercent: number;
+  processes: number;
+}
+
+/** Log lines and samples since the previous progress message of the same attempt. */
+export interface Progress {
+  jobId: string;
+  attemptId: string;
+  /** Starts at 1 and grows by one per message, so a redelivered message is recognised. */
+  seq: number;
+  started: boolean;
+  log: LogLine[];
+  samples: Sample[];
+}
+
+export interface TestCounts {
+  run: number;
+  failed: number;
+  skipped: number;
+}
+
+export interface AttemptResult {
+  jobId: string;
+  attemptId: string;
+  status: FinalStatus;
+  exitCode: number | null;
+  signal: string | null;
+  startedAt: string;
+  finishedAt: string;
+  peakRssBytes: number | null;
+  counts: TestCounts | null;
+  failedTests: string[];
+  error: string | null;
+  /** The seq of the last progress message sent before this result. */
+  lastSeq: number;
+}
+
+export function encode(message: unknown): string {
+  return JSON.stringify(message);
+}
+
+function parseJson(data: Uint8Array | string): unknown {
+  const text = typeof data === "string" ? data : new TextDecoder().decode(data);
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ValidationError("invalid_json", "message is not JSON");
+  }
+}
+
+function readCount(fields: Record<string, unknown>, key: string, where: string): number {
+  const value = readNumber(fields, key, where);
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new ValidationError("invalid_value", `${where}${key} must be a whole number >= 0`, `${where}${key}`);
+  }
+  return value;
+}
+
+function readId(fields: Record<string, unknown>, key: string): string {
+  const value = readString(fields, key);
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(value)) {
+    throw new ValidationError("invalid_value", `${key} is not an id`, key);
+  }
+  return value;
+}
+
+export function parseHostFacts(value: unknown): HostFacts {
+  const fields = readObject(value, "facts");
+  return {
+    hostname: readString(fields, "hostname", "facts."),
+    arch: readString(fields, "arch", "facts."),
+    cores: readCount(fields, "cores", "facts."),
+    memoryBytes: readCount(fields, "memoryBytes", "facts."),
+    labels: checkLabels(readStringRecord(fields, "labels", "facts."), "facts.labels"),
+  };
+}
+
+export function parseRegisterRequest(data: Uint8Array | string): RegisterRequest {
+  const fields = readObject(parseJson(data), "register");
+  return {
+    name: checkAgentName(readString(fields, "name")),
+    facts: parseHostFacts(fields.facts),
+    running: readStringArray(fields, "running"),
+  };
+}
+
+export function parseRegisterReply(data: Uint8Array | string): RegisterReply {
+  const fields = readObject(parseJson(data), "register reply");
+  return {
+    ok: readBoolean(fields, "ok"),
+    heartbeatIntervalMs: readCount(fields, "heartbeatIntervalMs", ""),
+    error: readOptionalString(fields, "error"),
+  };
+}
+
+export function parseHeartbeat(data: Uint8Array | string): Heartbeat {
+  const fields = readObject(parseJson(data), "heartbeat");
+  return {
+    name: checkAgentName(readString(fields, "name")),
+    usedBytes: readCount(fields, "usedBytes", ""),
+    running: readStringArray(fields, "running"),
+  };
+}
+
+export function parseAssignment(data: Uint8Array | string): Assignment {
+  const fields = readObject(parseJson(data), "assignment");
+  const args = readStringArray(fields, "args");
+  if (args.some((arg) => arg.includes("\0"))) {
+    throw new ValidationError("invalid_value", "args must not contain NUL bytes", "args");
+  }
+  return {
+    jobId: readId(fields, "jobId"),
+    attemptId: readId(fields, "attemptId"),
+    suite: readString(fields, "suite"),
+    python: readString(fields, "python"),
+    args,
+    memlimitBytes: readCount(fields, "memlimitBytes", ""),
+    timeoutSeconds: readCount(fields, "timeoutSeconds", ""),
+  };
+}
+
+export function parseAssignReply(data: Uint8Array | string): AssignReply {
+  const fields = readObject(parseJson(data), "assign reply");
+  return { accepted: readBoolean(fields, "accepted"), reason: readOptionalString(fields, "reason") };
+}
+
+export function parseCancelRequest(data: Uint8Array | string): CancelRequest {
+  return { attemptId: readId(readObject(parseJson(data), "cancel"), "attemptId") };
+}
+
+export function parseProbePythonRequest(data: Uint8Array | string): ProbePythonRequest {
+  return { python: readString(readObject(parseJson(data), "probe"), "python") };
+}
+
+export function parseProbePythonReply(data: Uint8Array | string): ProbePythonReply {
+  const fields = readObject(parseJson(data), "probe reply");
+  return {
+    usable: readBoolean(fields, "usable"),
+    version: readOptionalString(fields, "version"),
+    problem: readOptionalString(fields, "problem"),
+  };
+}
+
+function parseLogLine(value: unknown): LogLine {
+  const fields = readObject(value, "log[]");
+  const stream = readString(fields, "stream", "log[].");
+  if (stream !== "stdout" && stream !== "stderr" && stream !== "system") {
+    throw new ValidationError("invalid_value", "log[].stream must be stdout, stderr or system", "log[].stream");
+  }
+  return { stream, text: readString(fields, "text", "log[].") };
+}
+
+function parseSample(value: unknown): Sample {
+  const fields = readObject(value, "samples[]");
+  return {
+    at: readCount(fields, "at", "samples[]."),
+    rssBytes: readCount(fields, "rssBytes", "samples[]."),
+    cpuPercent: readNumber(fields, "cpuPercent", "samples[]."),
+    processes: readCount(fields, "processes", "samples[]."),
+  };
+}
+
+function readArray(fields: Record<string, unknown>, key: string): unknown[] {
+  const value = fields[key];
+  if (!Array.isArray(value)) throw new ValidationError("invalid_type", `${key} must be a list`, key);
+  return value;
+}
+
+export function parseProgress(data: Uint8Array | string): Progress {
+  const fields = readObject(parseJson(data), "progress");
+  return {
+    jobId: readId(fields, "jobId"),
+    attemptId: readId(fields, "attemptId"),
+    seq: readCount(fields, "seq", ""),
+    started: readBoolean(fields, "started"),
+    log: readArray(fields, "log").map(parseLogLine),
+    samples: readArray(fields, "samples").map(parseSample),
+  };
+}
+
+function parseCounts(value: unknown): TestCounts | null {
+  if (value === null || value === undefined) return null;
+  const fields = readObject(value, "counts");
+  return {
+    run: readCount(fields, "run", "counts."),
+    failed: readCount(fields, "failed", "counts."),
+    skipped: readCount(fields, "skipped", "counts."),
+  };
+}
+
+export function parseAttemptResult(data: Uint8Array | string): AttemptResult {
+  const fields = readObject(parseJson(data), "result");
+  const status = readString(fields, "status");
+  if (!isFinalStatus(status)) {
+    throw new ValidationError("invalid_value", `status "${status}" is not a final job status`, "status");
+  }
+  const exitCode = readOptionalNumber(fields, "exitCode");
+  const peak = readOptionalNumber(fields, "peakRssBytes");
+  return {
+    jobId: readId(fields, "jobId"),
+    attemptId: readId(fields, "attemptId"),
+    status,
+    exitCode: exitCode ?? null,
+    signal: readOptionalString(fields, "signal") ?? null,
+    startedAt: readString(fields, "startedAt"),
+    finishedAt: readString(fields, "finishedAt"),
+    peakRssBytes: peak ?? null,
+    counts: parseCounts(fields.counts),
+    failedTests: readStringArray(fields, "failedTests"),
+    error: readOptionalString(fields, "error") ?? null,
+    lastSeq: readCount(fields, "lastSeq", ""),
+  };
+}

@@ -1,0 +1,74 @@
+import { ValidationError } from "./errors.ts";
+
+/**
+ * Patterns for names that travel to hosts and end up in argument arrays.
+ * Nothing here may start with `-`, so no name can be read as an option.
+ */
+
+/** A regrtest test name: `test_bigmem`, `test_asyncio.test_tasks`, `test.test_bigmem`. */
+const TEST_NAME = /^test(_[A-Za-z0-9_]*)?(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
+const SUITE_NAME = /^[a-z][a-z0-9-]{0,62}$/;
+const AGENT_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
+const LABEL_KEY = /^[a-z][a-z0-9_.-]{0,62}$/;
+const LABEL_VALUE = /^[A-Za-z0-9_.:-]{1,128}$/;
+export const MAX_TESTS_PER_JOB = 500;
+
+export function checkTestName(name: string, field = "tests"): string {
+  if (!TEST_NAME.test(name)) {
+    throw new ValidationError(
+      "invalid_test_name",
+      `${field}: "${name}" is not a regrtest test name; use names like test_bigmem or test_asyncio.test_tasks`,
+      field,
+    );
+  }
+  return name;
+}
+
+export function checkSuiteName(name: string, field = "suite"): string {
+  if (!SUITE_NAME.test(name)) {
+    throw new ValidationError(
+      "invalid_suite_name",
+      `${field}: "${name}" is not a suite name (lowercase letters, digits and -)`,
+      field,
+    );
+  }
+  return name;
+}
+
+/** Agent names become NATS subject tokens, so no dots, spaces or wildcards. */
+export function checkAgentName(name: string, field = "name"): string {
+  if (!AGENT_NAME.test(name)) {
+    throw new ValidationError(
+      "invalid_agent_name",
+      `${field}: "${name}" is not an agent name (letters, digits, _ and -, at most 63)`,
+      field,
+    );
+  }
+  return name;
+}
+
+/** Parses `k=v,k2=v2` into labels. */
+export function parseLabels(text: string, field = "labels"): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const pair of text.split(",").filter((part) => part.trim() !== "")) {
+    const [key = "", value = "", ...rest] = pair.trim().split("=");
+    if (rest.length > 0 || key === "") {
+      throw new ValidationError("invalid_label", `${field}: "${pair}" must look like key=value`, field);
+    }
+    labels[key] = value;
+  }
+  return checkLabels(labels, field);
+}
+
+export function checkLabels(labels: Record<string, string>, field = "labels"): Record<string, string> {
+  for (const [key, value] of Object.entries(labels)) {
+    if (!LABEL_KEY.test(key) || !LABEL_VALUE.test(value)) {
+      throw new ValidationError(
+        "invalid_label",
+        `${field}: "${key}=${value}" is not a label; keys are lowercase words, values letters, digits and _.:-`,
+        field,
+      );
+    }
+  }
+  return labels;
+}

@@ -1,0 +1,90 @@
+import type { AgentState, JobStatus, Priority } from "./job-status.ts";
+import type { TestCounts } from "./messages.ts";
+
+/**
+ * The JSON resources of the HTTP API (camelCase, sizes in bytes, times ISO
+ * 8601 UTC). The CLI and the dashboard read exactly these; keep them stable.
+ */
+export type AttemptStatus = JobStatus | "lost" | "rejected";
+
+export interface AttemptResource {
+  id: string;
+  number: number;
+  agent: string;
+  status: AttemptStatus;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+export interface Provenance {
+  /** `cli`, `dashboard`, `api` or `github`. */
+  source: string;
+  /** The owner of the token that submitted the job. */
+  requester: string;
+  retryOf?: number;
+}
+
+export interface JobResource {
+  id: number;
+  suite: string;
+  status: JobStatus;
+  priority: Priority;
+  memlimitBytes: number | null;
+  reservationBytes: number;
+  python: string | null;
+  ref: string | null;
+  repo: string | null;
+  commit: string | null;
+  tests: string[];
+  labels: Record<string, string>;
+  provenance: Provenance;
+  agent: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  durationSeconds: number | null;
+  exitCode: number | null;
+  signal: string | null;
+  peakRssBytes: number | null;
+  counts: TestCounts | null;
+  failedTests: string[];
+  heldReason: string | null;
+  error: string | null;
+  timeoutSeconds: number;
+  args: string[];
+  attempts: AttemptResource[];
+}
+
+export interface AgentResource {
+  name: string;
+  state: AgentState;
+  hostname: string;
+  arch: string;
+  cores: number;
+  memoryBytes: number;
+  capacityBytes: number;
+  reservedBytes: number;
+  usedBytes: number;
+  labels: Record<string, string>;
+  registeredAt: string;
+  lastHeartbeatAt: string;
+  runningJobs: number[];
+}
+
+export interface LogLineResource {
+  lineNo: number;
+  attemptId: string;
+  stream: string;
+  text: string;
+}
+
+export interface SampleResource {
+  at: string;
+  rssBytes: number;
+  cpuPercent: number;
+  processes: number;
+}
+
+export interface ApiErrorBody {
+  error: { code: string; message: string; field?: string };
+}
