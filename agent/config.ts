@@ -1,8 +1,8 @@
-import { hostname } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
-import { tmpdir } from "node:os";
 import { ValidationError } from "../protocol/errors.ts";
 import { checkAgentName, parseLabels } from "../protocol/names.ts";
+import { splitList } from "../protocol/lists.ts";
 import { parseSize } from "../protocol/sizes.ts";
 
 /** Raw agent options, as the CLI reads them. */
@@ -51,11 +51,4 @@ export function compileAgentConfig(options: AgentOptions): AgentConfig {
     workDir: options.workDir ?? join(tmpdir(), "memfarm-agent"),
     sampleIntervalMs,
   };
-}
-
-export function splitList(text: string): string[] {
-  return text
-    .split(",")
-    .map((item) => item.trim())
-    .filter((item) => item !== "");
 }

@@ -85,6 +85,13 @@ export class AgentDaemon {
     this.lifecycle = "stopped";
   }
 
+  /** For a second Ctrl-C: kills every running test tree at once and closes the connection. */
+  forceStop(): void {
+    for (const attempt of this.attempts.values()) attempt.forceKill();
+    void this.nc?.close();
+    this.lifecycle = "stopped";
+  }
+
   private serve(subject: string, handle: (msg: Msg) => Promise<unknown>): void {
     const nc = this.nc as NatsConnection;
     const subscription = nc.subscribe(subject, {

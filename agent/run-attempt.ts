@@ -7,7 +7,7 @@ import { coerceError } from "../protocol/errors.ts";
 import { killTree } from "./kill-tree.ts";
 import { LineSplitter } from "./line-splitter.ts";
 import { classifyEnding, type ProcessEnding } from "./outcome.ts";
-import { SeenProcesses } from "./process-tree.ts";
+import { SeenProcesses, signalAll, treeOf } from "./process-tree.ts";
 import { probePython } from "./python-check.ts";
 import { countsOf, failedTestsOf, RegrtestOutputReader } from "./regrtest-output.ts";
 import { TreeSampler } from "./sampler.ts";
@@ -37,6 +37,8 @@ export class RunningAttempt {
   private stopRequest: ((reason: StopReason) => void) | null = null;
   private stopReason: StopReason | null = null;
   private latestRssBytes: number | null = null;
+  private readonly seen = new SeenProcesses();
+  private rootPid: number | undefined;
 
   constructor(
     readonly assignment: Assignment,
@@ -55,6 +57,13 @@ export class RunningAttempt {
     if (this.stopReason !== null) return;
     this.stopReason = reason;
     this.stopRequest?.(reason);
+  }
+
+  /** Kills the process tree at once, without waiting: for a forced exit of the agent. */
+  forceKill(): void {
+    this.stopReason ??= "shutdown";
+    const pids = [...(this.rootPid === undefined ? [] : treeOf(this.rootPid)), ...this.seen.alive()];
+    signalAll(pids, "SIGKILL");
   }
 
   private async run(): Promise<AttemptOutcome> {
@@ -92,8 +101,9 @@ export class RunningAttempt {
       child[stream].on("end", () => splitter.end());
     }
 
-    const seen = new SeenProcesses();
+    const seen = this.seen;
     const rootPid = child.pid;
+    this.rootPid = rootPid;
     const sampler = rootPid === undefined ? null : new TreeSampler(seen, rootPid, options.sampleIntervalMs, (sample) => {
             this.latestRssBytes = sample.rssBytes;
             options.onSample(sample);

@@ -143,6 +143,22 @@ export class JobsStore {
     return new Map(this.reservedStatement.all().map((row) => [row.agent, row.bytes]));
   }
 
+  /** The ids of the assigned and running jobs on each agent. */
+  activeJobsByAgent(): Map<string, number[]> {
+    const byAgent = new Map<string, number[]>();
+    const rows = this.db
+      .prepare<[], { agent: string; id: number }>(`SELECT agent, id FROM jobs WHERE status IN ${ACTIVE} AND agent IS NOT NULL ORDER BY id`)
+      .all();
+    for (const row of rows) byAgent.set(row.agent, [...(byAgent.get(row.agent) ?? []), row.id]);
+    return byAgent;
+  }
+
+  /** Number of jobs in each status, for /metrics. */
+  countByStatus(): Map<string, number> {
+    const rows = this.db.prepare<[], { status: string; n: number }>("SELECT status, COUNT(*) AS n FROM jobs GROUP BY status").all();
+    return new Map(rows.map((row) => [row.status, row.n]));
+  }
+
   activeAttemptsOf(agent: string): ActiveAttempt[] {
     return this.activeOfAgent.all(agent);
   }

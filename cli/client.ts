@@ -1,0 +1,93 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { MemfarmError } from "../protocol/errors.ts";
+import type { ApiErrorBody } from "../protocol/resources.ts";
+import { ExitCode } from "./exit-codes.ts";
+
+/** An error the CLI prints as it is and exits with `exitCode`. */
+export class CliError extends MemfarmError {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super("cli", message);
+  }
+}
+
+export interface ClientOptions {
+  url: string;
+  token: string | undefined;
+}
+
+/** The coordinator's HTTP API, as the CLI uses it. */
+export class ApiClient {
+  constructor(private readonly options: ClientOptions) {}
+
+  get baseUrl(): string {
+    return this.options.url.replace(/\/+$/, "");
+  }
+
+  async get<T>(path: string): Promise<T> {
+    return this.call<T>("GET", path);
+  }
+
+  async post<T>(path: string, body?: unknown): Promise<T> {
+    return this.call<T>("POST", path, body);
+  }
+
+  /** Opens a streaming GET (server-sent events). */
+  async stream(path: string, signal?: AbortSignal): Promise<Response> {
+    const response = await this.fetch(path, { headers: { accept: "text/event-stream" }, signal });
+    if (!response.ok) await this.fail(response);
+    return response;
+  }
+
+  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const headers: Record<string, string> = { accept: "application/json" };
+    if (body !== undefined) headers["content-type"] = "application/json";
+    if (method !== "GET" && this.options.token) headers.authorization = `Bearer ${this.options.token}`;
+    const response = await this.fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    if (!response.ok) await this.fail(response);
+    return (await response.json()) as T;
+  }
+
+  private async fetch(path: string, init: RequestInit): Promise<Response> {
+    try {
+      return await fetch(`${this.baseUrl}/api/v1${path}`, init);
+    } catch (thrown) {
+      if ((thrown as Error).name === "AbortError") throw thrown;
+      throw new CliError(
+        `cannot reach the coordinator at ${this.baseUrl} (${describeFetchError(thrown)}). Start a farm with "memfarm up", or point --url / MEMFARM_URL at a running coordinator.`,
+        ExitCode.unreachable,
+      );
+    }
+  }
+
+  private async fail(response: Response): Promise<never> {
+    let body: ApiErrorBody | null = null;
+    try {
+      body = (await response.json()) as ApiErrorBody;
+    } catch {
+      // Not our JSON: a proxy or another server answered.
+    }
+    const message = body?.error?.message ?? `the coordinator answered HTTP ${response.status}`;
+    const field = body?.error?.field ? ` [${body.error.field}]` : "";
+    throw new CliError(`${message}${field}`, response.status >= 500 ? ExitCode.unreachable : ExitCode.usage);
+  }
+}
+
+function describeFetchError(thrown: unknown): string {
+  const cause = (thrown as { cause?: { code?: string; message?: string } }).cause;
+  return cause?.code ?? cause?.message ?? (thrown as Error).message;
+}
+
+/** The token for mutating calls: --token, MEMFARM_TOKEN, or the local farm's DATA_DIR/admin-token. */
+export function resolveToken(flag: string | undefined, env: NodeJS.ProcessEnv, dataDir: string): string | undefined {
+  if (flag) return flag;
+  if (env.MEMFARM_TOKEN) return env.MEMFARM_TOKEN;
+  try {
+    return readFileSync(join(dataDir, "admin-token"), "utf8").trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}

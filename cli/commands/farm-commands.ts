@@ -1,0 +1,171 @@
+import { join } from "node:path";
+import { AgentDaemon } from "../../agent/daemon.ts";
+import { compileAgentConfig } from "../../agent/config.ts";
+import { compileCoordinatorConfig } from "../../coordinator/config.ts";
+import { Coordinator, EXAMPLE_SUBMIT } from "../../coordinator/coordinator.ts";
+import { createLogger } from "../../protocol/logger.ts";
+import type { CommandContext } from "../context.ts";
+import { ExitCode } from "../exit-codes.ts";
+import { parseCommand } from "../parse.ts";
+
+const COORDINATOR_OPTIONS = {
+  port: { type: "string" },
+  host: { type: "string" },
+  "data-dir": { type: "string" },
+  nats: { type: "string" },
+  "nats-port": { type: "string" },
+  "advertise-nats": { type: "string" },
+  "jobs-dir": { type: "string" },
+  headroom: { type: "string" },
+  "lost-after": { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+/**
+ * Runs until SIGINT or SIGTERM, then stops `stop` in order. A second signal
+ * forces the exit (after `force` kills what must not outlive us).
+ */
+function runUntilSignal(context: CommandContext, stop: () => Promise<void>, force: () => void): Promise<number> {
+  return new Promise((resolve) => {
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        context.stderr(`${signal} again: forcing exit\n`);
+        force();
+        process.exit(130);
+      }
+      stopping = true;
+      context.stderr(`${signal}: stopping (press Ctrl-C again to force)\n`);
+      stop().then(
+        () => resolve(ExitCode.ok),
+        (thrown: unknown) => {
+          context.stderr(`error while stopping: ${(thrown as Error).message}\n`);
+          resolve(ExitCode.error);
+        },
+      );
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+  });
+}
+
+function printReady(context: CommandContext, coordinator: Coordinator): void {
+  context.stdout(
+    [
+      "",
+      `memfarm is running.`,
+      `  Dashboard:  ${coordinator.httpUrl}/`,
+      `  API:        ${coordinator.httpUrl}/api/v1`,
+      `  NATS:       ${coordinator.natsUrls.join(",")}`,
+      `  Admin token in ${join(coordinator.config.dataDir, "admin-token")}`,
+      "",
+      "Join an agent on this machine to the farm:",
+      `  memfarm agent --nats ${coordinator.advertisedNats.join(",")}`,
+      "",
+      "Run a first job:",
+      `  ${EXAMPLE_SUBMIT}${coordinator.config.port === 8080 ? "" : ` --url ${coordinator.httpUrl}`}`,
+      "",
+    ].join("\n"),
+  );
+}
+
+export async function upCommand(context: CommandContext): Promise<number> {
+  const { values } = parseCommand("up", context.args, {
+    ...COORDINATOR_OPTIONS,
+    memory: { type: "string" },
+    name: { type: "string" },
+    labels: { type: "string" },
+  });
+  const log = createLogger({ level: context.env.MEMFARM_LOG_LEVEL === "debug" ? "debug" : "info" });
+  const config = compileCoordinatorConfig(
+    {
+      port: values.port,
+      host: values.host,
+      dataDir: values["data-dir"],
+      nats: values.nats,
+      natsPort: values["nats-port"],
+      advertiseNats: values["advertise-nats"],
+      jobsDir: values["jobs-dir"],
+      headroom: values.headroom,
+      lostAfter: values["lost-after"],
+    },
+    context.env,
+  );
+  const agentConfig = compileAgentConfig({
+    nats: "pending", // replaced below once the coordinator knows its NATS URL
+    name: values.name,
+    memory: values.memory,
+    labels: values.labels,
+    workDir: join(config.dataDir, "agent"),
+  });
+  const coordinator = await Coordinator.start(config, log.child({ part: "coordinator" }));
+  const agent = new AgentDaemon({ ...agentConfig, natsServers: coordinator.natsUrls }, log.child({ part: "agent" }));
+  try {
+    await agent.start();
+  } catch (thrown) {
+    await coordinator.stop();
+    throw thrown;
+  }
+  printReady(context, coordinator);
+  return runUntilSignal(
+    context,
+    async () => {
+      await agent.stop();
+      await coordinator.stop();
+    },
+    () => {
+      agent.forceStop();
+      coordinator.forceStop();
+    },
+  );
+}
+
+export async function coordinatorCommand(context: CommandContext): Promise<number> {
+  const { values } = parseCommand("coordinator", context.args, COORDINATOR_OPTIONS);
+  const log = createLogger({ level: context.env.MEMFARM_LOG_LEVEL === "debug" ? "debug" : "info" });
+  const config = compileCoordinatorConfig(
+    {
+      port: values.port,
+      host: values.host,
+      dataDir: values["data-dir"],
+      nats: values.nats,
+      natsPort: values["nats-port"],
+      advertiseNats: values["advertise-nats"],
+      jobsDir: values["jobs-dir"],
+      headroom: values.headroom,
+      lostAfter: values["lost-after"],
+    },
+    context.env,
+  );
+  const coordinator = await Coordinator.start(config, log);
+  printReady(context, coordinator);
+  return runUntilSignal(context, () => coordinator.stop(), () => coordinator.forceStop());
+}
+
+export async function agentCommand(context: CommandContext): Promise<number> {
+  const { values } = parseCommand("agent", context.args, {
+    nats: { type: "string" },
+    creds: { type: "string" },
+    name: { type: "string" },
+    memory: { type: "string" },
+    labels: { type: "string" },
+    "work-dir": { type: "string" },
+    "allow-local-repos": { type: "boolean" },
+    "sample-interval-ms": { type: "string" },
+    help: { type: "boolean", short: "h" },
+  });
+  const log = createLogger({ level: context.env.MEMFARM_LOG_LEVEL === "debug" ? "debug" : "info" });
+  const config = compileAgentConfig({
+    nats: values.nats,
+    creds: values.creds,
+    name: values.name,
+    memory: values.memory,
+    labels: values.labels,
+    workDir: values["work-dir"],
+    sampleIntervalMs: values["sample-interval-ms"] === undefined ? undefined : Number(values["sample-interval-ms"]),
+  });
+  const agent = new AgentDaemon(config, log.child({ agent: config.name }));
+  await agent.start();
+  context.stdout(`agent ${config.name} joined the farm at ${config.natsServers.join(",")}\n`);
+  return runUntilSignal(context, () => agent.stop(), () => agent.forceStop());
+}

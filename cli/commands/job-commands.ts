@@ -1,0 +1,129 @@
+import { ValidationError } from "../../protocol/errors.ts";
+import { parseLabels } from "../../protocol/names.ts";
+import type { JobResource, LogLineResource } from "../../protocol/resources.ts";
+import { CliError } from "../client.ts";
+import type { CommandContext } from "../context.ts";
+import { createClient } from "../context.ts";
+import { ExitCode, exitCodeForStatus } from "../exit-codes.ts";
+import { followJob } from "../follow.ts";
+import { finalLine, jobDetails, jobsTable } from "../format.ts";
+import { GLOBAL_OPTIONS, parseCommand } from "../parse.ts";
+
+function jobIdArgument(command: string, positionals: string[]): number {
+  const text = positionals[0];
+  if (!text || !/^\d+$/.test(text)) {
+    throw new CliError(`memfarm ${command} needs a job id, like "memfarm ${command} 42" ("memfarm jobs" lists them)`, ExitCode.usage);
+  }
+  return Number(text);
+}
+
+function printLine(context: CommandContext) {
+  return (line: LogLineResource) => {
+    (line.stream === "stderr" ? context.stderr : context.stdout)(`${line.text}\n`);
+  };
+}
+
+export async function submitCommand(context: CommandContext): Promise<number> {
+  const { values, positionals } = parseCommand("submit", context.args, {
+    ...GLOBAL_OPTIONS,
+    python: { type: "string" },
+    ref: { type: "string" },
+    repo: { type: "string" },
+    memlimit: { type: "string" },
+    tests: { type: "string" },
+    priority: { type: "string" },
+    label: { type: "string", multiple: true },
+    follow: { type: "boolean", short: "f" },
+  });
+  const suite = positionals[0];
+  if (!suite) throw new CliError('memfarm submit needs a suite, like "memfarm submit bigmem-smoke --python /usr/bin/python3"', ExitCode.usage);
+  let labels: Record<string, string> = {};
+  try {
+    labels = parseLabels((values.label ?? []).join(","), "--label");
+  } catch (thrown) {
+    throw new CliError((thrown as ValidationError).message, ExitCode.usage);
+  }
+  const client = createClient({ url: values.url, token: values.token, dataDir: values["data-dir"] }, context.env);
+  const job = await client.post<JobResource>("/jobs", {
+    suite,
+    python: values.python,
+    ref: values.ref,
+    repo: values.repo,
+    memlimit: values.memlimit,
+    tests: values.tests?.split(",").map((name) => name.trim()).filter(Boolean),
+    priority: values.priority,
+    labels,
+    source: "cli",
+  });
+  if (!values.follow) {
+    context.stdout(values.json ? `${JSON.stringify(job)}\n` : `job ${job.id} queued: ${client.baseUrl}/jobs/${job.id}\n`);
+    return ExitCode.ok;
+  }
+  if (!values.json) context.stderr(`job ${job.id} queued: ${client.baseUrl}/jobs/${job.id}\n`);
+  const final = await followJob(client, job.id, values.json ? () => {} : printLine(context));
+  context.stdout(values.json ? `${JSON.stringify(final)}\n` : `${finalLine(final)}\n`);
+  return exitCodeForStatus(final.status);
+}
+
+export async function jobsCommand(context: CommandContext): Promise<number> {
+  const { values } = parseCommand("jobs", context.args, {
+    ...GLOBAL_OPTIONS,
+    status: { type: "string" },
+    suite: { type: "string" },
+    limit: { type: "string" },
+    cursor: { type: "string" },
+  });
+  const query = new URLSearchParams();
+  for (const key of ["status", "suite", "limit", "cursor"] as const) {
+    const value = values[key];
+    if (value) query.set(key, value);
+  }
+  const client = createClient({ url: values.url, token: values.token, dataDir: values["data-dir"] }, context.env);
+  const page = await client.get<{ jobs: JobResource[]; nextCursor: string | null }>(`/jobs?${query}`);
+  if (values.json) context.stdout(`${JSON.stringify(page)}\n`);
+  else if (page.jobs.length === 0) context.stdout("no jobs\n");
+  else context.stdout(`${jobsTable(page.jobs)}\n${page.nextCursor ? `(more: --cursor ${page.nextCursor})\n` : ""}`);
+  return ExitCode.ok;
+}
+
+export async function showCommand(context: CommandContext): Promise<number> {
+  const { values, positionals } = parseCommand("show", context.args, GLOBAL_OPTIONS);
+  const client = createClient({ url: values.url, token: values.token, dataDir: values["data-dir"] }, context.env);
+  const job = await client.get<JobResource>(`/jobs/${jobIdArgument("show", positionals)}`);
+  context.stdout(values.json ? `${JSON.stringify(job)}\n` : `${jobDetails(job, client.baseUrl)}\n`);
+  return ExitCode.ok;
+}
+
+export async function logsCommand(context: CommandContext): Promise<number> {
+  const { values, positionals } = parseCommand("logs", context.args, {
+    ...GLOBAL_OPTIONS,
+    follow: { type: "boolean", short: "f" },
+  });
+  const id = jobIdArgument("logs", positionals);
+  const client = createClient({ url: values.url, token: values.token, dataDir: values["data-dir"] }, context.env);
+  if (values.follow) {
+    const final = await followJob(client, id, printLine(context));
+    context.stderr(`${finalLine(final)}\n`);
+    return ExitCode.ok;
+  }
+  const { lines } = await client.get<{ lines: LogLineResource[] }>(`/jobs/${id}/log`);
+  if (values.json) context.stdout(`${JSON.stringify({ jobId: id, lines })}\n`);
+  else for (const line of lines) printLine(context)(line);
+  return ExitCode.ok;
+}
+
+export async function cancelCommand(context: CommandContext): Promise<number> {
+  const { values, positionals } = parseCommand("cancel", context.args, GLOBAL_OPTIONS);
+  const client = createClient({ url: values.url, token: values.token, dataDir: values["data-dir"] }, context.env);
+  const job = await client.post<JobResource>(`/jobs/${jobIdArgument("cancel", positionals)}/cancel`);
+  context.stdout(values.json ? `${JSON.stringify(job)}\n` : `job ${job.id}: ${job.status === "canceled" ? "canceled" : "cancel requested"}\n`);
+  return ExitCode.ok;
+}
+
+export async function retryCommand(context: CommandContext): Promise<number> {
+  const { values, positionals } = parseCommand("retry", context.args, GLOBAL_OPTIONS);
+  const client = createClient({ url: values.url, token: values.token, dataDir: values["data-dir"] }, context.env);
+  const job = await client.post<JobResource>(`/jobs/${jobIdArgument("retry", positionals)}/retry`);
+  context.stdout(values.json ? `${JSON.stringify(job)}\n` : `job ${job.id} queued (a retry of job ${job.provenance.retryOf}): ${client.baseUrl}/jobs/${job.id}\n`);
+  return ExitCode.ok;
+}

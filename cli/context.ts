@@ -1,0 +1,18 @@
+import { defaultDataDir } from "../coordinator/config.ts";
+import { ApiClient, resolveToken } from "./client.ts";
+
+/** What every command gets: its arguments, the environment, the API client and output sinks. */
+export interface CommandContext {
+  args: string[];
+  env: NodeJS.ProcessEnv;
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  isTty: boolean;
+}
+
+/** Global options: --url / MEMFARM_URL, --token / MEMFARM_TOKEN, --data-dir / MEMFARM_DATA_DIR (for the local token). */
+export function createClient(options: { url?: string; token?: string; dataDir?: string }, env: NodeJS.ProcessEnv): ApiClient {
+  const url = options.url ?? env.MEMFARM_URL ?? "http://127.0.0.1:8080";
+  const dataDir = options.dataDir ?? defaultDataDir(env);
+  return new ApiClient({ url, token: resolveToken(options.token, env, dataDir) });
+}

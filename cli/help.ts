@@ -1,0 +1,96 @@
+/** `memfarm --help` and each command's help, with examples. */
+export const MAIN_HELP = `memfarm: a memory-stress test farm for CPython (bigmem and refleak regrtest jobs)
+
+Usage: memfarm COMMAND [options]
+
+Run a farm:
+  up                 coordinator + embedded NATS + a local agent: a whole farm on this machine
+  coordinator        the coordinator alone (HTTP API, dashboard, scheduler)
+  agent              an agent that joins a farm over NATS
+
+Use a farm:
+  submit SUITE       queue a job (bigmem, refleak, bigmem-smoke, ...)
+  jobs               list jobs, newest first
+  show JOB           one job in detail
+  logs JOB           a job's log (--follow to stream it)
+  cancel JOB         stop a queued or running job
+  retry JOB          run a finished job again as a new job
+  hosts              list agents; hosts drain|undrain NAME
+
+Global options: --url URL (MEMFARM_URL, default http://127.0.0.1:8080), --token TOKEN (MEMFARM_TOKEN;
+a local farm's token is read from DATA_DIR/admin-token), --data-dir DIR (MEMFARM_DATA_DIR), --json.
+
+Exit codes: 0 ok/passed, 1 tests failed, 2 bad usage or input, 3 oom, 4 timed out, 5 canceled,
+6 error (the farm could not run the job), 7 coordinator unreachable or failing.
+
+Example:
+  memfarm up &
+  memfarm submit bigmem-smoke --python "$(command -v python3)" --follow
+
+"memfarm COMMAND --help" shows a command's options.`;
+
+export const COMMAND_HELP: Record<string, string> = {
+  up: `memfarm up [--port 8080] [--host 127.0.0.1] [--data-dir DIR] [--memory SIZE] [--name NAME] [--labels k=v,...]
+           [--nats URL] [--nats-port PORT] [--jobs-dir DIR] [--headroom SIZE] [--lost-after SECONDS]
+
+Starts a whole farm on this machine: an embedded nats-server (JetStream on, store under DATA_DIR/nats,
+a free port unless --nats-port), the coordinator (SQLite in DATA_DIR, HTTP API and dashboard on --port)
+and one local agent advertising this machine (or --memory SIZE of it). Ctrl-C stops everything it started.
+
+Example:
+  memfarm up --port 8080 --data-dir ./farm`,
+  coordinator: `memfarm coordinator [--port 8080] [--host 127.0.0.1] [--data-dir DIR] [--nats URL[,URL...]]
+                    [--advertise-nats URL[,URL...]] [--nats-port PORT] [--jobs-dir DIR] [--headroom SIZE]
+                    [--lost-after SECONDS]
+
+Runs the coordinator alone. Without --nats it starts an embedded nats-server. Suite files in --jobs-dir
+(default: the package's jobs/) are checked at start; a broken one stops it with the file and field named.
+
+Example:
+  memfarm coordinator --nats nats://10.0.0.5:4222 --advertise-nats nats://farm.example.org:4222`,
+  agent: `memfarm agent --nats URL[,URL...] [--creds FILE] [--name NAME] [--memory SIZE] [--labels k=v,...]
+              [--work-dir DIR] [--sample-interval-ms MS]
+
+Joins this host to a farm: advertises its memory, cores, arch and labels, runs the jobs it is given.
+
+Example:
+  memfarm agent --nats nats://127.0.0.1:4222 --labels pool=bigmem`,
+  submit: `memfarm submit SUITE --python PATH [--memlimit SIZE] [--tests NAME,...] [--priority low|normal|high]
+                       [--label k=v]... [--follow] [--json]
+
+Queues a job. SIZE is what regrtest's -M accepts (60g, 2.5Gb, 512M) or plain bytes; at least 2 GiB.
+With --follow the log streams until the job ends and the exit code tells the outcome
+(0 passed, 1 failed, 3 oom, 4 timed out, 5 canceled, 6 error).
+
+Examples:
+  memfarm submit bigmem-smoke --python "$(command -v python3)" --follow
+  memfarm submit bigmem --python /opt/cpython/bin/python3 --memlimit 24g --tests test_bigmem,test_array`,
+  jobs: `memfarm jobs [--status S] [--suite S] [--limit N] [--cursor C] [--json]
+
+Lists jobs, newest first. --json prints {"jobs": [...], "nextCursor": ...} as the API does.
+
+Example:
+  memfarm jobs --status failed --suite bigmem`,
+  show: `memfarm show JOB [--json]
+
+Example:
+  memfarm show 42 --json`,
+  logs: `memfarm logs JOB [--follow] [--json]
+
+Prints a job's log; --follow streams it until the job ends.
+
+Example:
+  memfarm logs 42 --follow`,
+  cancel: `memfarm cancel JOB
+
+Cancels a queued job at once, or asks the agent to stop a running one (its whole process tree).`,
+  retry: `memfarm retry JOB
+
+Queues a finished job again as a new job with the same request.`,
+  hosts: `memfarm hosts [--json]
+memfarm hosts drain NAME      the agent finishes what it runs and takes nothing new
+memfarm hosts undrain NAME
+
+Example:
+  memfarm hosts drain arm-500g-1`,
+};

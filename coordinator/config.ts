@@ -1,0 +1,83 @@
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+import { ValidationError } from "../protocol/errors.ts";
+import { parseSize } from "../protocol/sizes.ts";
+import { splitList } from "../protocol/lists.ts";
+import { DEFAULT_JOBS_DIR } from "./paths.ts";
+
+/** Raw coordinator options, as the CLI reads them. */
+export interface CoordinatorOptions {
+  port?: string;
+  host?: string;
+  dataDir?: string;
+  nats?: string;
+  natsPort?: string;
+  advertiseNats?: string;
+  jobsDir?: string;
+  headroom?: string;
+  lostAfter?: string;
+}
+
+export interface CoordinatorConfig {
+  host: string;
+  port: number;
+  dataDir: string;
+  /** External NATS servers; empty means "start an embedded nats-server". */
+  natsServers: string[];
+  embeddedNatsPort: number;
+  /** The NATS URLs agents are told to use; empty means "the ones the coordinator uses". */
+  advertiseNats: string[];
+  jobsDir: string;
+  /** Memory kept back on a host: this much, or 5% of the host's memory if that is more. */
+  headroomBytes: number;
+  heartbeatIntervalMs: number;
+  lostAfterMs: number;
+  schedulerTickMs: number;
+  maxAttempts: number;
+}
+
+/** Where a farm keeps its data unless told otherwise; the CLI looks here for the admin token. */
+export function defaultDataDir(env: NodeJS.ProcessEnv): string {
+  if (env.MEMFARM_DATA_DIR) return resolve(env.MEMFARM_DATA_DIR);
+  return join(env.XDG_DATA_HOME || join(homedir(), ".local", "share"), "memfarm");
+}
+
+function readPort(text: string | undefined, fallback: number, field: string): number {
+  if (text === undefined) return fallback;
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new ValidationError("invalid_port", `--${field} must be a port number from 0 to 65535, not "${text}"`, field);
+  }
+  return port;
+}
+
+function readSeconds(text: string | undefined, fallbackMs: number, field: string): number {
+  if (text === undefined) return fallbackMs;
+  const seconds = Number(text);
+  if (!(seconds > 0 && seconds <= 3600)) {
+    throw new ValidationError("invalid_duration", `--${field} must be seconds from 1 to 3600, not "${text}"`, field);
+  }
+  return seconds * 1000;
+}
+
+export function compileCoordinatorConfig(options: CoordinatorOptions, env: NodeJS.ProcessEnv): CoordinatorConfig {
+  const heartbeatIntervalMs = 2000;
+  const lostAfterMs = readSeconds(options.lostAfter, 15_000, "lost-after");
+  if (lostAfterMs < heartbeatIntervalMs * 2) {
+    throw new ValidationError("invalid_duration", "--lost-after must be at least two heartbeats (4 s)", "lost-after");
+  }
+  return {
+    host: options.host ?? "127.0.0.1",
+    port: readPort(options.port ?? env.MEMFARM_PORT, 8080, "port"),
+    dataDir: options.dataDir ? resolve(options.dataDir) : defaultDataDir(env),
+    natsServers: splitList(options.nats ?? ""),
+    embeddedNatsPort: readPort(options.natsPort, 0, "nats-port"),
+    advertiseNats: splitList(options.advertiseNats ?? ""),
+    jobsDir: options.jobsDir ? resolve(options.jobsDir) : DEFAULT_JOBS_DIR,
+    headroomBytes: parseSize(options.headroom ?? "1G", "headroom"),
+    heartbeatIntervalMs,
+    lostAfterMs,
+    schedulerTickMs: 1000,
+    maxAttempts: 3,
+  };
+}

@@ -1,0 +1,142 @@
+import { mkdir } from "node:fs/promises";
+import type { Server } from "node:http";
+import { join } from "node:path";
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { Logger } from "../protocol/logger.ts";
+import { connectNats } from "../protocol/nats-connect.ts";
+import { ensureAdminToken } from "./admin-token.ts";
+import type { CoordinatorConfig } from "./config.ts";
+import { Dispatcher } from "./dispatcher.ts";
+import { EmbeddedNats } from "./embedded-nats.ts";
+import { FarmEvents } from "./events.ts";
+import { createApp } from "./http/app.ts";
+import { JobService } from "./job-service.ts";
+import { Scheduler } from "./scheduler.ts";
+import { openStore, type Store } from "./store/store.ts";
+import { loadSuites } from "./suites.ts";
+
+/** The first job a new user runs; printed at start and on the empty jobs page. */
+export const EXAMPLE_SUBMIT = 'memfarm submit bigmem-smoke --python "$(command -v python3)" --follow';
+
+/**
+ * The coordinator process: suites, store, NATS (embedded or given),
+ * dispatcher, scheduler and HTTP server, started in that order and stopped
+ * in reverse: stop taking requests, stop scheduling, drain NATS, close the store.
+ */
+export class Coordinator {
+  private constructor(
+    readonly config: CoordinatorConfig,
+    readonly store: Store,
+    readonly natsUrls: string[],
+    readonly adminToken: string,
+    readonly httpUrl: string,
+    private readonly parts: {
+      nc: NatsConnection;
+      embedded: EmbeddedNats | null;
+      dispatcher: Dispatcher;
+      scheduler: Scheduler;
+      server: Server;
+    },
+  ) {}
+
+  /** The NATS URLs agents should use. */
+  get advertisedNats(): string[] {
+    return this.config.advertiseNats.length > 0 ? this.config.advertiseNats : this.natsUrls;
+  }
+
+  static async start(config: CoordinatorConfig, log: Logger): Promise<Coordinator> {
+    const suites = loadSuites(config.jobsDir); // a broken suite file stops the start here
+    await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+    const store = openStore(join(config.dataDir, "memfarm.sqlite"));
+    const cleanups: (() => Promise<void> | void)[] = [() => store.close()];
+    try {
+      const adminToken = await ensureAdminToken(config.dataDir, store.tokens);
+      let embedded: EmbeddedNats | null = null;
+      let natsUrls = config.natsServers;
+      if (natsUrls.length === 0) {
+        embedded = new EmbeddedNats({ dataDir: join(config.dataDir, "nats"), port: config.embeddedNatsPort, log });
+        const started = embedded;
+        cleanups.unshift(() => started.stop());
+        natsUrls = [await embedded.start()];
+      }
+      const nc = await connectNats({ servers: natsUrls }, "memfarm-coordinator");
+      cleanups.unshift(() => nc.drain());
+      const events = new FarmEvents(log);
+      let wake = () => {};
+      const dispatcher = new Dispatcher(nc, store, events, log, {
+        heartbeatIntervalMs: config.heartbeatIntervalMs,
+        headroomFor: (memory) => Math.max(config.headroomBytes, Math.round(memory * 0.05)),
+        maxAttempts: config.maxAttempts,
+        onCapacityChanged: () => wake(),
+      });
+      dispatcher.start();
+      const scheduler = new Scheduler(store, events, log, {
+        tickMs: config.schedulerTickMs,
+        lostAfterMs: config.lostAfterMs,
+        maxAttempts: config.maxAttempts,
+        assign: (agent, assignment) => dispatcher.assign(agent, assignment),
+      });
+      wake = () => scheduler.wake();
+      scheduler.start();
+      cleanups.unshift(() => scheduler.stop());
+      const jobs = new JobService({
+        store,
+        events,
+        log,
+        suites,
+        probePython: (agents, python) => dispatcher.probePython(agents, python),
+        cancelAttempt: (agent, attemptId) => dispatcher.cancel(agent, attemptId),
+        wakeScheduler: wake,
+      });
+      const app = createApp({
+        store,
+        jobs,
+        events,
+        log,
+        suiteNames: [...suites.keys()],
+        exampleSubmit: EXAMPLE_SUBMIT,
+        wakeScheduler: wake,
+      });
+      const server = await listen(app, config.host, config.port);
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : config.port;
+      const httpUrl = `http://${config.host}:${port}`;
+      log.info("coordinator ready", { http: httpUrl, nats: natsUrls.join(",") });
+      return new Coordinator(config, store, natsUrls, adminToken, httpUrl, { nc, embedded, dispatcher, scheduler, server });
+    } catch (thrown) {
+      for (const cleanup of cleanups) await Promise.resolve(cleanup()).catch(() => undefined);
+      throw thrown;
+    }
+  }
+
+  /** For a forced exit: kills the embedded nats-server at once. */
+  forceStop(): void {
+    this.parts.embedded?.kill();
+  }
+
+  async stop(): Promise<void> {
+    const { server, scheduler, dispatcher, nc, embedded } = this.parts;
+    const closed = new Promise((resolve) => server.close(resolve));
+    server.closeAllConnections(); // live event streams would otherwise hold the server open
+    await closed;
+    await scheduler.stop();
+    dispatcher.stop();
+    await nc.drain().catch(() => undefined);
+    await embedded?.stop();
+    this.store.close();
+  }
+}
+
+function listen(app: ReturnType<typeof createApp>, host: string, port: number): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = app.listen(port, host);
+    server.once("listening", () => resolve(server));
+    server.once("error", (error: NodeJS.ErrnoException) => {
+      reject(
+        error.code === "EADDRINUSE"
+          ? new Error(`port ${port} on ${host} is in use; pick another with --port`)
+          : error,
+      );
+    });
+  });
+}

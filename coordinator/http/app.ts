@@ -1,0 +1,43 @@
+import { join } from "node:path";
+import express from "express";
+import type { Logger } from "../../protocol/logger.ts";
+import type { FarmEvents } from "../events.ts";
+import type { JobService } from "../job-service.ts";
+import { VIEWS_DIR } from "../paths.ts";
+import type { Store } from "../store/store.ts";
+import { apiRoutes } from "./api-routes.ts";
+import { dashboardRoutes } from "./dashboard-routes.ts";
+import { errorMiddleware } from "./handler.ts";
+import { metricsRoute } from "./metrics-route.ts";
+
+export interface AppDeps {
+  store: Store;
+  jobs: JobService;
+  events: FarmEvents;
+  log: Logger;
+  suiteNames: string[];
+  exampleSubmit: string;
+  wakeScheduler: () => void;
+}
+
+/** Request bodies are small JSON documents; anything larger is refused with 413. */
+const MAX_BODY = "64kb";
+
+export function createApp(deps: AppDeps): express.Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("view engine", "ejs");
+  app.set("views", VIEWS_DIR);
+  app.use("/static", express.static(join(VIEWS_DIR, "static"), { maxAge: "1h" }));
+  app.get("/healthz", (_req, res) => {
+    res.json({ ok: true });
+  });
+  app.get("/metrics", metricsRoute(deps.store));
+  app.use("/api/v1", express.json({ limit: MAX_BODY, type: () => true }), apiRoutes(deps));
+  app.use("/api/v1", (_req, res) => {
+    res.status(404).json({ error: { code: "no_such_endpoint", message: "no such API endpoint; see the README for the API" } });
+  });
+  app.use(dashboardRoutes(deps));
+  app.use(errorMiddleware(deps.log));
+  return app;
+}

@@ -1,0 +1,50 @@
+import type { Logger } from "../protocol/logger.ts";
+import type { AttemptResult, Progress } from "../protocol/messages.ts";
+import type { FarmEvents } from "./events.ts";
+import type { Store } from "./store/store.ts";
+
+/**
+ * Applies what agents report about attempts. Both functions are idempotent:
+ * a redelivered message changes nothing, and a message from an attempt that
+ * is no longer the job's current one is rejected and logged.
+ */
+export function applyProgress(store: Store, events: FarmEvents, log: Logger, progress: Progress): "applied" | "duplicate" | "stale" {
+  const jobId = Number(progress.jobId);
+  const outcome = store.db.transaction(() => {
+    const attempt = store.jobs.attempt(progress.attemptId);
+    const job = store.jobs.get(jobId);
+    const current = job?.attempts.at(-1);
+    if (!attempt || !job || attempt.job_id !== jobId || current?.id !== attempt.id) return null;
+    if (job.status !== "assigned" && job.status !== "running") return null;
+    if (!store.jobs.acceptProgressSeq(progress.attemptId, progress.seq)) return { duplicate: true } as const;
+    const started = progress.started && store.jobs.markRunning(jobId, progress.attemptId);
+    const lines = store.logs.append(jobId, progress.attemptId, progress.log);
+    store.samples.append(jobId, progress.attemptId, progress.samples);
+    return { duplicate: false, started, lines } as const;
+  })();
+  if (outcome === null) {
+    log.warn("rejected progress from an attempt that is not current", { job: jobId, attempt: progress.attemptId });
+    return "stale";
+  }
+  if (outcome.duplicate) return "duplicate";
+  if (outcome.started) events.emit("job", store.jobs.get(jobId) as NonNullable<ReturnType<typeof store.jobs.get>>);
+  if (outcome.lines.length > 0) events.emit("log", { jobId, lines: outcome.lines });
+  if (progress.samples.length > 0) events.emit("samples", { jobId, samples: progress.samples });
+  return "applied";
+}
+
+export function applyResult(store: Store, events: FarmEvents, log: Logger, result: AttemptResult): "applied" | "duplicate" | "stale" {
+  const verdict = store.jobs.finish(result);
+  const jobId = Number(result.jobId);
+  if (verdict === "stale") {
+    log.warn("rejected a result from an attempt that is not current", { job: jobId, attempt: result.attemptId });
+  }
+  if (verdict === "applied") {
+    const job = store.jobs.get(jobId);
+    if (job) {
+      log.info("job finished", { job: jobId, status: job.status, agent: job.agent });
+      events.emit("job", job);
+    }
+  }
+  return verdict;
+}

@@ -1,0 +1,119 @@
+import { coerceError } from "../protocol/errors.ts";
+import type { Logger } from "../protocol/logger.ts";
+import type { Assignment, AssignReply } from "../protocol/messages.ts";
+import type { FarmEvents } from "./events.ts";
+import { placeJobs } from "./placement.ts";
+import type { Store } from "./store/store.ts";
+
+export interface SchedulerOptions {
+  /** How often the scheduler looks at the queue even when nothing woke it. */
+  tickMs: number;
+  /** Agents lost for this long (no heartbeat) lose their attempts. */
+  lostAfterMs: number;
+  maxAttempts: number;
+  assign: (agent: string, assignment: Assignment) => Promise<AssignReply>;
+}
+
+/**
+ * The scheduling loop: places waiting jobs on agents (placement.ts decides),
+ * hands each one over, records why the others wait, and declares silent
+ * agents lost so their jobs go back to the queue. One pass runs at a time;
+ * wake() during a pass makes another pass follow it.
+ *
+ * Lifecycle: created → running (start) → stopped (stop; a pass in flight finishes).
+ */
+export class Scheduler {
+  private timer: NodeJS.Timeout | null = null;
+  private passing: Promise<void> | null = null;
+  private again = false;
+
+  constructor(
+    private readonly store: Store,
+    private readonly events: FarmEvents,
+    private readonly log: Logger,
+    private readonly options: SchedulerOptions,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => this.wake(), this.options.tickMs);
+    this.wake();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.passing;
+  }
+
+  wake(): void {
+    if (this.passing) {
+      this.again = true;
+      return;
+    }
+    this.passing = this.pass()
+      .catch((thrown: unknown) => this.log.error("scheduling pass failed", { error: coerceError(thrown).message }))
+      .finally(() => {
+        this.passing = null;
+        if (this.again && this.timer) {
+          this.again = false;
+          this.wake();
+        }
+      });
+  }
+
+  private async pass(): Promise<void> {
+    this.declareSilentAgentsLost();
+    const { placements, held } = placeJobs({
+      queued: this.store.jobs.queued(),
+      agents: this.store.agents.capacities(),
+      reserved: this.store.jobs.reservedByAgent(),
+    });
+    const previous = new Map(this.store.jobs.queued().map((job) => [job.id, job.heldReason]));
+    for (const { jobId, reason } of held) {
+      if (previous.get(jobId) === reason) continue;
+      this.store.jobs.setHeldReason(jobId, reason);
+      this.emitJob(jobId);
+    }
+    await Promise.all(placements.map(({ jobId, agent }) => this.handOver(jobId, agent)));
+  }
+
+  private async handOver(jobId: number, agent: string): Promise<void> {
+    const attemptId = this.store.jobs.assign(jobId, agent);
+    if (attemptId === null) return; // canceled meanwhile
+    const job = this.emitJob(jobId);
+    if (!job?.python) return;
+    const reply = await this.options.assign(agent, {
+      jobId: String(jobId),
+      attemptId,
+      suite: job.suite,
+      python: job.python,
+      args: job.args,
+      memlimitBytes: job.memlimitBytes ?? 0,
+      timeoutSeconds: job.timeoutSeconds,
+    });
+    if (reply.accepted) {
+      this.log.info("job assigned", { job: jobId, agent, attempt: attemptId });
+      return;
+    }
+    const reason = `agent ${agent} did not take the job: ${reply.reason ?? "no reason given"}`;
+    this.log.warn("assignment failed", { job: jobId, agent, reason });
+    if (this.store.jobs.revertAssignment(jobId, attemptId, reason)) this.emitJob(jobId);
+  }
+
+  private declareSilentAgentsLost(): void {
+    const lost = this.store.agents.markSilentLost(new Date(Date.now() - this.options.lostAfterMs));
+    for (const agent of lost) {
+      this.log.warn("agent lost: no heartbeat", { agent, afterMs: this.options.lostAfterMs });
+      for (const active of this.store.jobs.activeAttemptsOf(agent)) {
+        const status = this.store.jobs.loseAttempt(active.attemptId, this.options.maxAttempts, `agent ${agent} was lost`);
+        if (status) this.emitJob(active.jobId);
+      }
+    }
+  }
+
+  private emitJob(jobId: number) {
+    const job = this.store.jobs.get(jobId);
+    if (job) this.events.emit("job", job);
+    return job;
+  }
+}

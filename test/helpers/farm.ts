@@ -1,0 +1,107 @@
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { AgentDaemon } from "../../agent/daemon.ts";
+import { compileAgentConfig } from "../../agent/config.ts";
+import { compileCoordinatorConfig } from "../../coordinator/config.ts";
+import { Coordinator } from "../../coordinator/coordinator.ts";
+import { DEFAULT_JOBS_DIR } from "../../coordinator/paths.ts";
+import { silentLogger } from "../../protocol/logger.ts";
+import type { JobResource } from "../../protocol/resources.ts";
+import { isFinalStatus } from "../../protocol/job-status.ts";
+
+export interface TestFarm {
+  dir: string;
+  coordinator: Coordinator;
+  agent: AgentDaemon;
+  url: string;
+  token: string;
+  api(path: string, init?: { method?: string; body?: unknown; token?: string | null; raw?: string }): Promise<{ status: number; body: any }>;
+  submit(body: Record<string, unknown>): Promise<JobResource>;
+  waitFor(jobId: number, done: (job: JobResource) => boolean, timeoutMs?: number): Promise<JobResource>;
+  stop(): Promise<void>;
+}
+
+/** A temporary jobs dir with the shipped suites plus `extra` suite files. */
+export function makeJobsDir(extra: Record<string, unknown>): string {
+  const dir = mkdtempSync(join(tmpdir(), "memfarm-jobs-"));
+  cpSync(DEFAULT_JOBS_DIR, dir, { recursive: true });
+  for (const [name, suite] of Object.entries(extra)) {
+    writeFileSync(join(dir, `${name}.json`), JSON.stringify(suite));
+  }
+  return dir;
+}
+
+/**
+ * A whole farm for one test: an embedded nats-server on a free port, a
+ * coordinator with its own SQLite file and HTTP port, and one agent.
+ */
+export async function startFarm(options: { jobsDir?: string; memory?: string; agentName?: string } = {}): Promise<TestFarm> {
+  const dir = mkdtempSync(join(tmpdir(), "memfarm-test-"));
+  const config = compileCoordinatorConfig(
+    { port: "0", dataDir: join(dir, "data"), jobsDir: options.jobsDir, lostAfter: "6" },
+    {},
+  );
+  const coordinator = await Coordinator.start(config, silentLogger);
+  const agent = new AgentDaemon(
+    compileAgentConfig({
+      nats: coordinator.natsUrls.join(","),
+      name: options.agentName ?? "test-agent",
+      memory: options.memory ?? "16G",
+      workDir: join(dir, "agent"),
+      sampleIntervalMs: 200,
+    }),
+    silentLogger,
+  );
+  await agent.start();
+  const url = coordinator.httpUrl;
+  const token = coordinator.adminToken;
+  const api: TestFarm["api"] = async (path, init = {}) => {
+    const headers: Record<string, string> = { "content-type": "application/json" };
+    const bearer = init.token === undefined ? token : init.token;
+    if (bearer) headers.authorization = `Bearer ${bearer}`;
+    const response = await fetch(`${url}/api/v1${path}`, {
+      method: init.method ?? (init.body !== undefined || init.raw !== undefined ? "POST" : "GET"),
+      headers,
+      body: init.raw ?? (init.body === undefined ? undefined : JSON.stringify(init.body)),
+    });
+    const text = await response.text();
+    let body: unknown = text;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      // Plain text.
+    }
+    return { status: response.status, body };
+  };
+  const farm: TestFarm = {
+    dir,
+    coordinator,
+    agent,
+    url,
+    token,
+    api,
+    async submit(body) {
+      const response = await api("/jobs", { body });
+      if (response.status !== 201) throw new Error(`submit failed: ${response.status} ${JSON.stringify(response.body)}`);
+      return response.body as JobResource;
+    },
+    async waitFor(jobId, done, timeoutMs = 180_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const job = (await api(`/jobs/${jobId}`)).body as JobResource;
+        if (done(job)) return job;
+        if (Date.now() > deadline) throw new Error(`job ${jobId} still ${job.status} after ${timeoutMs} ms`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    },
+    async stop() {
+      await agent.stop();
+      await coordinator.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return farm;
+}
+
+export const finished = (job: JobResource) => isFinalStatus(job.status);
