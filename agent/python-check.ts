@@ -29,6 +29,8 @@ export async function probePython(python: string): Promise<ProbePythonReply> {
         if (error) {
           const detail = stderr.trim().split("\n").at(-1) ?? error.message;
           resolve({ usable: false, problem: `${python} cannot run regrtest: ${detail}` });
+        } else if (!/^\d+\.\d+/.test(stdout.trim())) {
+          resolve({ usable: false, problem: `${python} did not answer like a Python interpreter` });
         } else {
           resolve({ usable: true, version: stdout.trim() });
         }
