@@ -1,0 +1,160 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { processExists } from "../agent/process-tree.ts";
+import type { JobResource } from "../protocol/resources.ts";
+import { CliProcess, processesMentioning, runCli } from "./helpers/cli.ts";
+import { makeJobsDir } from "./helpers/farm.ts";
+import { findTestPython } from "./helpers/python.ts";
+
+function writeTests(dir: string): void {
+  writeFileSync(join(dir, "test_failing.py"), "import unittest\nclass T(unittest.TestCase):\n    def test_bad(self): self.assertEqual(1, 2)\n");
+  writeFileSync(join(dir, "test_fine.py"), "import unittest\nclass T(unittest.TestCase):\n    def test_ok(self): pass\n");
+  writeFileSync(
+    join(dir, "test_slow.py"),
+    "import subprocess, sys, time, unittest\nclass T(unittest.TestCase):\n    def test_sleep(self):\n        c = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(300)'])\n        print('child pid', c.pid, flush=True)\n        time.sleep(300)\n",
+  );
+}
+
+describe("the memfarm CLI, as separate processes (coordinator, agent, client)", () => {
+  let dir: string;
+  let coordinator: CliProcess;
+  let agent: CliProcess;
+  let env: NodeJS.ProcessEnv;
+  let python: string;
+
+  before(async () => {
+    python = findTestPython();
+    dir = mkdtempSync(join(tmpdir(), "memfarm-cli-"));
+    const testDir = mkdtempSync(join(tmpdir(), "memfarm-cli-tests-"));
+    writeTests(testDir);
+    const jobsDir = makeJobsDir({
+      "local-tests": { description: "local", args: ["--testdir", testDir], workers: 1, memlimit: "2G", timeoutSeconds: 600 },
+    });
+    coordinator = new CliProcess(["coordinator", "--port", "0", "--data-dir", join(dir, "data"), "--jobs-dir", jobsDir]);
+    const [, url] = await coordinator.waitFor(/Dashboard:\s+(http:\/\/\S+?)\/\n/);
+    const [, nats] = await coordinator.waitFor(/memfarm agent --nats (\S+)/);
+    agent = new CliProcess(["agent", "--nats", nats ?? "", "--name", "cli-agent", "--memory", "8G", "--work-dir", join(dir, "agent")]);
+    await agent.waitFor(/joined the farm/);
+    env = { MEMFARM_URL: url, MEMFARM_DATA_DIR: join(dir, "data"), MEMFARM_TOKEN: "" };
+  });
+  after(async () => {
+    await agent?.stop();
+    await coordinator?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("submit --follow streams the log and exits 0 when the job passed", async () => {
+    const run = await runCli(["submit", "local-tests", "--python", python, "--tests", "test_fine", "--follow"], env);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /\[1\/1\] test_fine/);
+    assert.match(run.stdout, /job \d+ passed/);
+  });
+
+  it("submit --follow exits 1 and names the failing test when tests fail", async () => {
+    const run = await runCli(["submit", "local-tests", "--python", python, "--tests", "test_failing,test_fine", "--follow"], env);
+    assert.equal(run.code, 1, run.stderr);
+    assert.match(run.stdout, /job \d+ failed; .*failed: test_failing/);
+  });
+
+  it("jobs, show, logs and hosts print the same facts as the API, also as JSON", async () => {
+    const list = await runCli(["jobs", "--json"], env);
+    assert.equal(list.code, 0, list.stderr);
+    const { jobs } = JSON.parse(list.stdout) as { jobs: JobResource[] };
+    const failed = jobs.find((job) => job.status === "failed");
+    assert.ok(failed);
+    const show = await runCli(["show", String(failed.id), "--json"], env);
+    assert.deepEqual((JSON.parse(show.stdout) as JobResource).failedTests, failed.failedTests);
+    const human = await runCli(["show", String(failed.id)], env);
+    assert.match(human.stdout, /Status\s+failed/);
+    assert.match(human.stdout, /Failed tests\s+test_failing/);
+    const table = await runCli(["jobs"], env);
+    assert.match(table.stdout, new RegExp(`${failed.id}\\s+local-tests\\s+failed\\s+cli-agent`));
+    const logs = await runCli(["logs", String(failed.id)], env);
+    assert.match(logs.stdout, /Result: FAILURE|Tests result: FAILURE/);
+    const hosts = await runCli(["hosts", "--json"], env);
+    const { agents } = JSON.parse(hosts.stdout) as { agents: { name: string; memoryBytes: number; state: string }[] };
+    assert.deepEqual(agents.map((agent) => [agent.name, agent.state, agent.memoryBytes]), [["cli-agent", "online", 8 * 1024 ** 3]]);
+  });
+
+  it("refuses bad input with exit 2 and a message that says what to change", async () => {
+    const small = await runCli(["submit", "local-tests", "--python", python, "--memlimit", "1G"], env);
+    assert.equal(small.code, 2);
+    assert.match(small.stderr, /regrtest refuses a memlimit under 2 GiB/);
+    const unknown = await runCli(["show", "424242"], env);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /job 424242 does not exist/);
+    const noToken = await runCli(["submit", "local-tests", "--python", python], { ...env, MEMFARM_DATA_DIR: join(dir, "nowhere") });
+    assert.equal(noToken.code, 2);
+    assert.match(noToken.stderr, /needs a token/);
+  });
+
+  it("says where it looked when the coordinator is unreachable", async () => {
+    const run = await runCli(["jobs"], { MEMFARM_URL: "http://127.0.0.1:9" });
+    assert.equal(run.code, 7);
+    assert.match(run.stderr, /cannot reach the coordinator at http:\/\/127\.0\.0\.1:9.*memfarm up/);
+  });
+
+  it("cancel stops a running job's whole process tree", async () => {
+    const submitted = await runCli(["submit", "local-tests", "--python", python, "--tests", "test_slow", "--json"], env);
+    const job = JSON.parse(submitted.stdout) as JobResource;
+    let childPid = 0;
+    for (let tries = 0; tries < 200 && childPid === 0; tries += 1) {
+      const logs = await runCli(["logs", String(job.id)], env);
+      childPid = Number(/child pid (\d+)/.exec(logs.stdout)?.[1] ?? 0);
+      if (childPid === 0) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.ok(childPid > 0);
+    const cancel = await runCli(["cancel", String(job.id)], env);
+    assert.equal(cancel.code, 0, cancel.stderr);
+    const follow = await runCli(["logs", String(job.id), "--follow"], env);
+    assert.match(follow.stderr, /canceled/);
+    assert.equal(processExists(childPid), false);
+  });
+
+  it("stops the coordinator and its nats-server on Ctrl-C", async () => {
+    const dataDir = join(dir, "data");
+    assert.ok(processesMentioning(dataDir).length > 0, "the embedded nats-server runs with the data dir");
+    await agent.stop();
+    assert.equal(await coordinator.stop("SIGINT"), 0);
+    assert.deepEqual(processesMentioning(dataDir), []);
+    assert.ok(readFileSync(join(dataDir, "admin-token"), "utf8").startsWith("mf_"));
+  });
+});
+
+describe("memfarm up", () => {
+  it("starts a whole farm, and Ctrl-C leaves no nats-server or test process behind", async () => {
+    const python = findTestPython();
+    const dir = mkdtempSync(join(tmpdir(), "memfarm-up-"));
+    const testDir = mkdtempSync(join(tmpdir(), "memfarm-up-tests-"));
+    writeTests(testDir);
+    const jobsDir = makeJobsDir({
+      "local-tests": { description: "local", args: ["--testdir", testDir], workers: 1, memlimit: "2G", timeoutSeconds: 600 },
+    });
+    const up = new CliProcess(["up", "--port", "0", "--data-dir", join(dir, "data"), "--jobs-dir", jobsDir, "--memory", "8G"]);
+    try {
+      const [, url] = await up.waitFor(/Dashboard:\s+(http:\/\/\S+?)\/\n/);
+      await up.waitFor(/memfarm submit bigmem-smoke --python/);
+      const env = { MEMFARM_URL: url, MEMFARM_DATA_DIR: join(dir, "data") };
+      const hosts = JSON.parse((await runCli(["hosts", "--json"], env)).stdout) as { agents: { cores: number; arch: string; memoryBytes: number }[] };
+      assert.equal(hosts.agents.length, 1);
+      assert.equal(hosts.agents[0]?.memoryBytes, 8 * 1024 ** 3);
+      const job = JSON.parse((await runCli(["submit", "local-tests", "--python", python, "--tests", "test_slow", "--json"], env)).stdout) as JobResource;
+      let childPid = 0;
+      for (let tries = 0; tries < 200 && childPid === 0; tries += 1) {
+        childPid = Number(/child pid (\d+)/.exec((await runCli(["logs", String(job.id)], env)).stdout)?.[1] ?? 0);
+        if (childPid === 0) await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      assert.ok(childPid > 0);
+      assert.equal(await up.stop("SIGINT"), 0);
+      assert.equal(processExists(childPid), false, "the test's process tree was killed");
+      assert.deepEqual(processesMentioning(join(dir, "data")), [], "the nats-server is gone");
+      assert.deepEqual(processesMentioning(testDir), [], "no regrtest process is left");
+    } finally {
+      await up.stop("SIGKILL");
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
