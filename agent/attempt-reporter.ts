@@ -1,8 +1,8 @@
 import type { LogLine, Progress, Sample } from "../protocol/messages.ts";
 import { encode } from "../protocol/messages.ts";
 import { Subjects } from "../protocol/subjects.ts";
-import type { AttemptOutcome } from "./run-attempt.ts";
 import type { Outbox } from "./outbox.ts";
+import type { AttemptOutcome } from "./run-attempt.ts";
 
 const FLUSH_INTERVAL_MS = 250;
 /** Keeps each progress message well under NATS's 1 MiB payload limit. */

@@ -1,8 +1,8 @@
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { ValidationError } from "../protocol/errors.ts";
-import { checkAgentName, parseLabels } from "../protocol/names.ts";
 import { splitList } from "../protocol/lists.ts";
+import { checkAgentName, parseLabels } from "../protocol/names.ts";
 import { parseSize } from "../protocol/sizes.ts";
 
 /** Raw agent options, as the CLI reads them. */
@@ -31,7 +31,11 @@ export const DEFAULT_SAMPLE_INTERVAL_MS = 1000;
 
 /** Agent names become subject tokens: a hostname like `arm1.example.org` becomes `arm1-example-org`. */
 export function defaultAgentName(): string {
-  return hostname().replace(/[^A-Za-z0-9_-]/g, "-").slice(0, 63) || "agent";
+  return (
+    hostname()
+      .replace(/[^A-Za-z0-9_-]/g, "-")
+      .slice(0, 63) || "agent"
+  );
 }
 
 export function compileAgentConfig(options: AgentOptions): AgentConfig {
@@ -40,7 +44,11 @@ export function compileAgentConfig(options: AgentOptions): AgentConfig {
   }
   const sampleIntervalMs = options.sampleIntervalMs ?? DEFAULT_SAMPLE_INTERVAL_MS;
   if (!(sampleIntervalMs >= 50 && sampleIntervalMs <= 60_000)) {
-    throw new ValidationError("invalid_value", "the sample interval must be 50 ms to 60 s", "sampleIntervalMs");
+    throw new ValidationError(
+      "invalid_value",
+      "the sample interval must be 50 ms to 60 s",
+      "sampleIntervalMs",
+    );
   }
   return {
     natsServers: splitList(options.nats),

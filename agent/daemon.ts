@@ -2,13 +2,13 @@ import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node"
 import { coerceError } from "../protocol/errors.ts";
 import type { Logger } from "../protocol/logger.ts";
 import {
+  type AssignReply,
   encode,
+  type Heartbeat,
   parseAssignment,
   parseCancelRequest,
   parseProbePythonRequest,
   parseRegisterReply,
-  type AssignReply,
-  type Heartbeat,
   type RegisterRequest,
 } from "../protocol/messages.ts";
 import { connectNats } from "../protocol/nats-connect.ts";
@@ -68,7 +68,10 @@ export class AgentDaemon {
     this.lifecycle = "running";
     await this.register();
     this.scheduleHeartbeat();
-    this.log.info("agent joined the farm", { name: this.config.name, nats: this.config.natsServers.join(",") });
+    this.log.info("agent joined the farm", {
+      name: this.config.name,
+      nats: this.config.natsServers.join(","),
+    });
   }
 
   /** Stops taking work, stops running attempts, and delivers their results (bounded in time). */
@@ -78,7 +81,10 @@ export class AgentDaemon {
     for (const subscription of this.subscriptions) subscription.unsubscribe();
     for (const attempt of this.attempts.values()) attempt.stop("shutdown");
     const delivered = Promise.all([...this.finishing]);
-    await Promise.race([delivered, new Promise((resolve) => setTimeout(resolve, RESULT_DELIVERY_DEADLINE_MS))]);
+    await Promise.race([
+      delivered,
+      new Promise((resolve) => setTimeout(resolve, RESULT_DELIVERY_DEADLINE_MS)),
+    ]);
     if (this.heartbeatTimer) clearTimeout(this.heartbeatTimer);
     this.outbox?.close();
     await this.nc?.drain().catch(() => undefined);
@@ -118,14 +124,18 @@ export class AgentDaemon {
     };
     for (let tries = 1; this.lifecycle === "running"; tries += 1) {
       try {
-        const reply = parseRegisterReply((await nc.request(Subjects.register, encode(request), { timeout: 3000 })).data);
+        const reply = parseRegisterReply(
+          (await nc.request(Subjects.register, encode(request), { timeout: 3000 })).data,
+        );
         if (!reply.ok) throw new Error(reply.error ?? "registration refused");
         this.heartbeatMs = reply.heartbeatIntervalMs || DEFAULT_HEARTBEAT_MS;
         this.registered = true;
         return;
       } catch (thrown) {
         if (tries === 1 || tries % 30 === 0) {
-          this.log.warn("waiting for the coordinator to accept registration", { error: coerceError(thrown).message });
+          this.log.warn("waiting for the coordinator to accept registration", {
+            error: coerceError(thrown).message,
+          });
         }
         await new Promise((resolve) => setTimeout(resolve, 1000));
       }
@@ -141,7 +151,10 @@ export class AgentDaemon {
     if (!nc || this.lifecycle !== "running") return;
     const beat: Heartbeat = {
       name: this.config.name,
-      usedBytes: [...this.attempts.values()].reduce((sum, attempt) => sum + (attempt.currentRssBytes ?? 0), 0),
+      usedBytes: [...this.attempts.values()].reduce(
+        (sum, attempt) => sum + (attempt.currentRssBytes ?? 0),
+        0,
+      ),
       running: [...this.attempts.keys()],
     };
     try {

@@ -2,7 +2,12 @@ import { availableParallelism, hostname, totalmem } from "node:os";
 import type { HostFacts } from "../protocol/messages.ts";
 
 /** Node's arch names mapped to the kernel's (`uname -m`), which is what admins read and label by. */
-const KERNEL_ARCH: Record<string, string> = { arm64: "aarch64", x64: "x86_64", ia32: "i686", ppc64: "ppc64le" };
+const KERNEL_ARCH: Record<string, string> = {
+  arm64: "aarch64",
+  x64: "x86_64",
+  ia32: "i686",
+  ppc64: "ppc64le",
+};
 
 export function kernelArch(nodeArch: string = process.arch): string {
   return KERNEL_ARCH[nodeArch] ?? nodeArch;

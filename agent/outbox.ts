@@ -54,10 +54,15 @@ export class Outbox {
       while (!this.closed && this.queue.length > 0) {
         const letter = this.queue[0] as Letter;
         try {
-          const reply = await this.nc.request(letter.subject, letter.payload, { timeout: REQUEST_TIMEOUT_MS });
+          const reply = await this.nc.request(letter.subject, letter.payload, {
+            timeout: REQUEST_TIMEOUT_MS,
+          });
           const answer = reply.json<{ ok?: boolean; error?: string }>();
           if (answer.ok !== true) {
-            this.log.warn("coordinator refused a message; dropping it", { subject: letter.subject, error: answer.error });
+            this.log.warn("coordinator refused a message; dropping it", {
+              subject: letter.subject,
+              error: answer.error,
+            });
           }
           this.queue.shift();
           letter.resolve();

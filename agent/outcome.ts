@@ -1,4 +1,4 @@
-import { JobStatus, type FinalStatus } from "../protocol/job-status.ts";
+import { type FinalStatus, JobStatus } from "../protocol/job-status.ts";
 import type { RegrtestSummary } from "./regrtest-output.ts";
 
 /** How the regrtest process ended, and what the agent itself did to it. */
@@ -25,7 +25,10 @@ export interface Outcome {
 export function classifyEnding(ending: ProcessEnding, summary: RegrtestSummary): Outcome {
   if (ending.canceledByUser) return { status: JobStatus.canceled, reason: "canceled on request" };
   if (ending.timedOutByAgent) {
-    return { status: JobStatus.timedOut, reason: "the job ran past its wall-clock time limit and was stopped" };
+    return {
+      status: JobStatus.timedOut,
+      reason: "the job ran past its wall-clock time limit and was stopped",
+    };
   }
   if (ending.stoppedByAgentShutdown) {
     return { status: JobStatus.error, reason: "the agent shut down while the job was running" };

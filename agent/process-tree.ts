@@ -63,7 +63,9 @@ export class SeenProcesses {
 
   /** The remembered processes that still run. */
   alive(): number[] {
-    return [...this.startTimes].filter(([pid, started]) => startTimeOf(pid) === started && processExists(pid)).map(([pid]) => pid);
+    return [...this.startTimes]
+      .filter(([pid, started]) => startTimeOf(pid) === started && processExists(pid))
+      .map(([pid]) => pid);
   }
 }
 

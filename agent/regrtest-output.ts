@@ -10,6 +10,8 @@ export interface RegrtestSummary {
   result: string | null;
   /** Test-case counts from `Total tests: run=N failures=F skipped=S` (3.11.7+). */
   caseCounts: TestCounts | null;
+  /** Test-case counts from verbose (`-v`) lines, for versions without `Total tests:`. */
+  verboseCounts: TestCounts;
   /** Test-file counts from the `N tests OK.` / `N tests failed:` blocks (every version). */
   fileCounts: { ok: number; failed: number; skipped: number };
   failedFiles: string[];
@@ -22,17 +24,21 @@ export interface RegrtestSummary {
 
 const RESULT_LINE = /^(?:Tests )?[Rr]esult: ([A-Z][A-Z ,]*[A-Z])$/;
 const TOTAL_TESTS = /^Total tests: run=(\d+)(?: failures=(\d+))?(?: skipped=(\d+))?/;
-const FILE_BLOCK = /^(\d+) tests? (OK|failed|skipped|crashed|env changed|run no tests|failed again|altered the execution environment)[.:]/;
+const FILE_BLOCK =
+  /^(\d+) tests? (OK|failed|skipped|crashed|env changed|run no tests|failed again|altered the execution environment)[.:]/;
 const BLOCK_ENTRY = /^ {4}(test\S*(?: test\S*)*)\s*$/;
 const PROGRESS = /^(?:\d+:\d\d:\d\d )?(?:load avg: [\d.]+ )?\[\s*\d+\/\d+(?:\/\d+)?\] (test\S*)/;
 const CASE_FAILED_HEADER = /^(?:FAIL|ERROR): (\w+) \(([\w.]+)\)/;
-const CASE_FAILED_VERBOSE = /^(\w+) \(([\w.]+)\)(?: \S.*)? \.\.\. (?:FAIL|ERROR)$/;
 const TIMEOUT = /^Timeout \(\d+:\d\d:\d\d\)!$/;
+/** A verbose case line: `test_x (mod.Class.test_x) ... ok`, the outcome maybe on a later line. */
+const CASE_START = /^(\w+) \(([\w.]+)\)(?: \S.*)? \.\.\.(.*)$/;
+const CASE_OUTCOME = /(?:^|\s)(ok|skipped\b.*|FAIL|ERROR|expected failure|unexpected success)$/;
 
 export class RegrtestOutputReader {
   private readonly summary: RegrtestSummary = {
     result: null,
     caseCounts: null,
+    verboseCounts: { run: 0, failed: 0, skipped: 0 },
     fileCounts: { ok: 0, failed: 0, skipped: 0 },
     failedFiles: [],
     failedCases: [],
@@ -41,6 +47,8 @@ export class RegrtestOutputReader {
   };
   /** The `N tests failed:` style block whose indented entries follow, if any. */
   private openBlock: string | null = null;
+  /** A verbose case line whose outcome has not been printed yet. */
+  private pendingCase: string | null = null;
 
   read(line: string): void {
     const text = line.trimEnd();
@@ -81,12 +89,43 @@ export class RegrtestOutputReader {
       this.summary.currentTest = progress[1];
       return;
     }
-    const failedCase = CASE_FAILED_HEADER.exec(text) ?? CASE_FAILED_VERBOSE.exec(text);
+    if (this.readVerboseCase(text)) return;
+    const failedCase = CASE_FAILED_HEADER.exec(text);
     if (failedCase?.[1] && failedCase[2]) {
       this.addAll(this.summary.failedCases, [caseId(failedCase[1], failedCase[2])]);
       return;
     }
     if (TIMEOUT.test(text)) this.summary.sawTimeout = true;
+  }
+
+  /** Counts verbose case outcomes; true if the line was one. */
+  private readVerboseCase(text: string): boolean {
+    const start = CASE_START.exec(text);
+    if (start?.[1] && start[2]) {
+      this.pendingCase = caseId(start[1], start[2]);
+      const outcome = CASE_OUTCOME.exec(start[3] ?? "");
+      if (outcome?.[1]) this.countCase(outcome[1]);
+      return true;
+    }
+    if (this.pendingCase !== null) {
+      const outcome = CASE_OUTCOME.exec(text);
+      if (outcome?.[1] && (text === outcome[1] || text.startsWith(outcome[1]))) {
+        this.countCase(outcome[1]);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private countCase(outcome: string): void {
+    const counts = this.summary.verboseCounts;
+    counts.run += 1;
+    if (outcome.startsWith("skipped")) counts.skipped += 1;
+    if (outcome === "FAIL" || outcome === "ERROR" || outcome === "unexpected success") {
+      counts.failed += 1;
+      if (this.pendingCase) this.addAll(this.summary.failedCases, [this.pendingCase]);
+    }
+    this.pendingCase = null;
   }
 
   get(): RegrtestSummary {
@@ -103,9 +142,10 @@ function caseId(method: string, qualified: string): string {
   return qualified.endsWith(`.${method}`) ? qualified : `${qualified}.${method}`;
 }
 
-/** Counts for the job: test cases where regrtest reports them, test files otherwise. */
+/** Counts for the job: test cases where regrtest reports them or verbose lines show them, test files otherwise. */
 export function countsOf(summary: RegrtestSummary): TestCounts | null {
   if (summary.caseCounts) return summary.caseCounts;
+  if (summary.verboseCounts.run > 0) return summary.verboseCounts;
   const { ok, failed, skipped } = summary.fileCounts;
   if (ok + failed + skipped === 0) return null;
   return { run: ok + failed, failed, skipped };

@@ -1,9 +1,9 @@
 import { spawn } from "node:child_process";
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
-import type { Assignment, AttemptResult, LogLine, Sample } from "../protocol/messages.ts";
-import { JobStatus } from "../protocol/job-status.ts";
 import { coerceError } from "../protocol/errors.ts";
+import { JobStatus } from "../protocol/job-status.ts";
+import type { Assignment, AttemptResult, LogLine, Sample } from "../protocol/messages.ts";
 import { killTree } from "./kill-tree.ts";
 import { LineSplitter } from "./line-splitter.ts";
 import { classifyEnding, type ProcessEnding } from "./outcome.ts";
@@ -44,7 +44,9 @@ export class RunningAttempt {
     readonly assignment: Assignment,
     private readonly options: AttemptOptions,
   ) {
-    this.done = this.run().catch((thrown: unknown) => this.failure(`the agent failed to run the job: ${coerceError(thrown).message}`));
+    this.done = this.run().catch((thrown: unknown) =>
+      this.failure(`the agent failed to run the job: ${coerceError(thrown).message}`),
+    );
   }
 
   /** The tree's resident memory at the latest sample. */
@@ -104,7 +106,10 @@ export class RunningAttempt {
     const seen = this.seen;
     const rootPid = child.pid;
     this.rootPid = rootPid;
-    const sampler = rootPid === undefined ? null : new TreeSampler(seen, rootPid, options.sampleIntervalMs, (sample) => {
+    const sampler =
+      rootPid === undefined
+        ? null
+        : new TreeSampler(seen, rootPid, options.sampleIntervalMs, (sample) => {
             this.latestRssBytes = sample.rssBytes;
             options.onSample(sample);
           });
@@ -119,7 +124,10 @@ export class RunningAttempt {
     if (this.stopReason !== null) killNow();
     const timeout = setTimeout(() => {
       timedOut = true;
-      options.onLog({ stream: "system", text: `wall-clock limit of ${assignment.timeoutSeconds} s reached: stopping` });
+      options.onLog({
+        stream: "system",
+        text: `wall-clock limit of ${assignment.timeoutSeconds} s reached: stopping`,
+      });
       killNow();
     }, assignment.timeoutSeconds * 1000);
 
@@ -135,7 +143,8 @@ export class RunningAttempt {
     await Promise.race([streamsClosed, new Promise((resolve) => setTimeout(resolve, 2000))]);
     await rm(cwd, { recursive: true, force: true }).catch(() => undefined);
 
-    if (exit.spawnError) return this.failure(`could not start ${assignment.python}: ${exit.spawnError.message}`, startedAt);
+    if (exit.spawnError)
+      return this.failure(`could not start ${assignment.python}: ${exit.spawnError.message}`, startedAt);
     const summary = reader.get();
     const ending: ProcessEnding = {
       exitCode: exit.code,
@@ -160,7 +169,8 @@ export class RunningAttempt {
       peakRssBytes: sampler?.peakRssBytes ?? null,
       counts: countsOf(summary),
       failedTests: failedTestsOf(summary),
-      error: outcome.status === JobStatus.passed || outcome.status === JobStatus.failed ? null : outcome.reason,
+      error:
+        outcome.status === JobStatus.passed || outcome.status === JobStatus.failed ? null : outcome.reason,
     };
   }
 

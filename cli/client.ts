@@ -46,7 +46,11 @@ export class ApiClient {
     const headers: Record<string, string> = { accept: "application/json" };
     if (body !== undefined) headers["content-type"] = "application/json";
     if (method !== "GET" && this.options.token) headers.authorization = `Bearer ${this.options.token}`;
-    const response = await this.fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const response = await this.fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     if (!response.ok) await this.fail(response);
     return (await response.json()) as T;
   }
@@ -82,7 +86,11 @@ function describeFetchError(thrown: unknown): string {
 }
 
 /** The token for mutating calls: --token, MEMFARM_TOKEN, or the local farm's DATA_DIR/admin-token. */
-export function resolveToken(flag: string | undefined, env: NodeJS.ProcessEnv, dataDir: string): string | undefined {
+export function resolveToken(
+  flag: string | undefined,
+  env: NodeJS.ProcessEnv,
+  dataDir: string,
+): string | undefined {
   if (flag) return flag;
   if (env.MEMFARM_TOKEN) return env.MEMFARM_TOKEN;
   try {

@@ -11,7 +11,10 @@ export interface CommandContext {
 }
 
 /** Global options: --url / MEMFARM_URL, --token / MEMFARM_TOKEN, --data-dir / MEMFARM_DATA_DIR (for the local token). */
-export function createClient(options: { url?: string; token?: string; dataDir?: string }, env: NodeJS.ProcessEnv): ApiClient {
+export function createClient(
+  options: { url?: string; token?: string; dataDir?: string },
+  env: NodeJS.ProcessEnv,
+): ApiClient {
   const url = options.url ?? env.MEMFARM_URL ?? "http://127.0.0.1:8080";
   const dataDir = options.dataDir ?? defaultDataDir(env);
   return new ApiClient({ url, token: resolveToken(options.token, env, dataDir) });

@@ -9,7 +9,11 @@ import { readEvents } from "./sse.ts";
  * job. If the stream breaks (a coordinator restart), it reconnects and
  * resumes after the last line it printed.
  */
-export async function followJob(client: ApiClient, jobId: number, write: (line: LogLineResource) => void): Promise<JobResource> {
+export async function followJob(
+  client: ApiClient,
+  jobId: number,
+  write: (line: LogLineResource) => void,
+): Promise<JobResource> {
   let lastLine = 0;
   let failures = 0;
   for (;;) {

@@ -1,9 +1,11 @@
-import { formatBytes } from "../protocol/sizes.ts";
 import type { AgentResource, JobResource } from "../protocol/resources.ts";
+import { formatBytes } from "../protocol/sizes.ts";
 
 /** Plain-text tables and summaries for people; `--json` prints the API's resources instead. */
 export function table(headers: string[], rows: string[][]): string {
-  const widths = headers.map((header, index) => Math.max(header.length, ...rows.map((row) => (row[index] ?? "").length)));
+  const widths = headers.map((header, index) =>
+    Math.max(header.length, ...rows.map((row) => (row[index] ?? "").length)),
+  );
   const line = (cells: string[]) =>
     cells
       .map((cell, index) => cell.padEnd(widths[index] ?? 0))
@@ -13,14 +15,18 @@ export function table(headers: string[], rows: string[][]): string {
 }
 
 export function countsText(job: JobResource): string {
-  return job.counts ? `${job.counts.run} run, ${job.counts.failed} failed, ${job.counts.skipped} skipped` : "-";
+  return job.counts
+    ? `${job.counts.run} run, ${job.counts.failed} failed, ${job.counts.skipped} skipped`
+    : "-";
 }
 
 export function durationText(seconds: number | null): string {
   if (seconds === null) return "-";
   if (seconds < 60) return `${seconds.toFixed(1)}s`;
   const minutes = Math.floor(seconds / 60);
-  return minutes < 60 ? `${minutes}m${Math.round(seconds % 60)}s` : `${Math.floor(minutes / 60)}h${minutes % 60}m`;
+  return minutes < 60
+    ? `${minutes}m${Math.round(seconds % 60)}s`
+    : `${Math.floor(minutes / 60)}h${minutes % 60}m`;
 }
 
 export function jobsTable(jobs: JobResource[]): string {
@@ -58,7 +64,10 @@ export function jobDetails(job: JobResource, dashboardUrl: string): string {
     ["Started", job.startedAt ?? "-"],
     ["Finished", job.finishedAt ?? "-"],
     ["Duration", durationText(job.durationSeconds)],
-    ["Attempts", job.attempts.map((attempt) => `${attempt.id} on ${attempt.agent}: ${attempt.status}`).join("; ") || "-"],
+    [
+      "Attempts",
+      job.attempts.map((attempt) => `${attempt.id} on ${attempt.agent}: ${attempt.status}`).join("; ") || "-",
+    ],
     ["Requested by", `${job.provenance.requester} (${job.provenance.source})`],
   ];
   const width = Math.max(...rows.map(([label]) => label.length));
@@ -84,7 +93,11 @@ export function agentsTable(agents: AgentResource[]): string {
 
 /** The one line printed when a followed job ends. */
 export function finalLine(job: JobResource): string {
-  const parts = [`job ${job.id} ${job.status}`, `duration ${durationText(job.durationSeconds)}`, `peak ${formatBytes(job.peakRssBytes)}`];
+  const parts = [
+    `job ${job.id} ${job.status}`,
+    `duration ${durationText(job.durationSeconds)}`,
+    `peak ${formatBytes(job.peakRssBytes)}`,
+  ];
   if (job.counts) parts.push(`tests ${countsText(job)}`);
   if (job.failedTests.length > 0) parts.push(`failed: ${job.failedTests.join(", ")}`);
   if (job.error) parts.push(job.error);

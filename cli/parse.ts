@@ -1,4 +1,4 @@
-import { parseArgs, type ParseArgsConfig } from "node:util";
+import { type ParseArgsConfig, parseArgs } from "node:util";
 import { CliError } from "./client.ts";
 import { ExitCode } from "./exit-codes.ts";
 

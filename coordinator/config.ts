@@ -1,8 +1,8 @@
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { ValidationError } from "../protocol/errors.ts";
-import { parseSize } from "../protocol/sizes.ts";
 import { splitList } from "../protocol/lists.ts";
+import { parseSize } from "../protocol/sizes.ts";
 import { DEFAULT_JOBS_DIR } from "./paths.ts";
 
 /** Raw coordinator options, as the CLI reads them. */
@@ -46,7 +46,11 @@ function readPort(text: string | undefined, fallback: number, field: string): nu
   if (text === undefined) return fallback;
   const port = Number(text);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new ValidationError("invalid_port", `--${field} must be a port number from 0 to 65535, not "${text}"`, field);
+    throw new ValidationError(
+      "invalid_port",
+      `--${field} must be a port number from 0 to 65535, not "${text}"`,
+      field,
+    );
   }
   return port;
 }
@@ -55,16 +59,27 @@ function readSeconds(text: string | undefined, fallbackMs: number, field: string
   if (text === undefined) return fallbackMs;
   const seconds = Number(text);
   if (!(seconds > 0 && seconds <= 3600)) {
-    throw new ValidationError("invalid_duration", `--${field} must be seconds from 1 to 3600, not "${text}"`, field);
+    throw new ValidationError(
+      "invalid_duration",
+      `--${field} must be seconds from 1 to 3600, not "${text}"`,
+      field,
+    );
   }
   return seconds * 1000;
 }
 
-export function compileCoordinatorConfig(options: CoordinatorOptions, env: NodeJS.ProcessEnv): CoordinatorConfig {
+export function compileCoordinatorConfig(
+  options: CoordinatorOptions,
+  env: NodeJS.ProcessEnv,
+): CoordinatorConfig {
   const heartbeatIntervalMs = 2000;
   const lostAfterMs = readSeconds(options.lostAfter, 15_000, "lost-after");
   if (lostAfterMs < heartbeatIntervalMs * 2) {
-    throw new ValidationError("invalid_duration", "--lost-after must be at least two heartbeats (4 s)", "lost-after");
+    throw new ValidationError(
+      "invalid_duration",
+      "--lost-after must be at least two heartbeats (4 s)",
+      "lost-after",
+    );
   }
   return {
     host: options.host ?? "127.0.0.1",

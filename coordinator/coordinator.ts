@@ -54,7 +54,11 @@ export class Coordinator {
       let embedded: EmbeddedNats | null = null;
       let natsUrls = config.natsServers;
       if (natsUrls.length === 0) {
-        embedded = new EmbeddedNats({ dataDir: join(config.dataDir, "nats"), port: config.embeddedNatsPort, log });
+        embedded = new EmbeddedNats({
+          dataDir: join(config.dataDir, "nats"),
+          port: config.embeddedNatsPort,
+          log,
+        });
         const started = embedded;
         cleanups.unshift(() => started.stop());
         natsUrls = [await embedded.start()];
@@ -102,7 +106,13 @@ export class Coordinator {
       const port = typeof address === "object" && address ? address.port : config.port;
       const httpUrl = `http://${config.host}:${port}`;
       log.info("coordinator ready", { http: httpUrl, nats: natsUrls.join(",") });
-      return new Coordinator(config, store, natsUrls, adminToken, httpUrl, { nc, embedded, dispatcher, scheduler, server });
+      return new Coordinator(config, store, natsUrls, adminToken, httpUrl, {
+        nc,
+        embedded,
+        dispatcher,
+        scheduler,
+        server,
+      });
     } catch (thrown) {
       for (const cleanup of cleanups) await Promise.resolve(cleanup()).catch(() => undefined);
       throw thrown;

@@ -5,13 +5,13 @@ import {
   type Assignment,
   type AssignReply,
   encode,
+  type ProbePythonReply,
   parseAssignReply,
   parseAttemptResult,
   parseHeartbeat,
   parseProbePythonReply,
   parseProgress,
   parseRegisterRequest,
-  type ProbePythonReply,
 } from "../protocol/messages.ts";
 import { MAX_MESSAGE_BYTES, Subjects } from "../protocol/subjects.ts";
 import type { FarmEvents } from "./events.ts";
@@ -67,7 +67,9 @@ export class Dispatcher {
 
   async assign(agent: string, assignment: Assignment): Promise<AssignReply> {
     try {
-      const reply = await this.nc.request(Subjects.assign(agent), encode(assignment), { timeout: ASSIGN_TIMEOUT_MS });
+      const reply = await this.nc.request(Subjects.assign(agent), encode(assignment), {
+        timeout: ASSIGN_TIMEOUT_MS,
+      });
       return parseAssignReply(reply.data);
     } catch (thrown) {
       return { accepted: false, reason: `agent ${agent} did not answer: ${coerceError(thrown).message}` };
@@ -80,7 +82,11 @@ export class Dispatcher {
       await this.nc.request(Subjects.cancel(agent), encode({ attemptId }), { timeout: ASSIGN_TIMEOUT_MS });
       return true;
     } catch (thrown) {
-      this.log.warn("could not reach the agent to cancel", { agent, attempt: attemptId, error: coerceError(thrown).message });
+      this.log.warn("could not reach the agent to cancel", {
+        agent,
+        attempt: attemptId,
+        error: coerceError(thrown).message,
+      });
       return false;
     }
   }
@@ -89,7 +95,9 @@ export class Dispatcher {
   async probePython(agents: string[], python: string): Promise<Map<string, ProbePythonReply>> {
     const replies = await Promise.allSettled(
       agents.map(async (agent) => {
-        const reply = await this.nc.request(Subjects.probePython(agent), encode({ python }), { timeout: PROBE_TIMEOUT_MS });
+        const reply = await this.nc.request(Subjects.probePython(agent), encode({ python }), {
+          timeout: PROBE_TIMEOUT_MS,
+        });
         return [agent, parseProbePythonReply(reply.data)] as const;
       }),
     );
@@ -124,12 +132,19 @@ export class Dispatcher {
 
   private onRegister(msg: Msg): unknown {
     const request = parseRegisterRequest(msg.data);
-    const capacity = Math.max(0, request.facts.memoryBytes - this.options.headroomFor(request.facts.memoryBytes));
+    const capacity = Math.max(
+      0,
+      request.facts.memoryBytes - this.options.headroomFor(request.facts.memoryBytes),
+    );
     this.store.agents.register(request.name, request.facts, capacity);
     // Attempts the coordinator thinks run there but the agent no longer has: the agent restarted.
     for (const active of this.store.jobs.activeAttemptsOf(request.name)) {
       if (!request.running.includes(active.attemptId)) {
-        this.store.jobs.loseAttempt(active.attemptId, this.options.maxAttempts, `agent ${request.name} restarted`);
+        this.store.jobs.loseAttempt(
+          active.attemptId,
+          this.options.maxAttempts,
+          `agent ${request.name} restarted`,
+        );
         const job = this.store.jobs.get(active.jobId);
         if (job) this.events.emit("job", job);
       }

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdir, readFile, readdir } from "node:fs/promises";
+import { mkdir, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { MemfarmError } from "../protocol/errors.ts";
@@ -40,7 +40,17 @@ export class EmbeddedNats {
     const portsDir = join(dataDir, "ports");
     await mkdir(storeDir, { recursive: true });
     await mkdir(portsDir, { recursive: true });
-    const args = ["-a", host, "-p", String(port === 0 ? -1 : port), "-js", "-sd", storeDir, "--ports_file_dir", portsDir];
+    const args = [
+      "-a",
+      host,
+      "-p",
+      String(port === 0 ? -1 : port),
+      "-js",
+      "-sd",
+      storeDir,
+      "--ports_file_dir",
+      portsDir,
+    ];
     const child = spawn(binary, args, { stdio: ["ignore", "ignore", "pipe"], shell: false });
     this.child = child;
     let stderr = "";
@@ -58,7 +68,9 @@ export class EmbeddedNats {
         ),
       );
       child.once("exit", (code) =>
-        reject(new MemfarmError("nats_exited", `nats-server exited with code ${code} at start: ${stderr.trim()}`)),
+        reject(
+          new MemfarmError("nats_exited", `nats-server exited with code ${code} at start: ${stderr.trim()}`),
+        ),
       );
     });
     failed.catch(() => undefined);
@@ -98,6 +110,9 @@ export class EmbeddedNats {
       }
       await sleep(20);
     }
-    throw new MemfarmError("nats_not_ready", `nats-server did not report its port within ${READY_TIMEOUT_MS} ms`);
+    throw new MemfarmError(
+      "nats_not_ready",
+      `nats-server did not report its port within ${READY_TIMEOUT_MS} ms`,
+    );
   }
 }

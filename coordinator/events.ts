@@ -1,6 +1,6 @@
+import type { Logger } from "../protocol/logger.ts";
 import type { Sample } from "../protocol/messages.ts";
 import type { JobResource, LogLineResource } from "../protocol/resources.ts";
-import type { Logger } from "../protocol/logger.ts";
 
 /** What happens in the farm, for live views (server-sent events, later the PR bot). */
 export interface FarmEventMap {

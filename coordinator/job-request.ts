@@ -51,10 +51,18 @@ export function parseJobRequest(body: unknown, suites: Map<string, Suite>): JobR
   }
   const python = readOptionalString(fields, "python");
   if (python === undefined) {
-    throw new ValidationError("missing_field", "python is required: the absolute path of an interpreter on the agents (--python PATH)", "python");
+    throw new ValidationError(
+      "missing_field",
+      "python is required: the absolute path of an interpreter on the agents (--python PATH)",
+      "python",
+    );
   }
   if (!isAbsolute(python) || python.length > MAX_PATH || python.includes("\0")) {
-    throw new ValidationError("invalid_python", `python: "${python}" must be an absolute path, like /usr/bin/python3`, "python");
+    throw new ValidationError(
+      "invalid_python",
+      `python: "${python}" must be an absolute path, like /usr/bin/python3`,
+      "python",
+    );
   }
   const tests = (readOptionalStringArray(fields, "tests") ?? []).map((name) => checkTestName(name, "tests"));
   if (tests.length > MAX_TESTS_PER_JOB) {
@@ -75,5 +83,9 @@ function readMemlimit(value: unknown, suite: Suite): number | null {
   if (value === undefined || value === null) return suite.memlimitBytes;
   if (typeof value === "number") return parseMemlimit(String(value));
   if (typeof value === "string") return parseMemlimit(value);
-  throw new ValidationError("invalid_type", "memlimit must be a size like 60g or a number of bytes", "memlimit");
+  throw new ValidationError(
+    "invalid_type",
+    "memlimit must be a size like 60g or a number of bytes",
+    "memlimit",
+  );
 }

@@ -47,7 +47,10 @@ export class JobService {
     const { store } = this.deps;
     const job = this.find(jobId);
     if (isFinalStatus(job.status)) {
-      throw new ConflictError("job_finished", `job ${jobId} already ended as ${job.status}; nothing to cancel`);
+      throw new ConflictError(
+        "job_finished",
+        `job ${jobId} already ended as ${job.status}; nothing to cancel`,
+      );
     }
     if (store.jobs.cancelQueued(jobId)) {
       this.deps.log.info("job canceled while queued", { job: jobId });
@@ -65,7 +68,10 @@ export class JobService {
   async retry(jobId: number, requester: string): Promise<JobResource> {
     const job = this.find(jobId);
     if (!isFinalStatus(job.status)) {
-      throw new ConflictError("job_not_finished", `job ${jobId} is ${job.status}; retry a job once it has ended`);
+      throw new ConflictError(
+        "job_not_finished",
+        `job ${jobId} is ${job.status}; retry a job once it has ended`,
+      );
     }
     const copy = this.deps.store.jobs.insert({
       suite: job.suite,

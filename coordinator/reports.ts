@@ -8,7 +8,12 @@ import type { Store } from "./store/store.ts";
  * a redelivered message changes nothing, and a message from an attempt that
  * is no longer the job's current one is rejected and logged.
  */
-export function applyProgress(store: Store, events: FarmEvents, log: Logger, progress: Progress): "applied" | "duplicate" | "stale" {
+export function applyProgress(
+  store: Store,
+  events: FarmEvents,
+  log: Logger,
+  progress: Progress,
+): "applied" | "duplicate" | "stale" {
   const jobId = Number(progress.jobId);
   const outcome = store.db.transaction(() => {
     const attempt = store.jobs.attempt(progress.attemptId);
@@ -23,21 +28,33 @@ export function applyProgress(store: Store, events: FarmEvents, log: Logger, pro
     return { duplicate: false, started, lines } as const;
   })();
   if (outcome === null) {
-    log.warn("rejected progress from an attempt that is not current", { job: jobId, attempt: progress.attemptId });
+    log.warn("rejected progress from an attempt that is not current", {
+      job: jobId,
+      attempt: progress.attemptId,
+    });
     return "stale";
   }
   if (outcome.duplicate) return "duplicate";
-  if (outcome.started) events.emit("job", store.jobs.get(jobId) as NonNullable<ReturnType<typeof store.jobs.get>>);
+  if (outcome.started)
+    events.emit("job", store.jobs.get(jobId) as NonNullable<ReturnType<typeof store.jobs.get>>);
   if (outcome.lines.length > 0) events.emit("log", { jobId, lines: outcome.lines });
   if (progress.samples.length > 0) events.emit("samples", { jobId, samples: progress.samples });
   return "applied";
 }
 
-export function applyResult(store: Store, events: FarmEvents, log: Logger, result: AttemptResult): "applied" | "duplicate" | "stale" {
+export function applyResult(
+  store: Store,
+  events: FarmEvents,
+  log: Logger,
+  result: AttemptResult,
+): "applied" | "duplicate" | "stale" {
   const verdict = store.jobs.finish(result);
   const jobId = Number(result.jobId);
   if (verdict === "stale") {
-    log.warn("rejected a result from an attempt that is not current", { job: jobId, attempt: result.attemptId });
+    log.warn("rejected a result from an attempt that is not current", {
+      job: jobId,
+      attempt: result.attemptId,
+    });
   }
   if (verdict === "applied") {
     const job = store.jobs.get(jobId);

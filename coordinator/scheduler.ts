@@ -51,7 +51,9 @@ export class Scheduler {
       return;
     }
     this.passing = this.pass()
-      .catch((thrown: unknown) => this.log.error("scheduling pass failed", { error: coerceError(thrown).message }))
+      .catch((thrown: unknown) =>
+        this.log.error("scheduling pass failed", { error: coerceError(thrown).message }),
+      )
       .finally(() => {
         this.passing = null;
         if (this.again && this.timer) {
@@ -105,7 +107,11 @@ export class Scheduler {
     for (const agent of lost) {
       this.log.warn("agent lost: no heartbeat", { agent, afterMs: this.options.lostAfterMs });
       for (const active of this.store.jobs.activeAttemptsOf(agent)) {
-        const status = this.store.jobs.loseAttempt(active.attemptId, this.options.maxAttempts, `agent ${agent} was lost`);
+        const status = this.store.jobs.loseAttempt(
+          active.attemptId,
+          this.options.maxAttempts,
+          `agent ${agent} was lost`,
+        );
         if (status) this.emitJob(active.jobId);
       }
     }

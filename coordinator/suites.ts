@@ -39,7 +39,16 @@ export interface Suite {
 
 /** Options a suite may not set in `args`, because the suite's own fields set them. */
 const RESERVED_OPTIONS = /^(-M|--memlimit|-j|--use-mp|--multiprocess)(=|$|\d)/;
-const KNOWN_FIELDS = ["description", "args", "tests", "workers", "memlimit", "reservation", "timeoutSeconds", "build"];
+const KNOWN_FIELDS = [
+  "description",
+  "args",
+  "tests",
+  "workers",
+  "memlimit",
+  "reservation",
+  "timeoutSeconds",
+  "build",
+];
 
 export class SuiteFileError extends MemfarmError {
   constructor(file: string, cause: ValidationError | Error) {
@@ -87,9 +96,11 @@ export function parseSuite(name: string, text: string): Suite {
         "args",
       );
     }
-    if (arg.includes("\0")) throw new ValidationError("invalid_value", "args must not contain NUL bytes", "args");
+    if (arg.includes("\0"))
+      throw new ValidationError("invalid_value", "args must not contain NUL bytes", "args");
   }
-  const tests = fields.tests === undefined ? [] : readStringArray(fields, "tests").map((t) => checkTestName(t, "tests"));
+  const tests =
+    fields.tests === undefined ? [] : readStringArray(fields, "tests").map((t) => checkTestName(t, "tests"));
   const workers = readWholeNumber(fields, "workers", 1, 1024);
   const memlimitText = readOptionalString(fields, "memlimit");
   const reservation = readObject(fields.reservation ?? {}, "reservation");
@@ -114,10 +125,16 @@ export function parseSuite(name: string, text: string): Suite {
     memlimitBytes,
     reservation: {
       perWorkerBytes: perWorker === "memlimit" ? null : parseSize(perWorker, "reservation.perWorker"),
-      overheadBytes: parseSize(readOptionalString(reservation, "overhead", "reservation.") ?? "1G", "reservation.overhead"),
+      overheadBytes: parseSize(
+        readOptionalString(reservation, "overhead", "reservation.") ?? "1G",
+        "reservation.overhead",
+      ),
     },
     timeoutSeconds: readWholeNumber(fields, "timeoutSeconds", 10, 7 * 24 * 3600),
-    build: { configureFlags: build.configureFlags === undefined ? [] : readStringArray(build, "configureFlags", "build.") },
+    build: {
+      configureFlags:
+        build.configureFlags === undefined ? [] : readStringArray(build, "configureFlags", "build."),
+    },
   };
 }
 

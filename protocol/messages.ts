@@ -1,6 +1,6 @@
-import { isFinalStatus, type FinalStatus } from "./job-status.ts";
-import { checkAgentName, checkLabels } from "./names.ts";
 import { ValidationError } from "./errors.ts";
+import { type FinalStatus, isFinalStatus } from "./job-status.ts";
+import { checkAgentName, checkLabels } from "./names.ts";
 import {
   readBoolean,
   readNumber,
@@ -135,7 +135,11 @@ function parseJson(data: Uint8Array | string): unknown {
 function readCount(fields: Record<string, unknown>, key: string, where: string): number {
   const value = readNumber(fields, key, where);
   if (!Number.isSafeInteger(value) || value < 0) {
-    throw new ValidationError("invalid_value", `${where}${key} must be a whole number >= 0`, `${where}${key}`);
+    throw new ValidationError(
+      "invalid_value",
+      `${where}${key} must be a whole number >= 0`,
+      `${where}${key}`,
+    );
   }
   return value;
 }
@@ -229,7 +233,11 @@ function parseLogLine(value: unknown): LogLine {
   const fields = readObject(value, "log[]");
   const stream = readString(fields, "stream", "log[].");
   if (stream !== "stdout" && stream !== "stderr" && stream !== "system") {
-    throw new ValidationError("invalid_value", "log[].stream must be stdout, stderr or system", "log[].stream");
+    throw new ValidationError(
+      "invalid_value",
+      "log[].stream must be stdout, stderr or system",
+      "log[].stream",
+    );
   }
   return { stream, text: readString(fields, "text", "log[].") };
 }

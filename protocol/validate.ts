@@ -48,19 +48,13 @@ export function readBoolean(fields: Fields, key: string, where = ""): boolean {
 export function readStringArray(fields: Fields, key: string, where = ""): string[] {
   const value = fields[key];
   if (!Array.isArray(value) || !value.every((item) => typeof item === "string")) {
-    throw new ValidationError(
-      "invalid_type",
-      `${where}${key} must be a list of strings`,
-      `${where}${key}`,
-    );
+    throw new ValidationError("invalid_type", `${where}${key} must be a list of strings`, `${where}${key}`);
   }
   return value as string[];
 }
 
 export function readOptionalStringArray(fields: Fields, key: string, where = ""): string[] | undefined {
-  return fields[key] === undefined || fields[key] === null
-    ? undefined
-    : readStringArray(fields, key, where);
+  return fields[key] === undefined || fields[key] === null ? undefined : readStringArray(fields, key, where);
 }
 
 export function readStringRecord(fields: Fields, key: string, where = ""): Record<string, string> {

@@ -10,8 +10,14 @@ import { makeJobsDir } from "./helpers/farm.ts";
 import { findTestPython } from "./helpers/python.ts";
 
 function writeTests(dir: string): void {
-  writeFileSync(join(dir, "test_failing.py"), "import unittest\nclass T(unittest.TestCase):\n    def test_bad(self): self.assertEqual(1, 2)\n");
-  writeFileSync(join(dir, "test_fine.py"), "import unittest\nclass T(unittest.TestCase):\n    def test_ok(self): pass\n");
+  writeFileSync(
+    join(dir, "test_failing.py"),
+    "import unittest\nclass T(unittest.TestCase):\n    def test_bad(self): self.assertEqual(1, 2)\n",
+  );
+  writeFileSync(
+    join(dir, "test_fine.py"),
+    "import unittest\nclass T(unittest.TestCase):\n    def test_ok(self): pass\n",
+  );
   writeFileSync(
     join(dir, "test_slow.py"),
     "import subprocess, sys, time, unittest\nclass T(unittest.TestCase):\n    def test_sleep(self):\n        c = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(300)'])\n        print('child pid', c.pid, flush=True)\n        time.sleep(300)\n",
@@ -31,12 +37,36 @@ describe("the memfarm CLI, as separate processes (coordinator, agent, client)", 
     const testDir = mkdtempSync(join(tmpdir(), "memfarm-cli-tests-"));
     writeTests(testDir);
     const jobsDir = makeJobsDir({
-      "local-tests": { description: "local", args: ["--testdir", testDir], workers: 1, memlimit: "2G", timeoutSeconds: 600 },
+      "local-tests": {
+        description: "local",
+        args: ["--testdir", testDir],
+        workers: 1,
+        memlimit: "2G",
+        timeoutSeconds: 600,
+      },
     });
-    coordinator = new CliProcess(["coordinator", "--port", "0", "--data-dir", join(dir, "data"), "--jobs-dir", jobsDir]);
+    coordinator = new CliProcess([
+      "coordinator",
+      "--port",
+      "0",
+      "--data-dir",
+      join(dir, "data"),
+      "--jobs-dir",
+      jobsDir,
+    ]);
     const [, url] = await coordinator.waitFor(/Dashboard:\s+(http:\/\/\S+?)\/\n/);
     const [, nats] = await coordinator.waitFor(/memfarm agent --nats (\S+)/);
-    agent = new CliProcess(["agent", "--nats", nats ?? "", "--name", "cli-agent", "--memory", "8G", "--work-dir", join(dir, "agent")]);
+    agent = new CliProcess([
+      "agent",
+      "--nats",
+      nats ?? "",
+      "--name",
+      "cli-agent",
+      "--memory",
+      "8G",
+      "--work-dir",
+      join(dir, "agent"),
+    ]);
     await agent.waitFor(/joined the farm/);
     env = { MEMFARM_URL: url, MEMFARM_DATA_DIR: join(dir, "data"), MEMFARM_TOKEN: "" };
   });
@@ -47,14 +77,20 @@ describe("the memfarm CLI, as separate processes (coordinator, agent, client)", 
   });
 
   it("submit --follow streams the log and exits 0 when the job passed", async () => {
-    const run = await runCli(["submit", "local-tests", "--python", python, "--tests", "test_fine", "--follow"], env);
+    const run = await runCli(
+      ["submit", "local-tests", "--python", python, "--tests", "test_fine", "--follow"],
+      env,
+    );
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /\[1\/1\] test_fine/);
     assert.match(run.stdout, /job \d+ passed/);
   });
 
   it("submit --follow exits 1 and names the failing test when tests fail", async () => {
-    const run = await runCli(["submit", "local-tests", "--python", python, "--tests", "test_failing,test_fine", "--follow"], env);
+    const run = await runCli(
+      ["submit", "local-tests", "--python", python, "--tests", "test_failing,test_fine", "--follow"],
+      env,
+    );
     assert.equal(run.code, 1, run.stderr);
     assert.match(run.stdout, /job \d+ failed; .*failed: test_failing/);
   });
@@ -75,8 +111,13 @@ describe("the memfarm CLI, as separate processes (coordinator, agent, client)", 
     const logs = await runCli(["logs", String(failed.id)], env);
     assert.match(logs.stdout, /Result: FAILURE|Tests result: FAILURE/);
     const hosts = await runCli(["hosts", "--json"], env);
-    const { agents } = JSON.parse(hosts.stdout) as { agents: { name: string; memoryBytes: number; state: string }[] };
-    assert.deepEqual(agents.map((agent) => [agent.name, agent.state, agent.memoryBytes]), [["cli-agent", "online", 8 * 1024 ** 3]]);
+    const { agents } = JSON.parse(hosts.stdout) as {
+      agents: { name: string; memoryBytes: number; state: string }[];
+    };
+    assert.deepEqual(
+      agents.map((agent) => [agent.name, agent.state, agent.memoryBytes]),
+      [["cli-agent", "online", 8 * 1024 ** 3]],
+    );
   });
 
   it("refuses bad input with exit 2 and a message that says what to change", async () => {
@@ -86,7 +127,10 @@ describe("the memfarm CLI, as separate processes (coordinator, agent, client)", 
     const unknown = await runCli(["show", "424242"], env);
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /job 424242 does not exist/);
-    const noToken = await runCli(["submit", "local-tests", "--python", python], { ...env, MEMFARM_DATA_DIR: join(dir, "nowhere") });
+    const noToken = await runCli(["submit", "local-tests", "--python", python], {
+      ...env,
+      MEMFARM_DATA_DIR: join(dir, "nowhere"),
+    });
     assert.equal(noToken.code, 2);
     assert.match(noToken.stderr, /needs a token/);
   });
@@ -98,7 +142,10 @@ describe("the memfarm CLI, as separate processes (coordinator, agent, client)", 
   });
 
   it("cancel stops a running job's whole process tree", async () => {
-    const submitted = await runCli(["submit", "local-tests", "--python", python, "--tests", "test_slow", "--json"], env);
+    const submitted = await runCli(
+      ["submit", "local-tests", "--python", python, "--tests", "test_slow", "--json"],
+      env,
+    );
     const job = JSON.parse(submitted.stdout) as JobResource;
     let childPid = 0;
     for (let tries = 0; tries < 200 && childPid === 0; tries += 1) {
@@ -131,20 +178,43 @@ describe("memfarm up", () => {
     const testDir = mkdtempSync(join(tmpdir(), "memfarm-up-tests-"));
     writeTests(testDir);
     const jobsDir = makeJobsDir({
-      "local-tests": { description: "local", args: ["--testdir", testDir], workers: 1, memlimit: "2G", timeoutSeconds: 600 },
+      "local-tests": {
+        description: "local",
+        args: ["--testdir", testDir],
+        workers: 1,
+        memlimit: "2G",
+        timeoutSeconds: 600,
+      },
     });
-    const up = new CliProcess(["up", "--port", "0", "--data-dir", join(dir, "data"), "--jobs-dir", jobsDir, "--memory", "8G"]);
+    const up = new CliProcess([
+      "up",
+      "--port",
+      "0",
+      "--data-dir",
+      join(dir, "data"),
+      "--jobs-dir",
+      jobsDir,
+      "--memory",
+      "8G",
+    ]);
     try {
       const [, url] = await up.waitFor(/Dashboard:\s+(http:\/\/\S+?)\/\n/);
       await up.waitFor(/memfarm submit bigmem-smoke --python/);
       const env = { MEMFARM_URL: url, MEMFARM_DATA_DIR: join(dir, "data") };
-      const hosts = JSON.parse((await runCli(["hosts", "--json"], env)).stdout) as { agents: { cores: number; arch: string; memoryBytes: number }[] };
+      const hosts = JSON.parse((await runCli(["hosts", "--json"], env)).stdout) as {
+        agents: { cores: number; arch: string; memoryBytes: number }[];
+      };
       assert.equal(hosts.agents.length, 1);
       assert.equal(hosts.agents[0]?.memoryBytes, 8 * 1024 ** 3);
-      const job = JSON.parse((await runCli(["submit", "local-tests", "--python", python, "--tests", "test_slow", "--json"], env)).stdout) as JobResource;
+      const job = JSON.parse(
+        (await runCli(["submit", "local-tests", "--python", python, "--tests", "test_slow", "--json"], env))
+          .stdout,
+      ) as JobResource;
       let childPid = 0;
       for (let tries = 0; tries < 200 && childPid === 0; tries += 1) {
-        childPid = Number(/child pid (\d+)/.exec((await runCli(["logs", String(job.id)], env)).stdout)?.[1] ?? 0);
+        childPid = Number(
+          /child pid (\d+)/.exec((await runCli(["logs", String(job.id)], env)).stdout)?.[1] ?? 0,
+        );
         if (childPid === 0) await new Promise((resolve) => setTimeout(resolve, 100));
       }
       assert.ok(childPid > 0);

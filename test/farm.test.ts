@@ -23,7 +23,10 @@ function writeTestDir(): string {
       "",
     ].join("\n"),
   );
-  writeFileSync(join(dir, "test_fine.py"), "import unittest\nclass Fine(unittest.TestCase):\n    def test_ok(self): pass\n");
+  writeFileSync(
+    join(dir, "test_fine.py"),
+    "import unittest\nclass Fine(unittest.TestCase):\n    def test_ok(self): pass\n",
+  );
   writeFileSync(
     join(dir, "test_slow.py"),
     [
@@ -46,7 +49,12 @@ describe("a whole farm on real parts: nats-server, SQLite, CPython regrtest", ()
   before(async () => {
     python = findTestPython();
     const testDir = writeTestDir();
-    const local = { description: "tests from the test's own --testdir", workers: 1, memlimit: "2G", timeoutSeconds: 600 };
+    const local = {
+      description: "tests from the test's own --testdir",
+      workers: 1,
+      memlimit: "2G",
+      timeoutSeconds: 600,
+    };
     farm = await startFarm({
       jobsDir: makeJobsDir({
         "local-tests": { ...local, args: ["--testdir", testDir, "-v"] },
@@ -73,8 +81,11 @@ describe("a whole farm on real parts: nats-server, SQLite, CPython regrtest", ()
       ["passed"],
     );
     const log = (await farm.api(`/jobs/${job.id}/log`)).body as { lines: { text: string }[] };
-    assert.ok(log.lines.some((line) => line.text.includes("test_bool")), "the log has regrtest's progress line");
-    assert.ok(log.lines.some((line) => /Result: SUCCESS/.test(line.text)));
+    assert.ok(
+      log.lines.some((line) => line.text.includes("test_bool")),
+      "the log has regrtest's progress line",
+    );
+    assert.ok(log.lines.some((line) => /[Rr]esult: SUCCESS/.test(line.text)));
   });
 
   it("runs a failing test module and records which test failed", async () => {
@@ -84,12 +95,17 @@ describe("a whole farm on real parts: nats-server, SQLite, CPython regrtest", ()
     assert.equal(job.exitCode, 2);
     assert.deepEqual(job.failedTests, ["test_failing.Arithmetic.test_wrong_sum"]);
     if (job.counts) assert.equal(job.counts.failed, 1);
-    const tests = (await farm.api(`/jobs/${job.id}/tests`)).body as { tests: { name: string; outcome: string }[] };
+    const tests = (await farm.api(`/jobs/${job.id}/tests`)).body as {
+      tests: { name: string; outcome: string }[];
+    };
     assert.deepEqual(tests.tests, [{ name: "test_failing.Arithmetic.test_wrong_sum", outcome: "failed" }]);
   });
 
   it("names the failing file when regrtest does not print the test case", async () => {
-    const job = await farm.waitFor((await farm.submit({ suite: "local-tests-quiet", python, tests: ["test_failing"] })).id, finished);
+    const job = await farm.waitFor(
+      (await farm.submit({ suite: "local-tests-quiet", python, tests: ["test_failing"] })).id,
+      finished,
+    );
     assert.equal(job.status, "failed");
     assert.deepEqual(job.failedTests, ["test_failing"]);
   });
@@ -114,16 +130,70 @@ describe("a whole farm on real parts: nats-server, SQLite, CPython regrtest", ()
 
   it("answers bad input with a 4xx a person can act on, creates no job, and keeps running", async () => {
     const before = ((await farm.api("/jobs?limit=500")).body as { jobs: JobResource[] }).jobs.length;
-    const cases: [string, { body?: unknown; raw?: string; token?: string | null }, number, string, string?][] = [
-      ["memlimit 1G", { body: { suite: "bigmem-smoke", python, memlimit: "1G" } }, 400, "memlimit_too_small", "memlimit"],
-      ["memlimit 12Q", { body: { suite: "bigmem-smoke", python, memlimit: "12Q" } }, 400, "invalid_size", "memlimit"],
+    const cases: [
+      string,
+      { body?: unknown; raw?: string; token?: string | null },
+      number,
+      string,
+      string?,
+    ][] = [
+      [
+        "memlimit 1G",
+        { body: { suite: "bigmem-smoke", python, memlimit: "1G" } },
+        400,
+        "memlimit_too_small",
+        "memlimit",
+      ],
+      [
+        "memlimit 12Q",
+        { body: { suite: "bigmem-smoke", python, memlimit: "12Q" } },
+        400,
+        "invalid_size",
+        "memlimit",
+      ],
       ["unknown suite", { body: { suite: "bigmemm", python } }, 400, "unknown_suite", "suite"],
-      ["missing interpreter", { body: { suite: "bigmem-smoke", python: "/nonexistent/python3" } }, 400, "python_not_usable", "python"],
-      ["relative interpreter", { body: { suite: "bigmem-smoke", python: "python3" } }, 400, "invalid_python", "python"],
-      ["a file that is not python", { body: { suite: "bigmem-smoke", python: "/bin/true" } }, 400, "python_not_usable", "python"],
-      ["option as a test name", { body: { suite: "bigmem-smoke", python, tests: ["--use=all"] } }, 400, "invalid_test_name", "tests"],
-      ["shell in a test name", { body: { suite: "bigmem-smoke", python, tests: ["test_x; rm -rf /"] } }, 400, "invalid_test_name", "tests"],
-      ["unknown field", { body: { suite: "bigmem-smoke", python, memlimt: "4G" } }, 400, "unknown_field", "memlimt"],
+      [
+        "missing interpreter",
+        { body: { suite: "bigmem-smoke", python: "/nonexistent/python3" } },
+        400,
+        "python_not_usable",
+        "python",
+      ],
+      [
+        "relative interpreter",
+        { body: { suite: "bigmem-smoke", python: "python3" } },
+        400,
+        "invalid_python",
+        "python",
+      ],
+      [
+        "a file that is not python",
+        { body: { suite: "bigmem-smoke", python: "/bin/true" } },
+        400,
+        "python_not_usable",
+        "python",
+      ],
+      [
+        "option as a test name",
+        { body: { suite: "bigmem-smoke", python, tests: ["--use=all"] } },
+        400,
+        "invalid_test_name",
+        "tests",
+      ],
+      [
+        "shell in a test name",
+        { body: { suite: "bigmem-smoke", python, tests: ["test_x; rm -rf /"] } },
+        400,
+        "invalid_test_name",
+        "tests",
+      ],
+      [
+        "unknown field",
+        { body: { suite: "bigmem-smoke", python, memlimt: "4G" } },
+        400,
+        "unknown_field",
+        "memlimt",
+      ],
       ["not JSON", { raw: "{suite: bigmem" }, 400, "invalid_json"],
       ["JSON but not an object", { raw: "[1,2]" }, 400, "invalid_type"],
       ["too large", { raw: JSON.stringify({ suite: "x".repeat(100_000) }) }, 413, "body_too_large"],
@@ -149,7 +219,9 @@ describe("a whole farm on real parts: nats-server, SQLite, CPython regrtest", ()
     const { jobs } = (await farm.api("/jobs?status=passed")).body as { jobs: JobResource[] };
     const job = jobs[0];
     assert.ok(job);
-    const agents = (await farm.api("/agents")).body as { agents: { name: string; state: string; memoryBytes: number }[] };
+    const agents = (await farm.api("/agents")).body as {
+      agents: { name: string; state: string; memoryBytes: number }[];
+    };
     assert.deepEqual(
       agents.agents.map((agent) => [agent.name, agent.state, agent.memoryBytes]),
       [["test-agent", "online", 16 * 1024 ** 3]],
@@ -158,7 +230,7 @@ describe("a whole farm on real parts: nats-server, SQLite, CPython regrtest", ()
     assert.match(list, new RegExp(`href="/jobs/${job.id}"`));
     const page = await (await fetch(`${farm.url}/jobs/${job.id}`)).text();
     assert.match(page, /status-passed/);
-    assert.match(page, /Result: SUCCESS/);
+    assert.match(page, /[Rr]esult: SUCCESS/);
     assert.match(page, /<polyline class="rss"/);
     const hosts = await (await fetch(`${farm.url}/hosts`)).text();
     assert.match(hosts, /test-agent/);

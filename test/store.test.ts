@@ -31,7 +31,11 @@ describe("job store (a real SQLite file)", () => {
       args: ["-m", "test"],
       timeoutSeconds: 60,
     });
-  const result = (jobId: number, attemptId: string, status: AttemptResult["status"] = "passed"): AttemptResult => ({
+  const result = (
+    jobId: number,
+    attemptId: string,
+    status: AttemptResult["status"] = "passed",
+  ): AttemptResult => ({
     jobId: String(jobId),
     attemptId,
     status,
@@ -53,7 +57,10 @@ describe("job store (a real SQLite file)", () => {
 
   it("refuses a status outside the job states (CHECK constraint)", () => {
     const job = newJob();
-    assert.throws(() => store.db.prepare("UPDATE jobs SET status = 'bogus' WHERE id = ?").run(job.id), /CHECK/);
+    assert.throws(
+      () => store.db.prepare("UPDATE jobs SET status = 'bogus' WHERE id = ?").run(job.id),
+      /CHECK/,
+    );
   });
 
   it("applies a result once: a redelivery is a duplicate and changes nothing", () => {
@@ -107,9 +114,22 @@ describe("job store (a real SQLite file)", () => {
     const attemptId = store.jobs.assign(job.id, "a1") as string;
     assert.equal(store.jobs.acceptProgressSeq(attemptId, 1), true);
     assert.equal(store.jobs.acceptProgressSeq(attemptId, 1), false);
-    store.logs.append(job.id, attemptId, [{ stream: "stdout", text: "a" }, { stream: "stdout", text: "b" }]);
+    store.logs.append(job.id, attemptId, [
+      { stream: "stdout", text: "a" },
+      { stream: "stdout", text: "b" },
+    ]);
     store.logs.append(job.id, attemptId, [{ stream: "stderr", text: "c" }]);
-    assert.deepEqual(store.logs.read(job.id).map((line) => [line.lineNo, line.text]), [[1, "a"], [2, "b"], [3, "c"]]);
-    assert.deepEqual(store.logs.read(job.id, 2).map((line) => line.text), ["c"]);
+    assert.deepEqual(
+      store.logs.read(job.id).map((line) => [line.lineNo, line.text]),
+      [
+        [1, "a"],
+        [2, "b"],
+        [3, "c"],
+      ],
+    );
+    assert.deepEqual(
+      store.logs.read(job.id, 2).map((line) => line.text),
+      ["c"],
+    );
   });
 });

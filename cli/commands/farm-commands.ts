@@ -1,6 +1,6 @@
 import { join } from "node:path";
-import { AgentDaemon } from "../../agent/daemon.ts";
 import { compileAgentConfig } from "../../agent/config.ts";
+import { AgentDaemon } from "../../agent/daemon.ts";
 import { compileCoordinatorConfig } from "../../coordinator/config.ts";
 import { Coordinator, EXAMPLE_SUBMIT } from "../../coordinator/coordinator.ts";
 import { createLogger } from "../../protocol/logger.ts";
@@ -25,7 +25,11 @@ const COORDINATOR_OPTIONS = {
  * Runs until SIGINT or SIGTERM, then stops `stop` in order. A second signal
  * forces the exit (after `force` kills what must not outlive us).
  */
-function runUntilSignal(context: CommandContext, stop: () => Promise<void>, force: () => void): Promise<number> {
+function runUntilSignal(
+  context: CommandContext,
+  stop: () => Promise<void>,
+  force: () => void,
+): Promise<number> {
   return new Promise((resolve) => {
     let stopping = false;
     const onSignal = (signal: NodeJS.Signals) => {
@@ -99,7 +103,10 @@ export async function upCommand(context: CommandContext): Promise<number> {
     workDir: join(config.dataDir, "agent"),
   });
   const coordinator = await Coordinator.start(config, log.child({ part: "coordinator" }));
-  const agent = new AgentDaemon({ ...agentConfig, natsServers: coordinator.natsUrls }, log.child({ part: "agent" }));
+  const agent = new AgentDaemon(
+    { ...agentConfig, natsServers: coordinator.natsUrls },
+    log.child({ part: "agent" }),
+  );
   try {
     await agent.start();
   } catch (thrown) {
@@ -139,7 +146,11 @@ export async function coordinatorCommand(context: CommandContext): Promise<numbe
   );
   const coordinator = await Coordinator.start(config, log);
   printReady(context, coordinator);
-  return runUntilSignal(context, () => coordinator.stop(), () => coordinator.forceStop());
+  return runUntilSignal(
+    context,
+    () => coordinator.stop(),
+    () => coordinator.forceStop(),
+  );
 }
 
 export async function agentCommand(context: CommandContext): Promise<number> {
@@ -162,10 +173,15 @@ export async function agentCommand(context: CommandContext): Promise<number> {
     memory: values.memory,
     labels: values.labels,
     workDir: values["work-dir"],
-    sampleIntervalMs: values["sample-interval-ms"] === undefined ? undefined : Number(values["sample-interval-ms"]),
+    sampleIntervalMs:
+      values["sample-interval-ms"] === undefined ? undefined : Number(values["sample-interval-ms"]),
   });
   const agent = new AgentDaemon(config, log.child({ agent: config.name }));
   await agent.start();
   context.stdout(`agent ${config.name} joined the farm at ${config.natsServers.join(",")}\n`);
-  return runUntilSignal(context, () => agent.stop(), () => agent.forceStop());
+  return runUntilSignal(
+    context,
+    () => agent.stop(),
+    () => agent.forceStop(),
+  );
 }

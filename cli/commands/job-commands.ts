@@ -1,4 +1,4 @@
-import { ValidationError } from "../../protocol/errors.ts";
+import type { ValidationError } from "../../protocol/errors.ts";
 import { parseLabels } from "../../protocol/names.ts";
 import type { JobResource, LogLineResource } from "../../protocol/resources.ts";
 import { CliError } from "../client.ts";
@@ -12,7 +12,10 @@ import { GLOBAL_OPTIONS, parseCommand } from "../parse.ts";
 function jobIdArgument(command: string, positionals: string[]): number {
   const text = positionals[0];
   if (!text || !/^\d+$/.test(text)) {
-    throw new CliError(`memfarm ${command} needs a job id, like "memfarm ${command} 42" ("memfarm jobs" lists them)`, ExitCode.usage);
+    throw new CliError(
+      `memfarm ${command} needs a job id, like "memfarm ${command} 42" ("memfarm jobs" lists them)`,
+      ExitCode.usage,
+    );
   }
   return Number(text);
 }
@@ -36,27 +39,39 @@ export async function submitCommand(context: CommandContext): Promise<number> {
     follow: { type: "boolean", short: "f" },
   });
   const suite = positionals[0];
-  if (!suite) throw new CliError('memfarm submit needs a suite, like "memfarm submit bigmem-smoke --python /usr/bin/python3"', ExitCode.usage);
+  if (!suite)
+    throw new CliError(
+      'memfarm submit needs a suite, like "memfarm submit bigmem-smoke --python /usr/bin/python3"',
+      ExitCode.usage,
+    );
   let labels: Record<string, string> = {};
   try {
     labels = parseLabels((values.label ?? []).join(","), "--label");
   } catch (thrown) {
     throw new CliError((thrown as ValidationError).message, ExitCode.usage);
   }
-  const client = createClient({ url: values.url, token: values.token, dataDir: values["data-dir"] }, context.env);
+  const client = createClient(
+    { url: values.url, token: values.token, dataDir: values["data-dir"] },
+    context.env,
+  );
   const job = await client.post<JobResource>("/jobs", {
     suite,
     python: values.python,
     ref: values.ref,
     repo: values.repo,
     memlimit: values.memlimit,
-    tests: values.tests?.split(",").map((name) => name.trim()).filter(Boolean),
+    tests: values.tests
+      ?.split(",")
+      .map((name) => name.trim())
+      .filter(Boolean),
     priority: values.priority,
     labels,
     source: "cli",
   });
   if (!values.follow) {
-    context.stdout(values.json ? `${JSON.stringify(job)}\n` : `job ${job.id} queued: ${client.baseUrl}/jobs/${job.id}\n`);
+    context.stdout(
+      values.json ? `${JSON.stringify(job)}\n` : `job ${job.id} queued: ${client.baseUrl}/jobs/${job.id}\n`,
+    );
     return ExitCode.ok;
   }
   if (!values.json) context.stderr(`job ${job.id} queued: ${client.baseUrl}/jobs/${job.id}\n`);
@@ -78,17 +93,26 @@ export async function jobsCommand(context: CommandContext): Promise<number> {
     const value = values[key];
     if (value) query.set(key, value);
   }
-  const client = createClient({ url: values.url, token: values.token, dataDir: values["data-dir"] }, context.env);
+  const client = createClient(
+    { url: values.url, token: values.token, dataDir: values["data-dir"] },
+    context.env,
+  );
   const page = await client.get<{ jobs: JobResource[]; nextCursor: string | null }>(`/jobs?${query}`);
   if (values.json) context.stdout(`${JSON.stringify(page)}\n`);
   else if (page.jobs.length === 0) context.stdout("no jobs\n");
-  else context.stdout(`${jobsTable(page.jobs)}\n${page.nextCursor ? `(more: --cursor ${page.nextCursor})\n` : ""}`);
+  else
+    context.stdout(
+      `${jobsTable(page.jobs)}\n${page.nextCursor ? `(more: --cursor ${page.nextCursor})\n` : ""}`,
+    );
   return ExitCode.ok;
 }
 
 export async function showCommand(context: CommandContext): Promise<number> {
   const { values, positionals } = parseCommand("show", context.args, GLOBAL_OPTIONS);
-  const client = createClient({ url: values.url, token: values.token, dataDir: values["data-dir"] }, context.env);
+  const client = createClient(
+    { url: values.url, token: values.token, dataDir: values["data-dir"] },
+    context.env,
+  );
   const job = await client.get<JobResource>(`/jobs/${jobIdArgument("show", positionals)}`);
   context.stdout(values.json ? `${JSON.stringify(job)}\n` : `${jobDetails(job, client.baseUrl)}\n`);
   return ExitCode.ok;
@@ -100,7 +124,10 @@ export async function logsCommand(context: CommandContext): Promise<number> {
     follow: { type: "boolean", short: "f" },
   });
   const id = jobIdArgument("logs", positionals);
-  const client = createClient({ url: values.url, token: values.token, dataDir: values["data-dir"] }, context.env);
+  const client = createClient(
+    { url: values.url, token: values.token, dataDir: values["data-dir"] },
+    context.env,
+  );
   if (values.follow) {
     const final = await followJob(client, id, printLine(context));
     context.stderr(`${finalLine(final)}\n`);
@@ -114,16 +141,30 @@ export async function logsCommand(context: CommandContext): Promise<number> {
 
 export async function cancelCommand(context: CommandContext): Promise<number> {
   const { values, positionals } = parseCommand("cancel", context.args, GLOBAL_OPTIONS);
-  const client = createClient({ url: values.url, token: values.token, dataDir: values["data-dir"] }, context.env);
+  const client = createClient(
+    { url: values.url, token: values.token, dataDir: values["data-dir"] },
+    context.env,
+  );
   const job = await client.post<JobResource>(`/jobs/${jobIdArgument("cancel", positionals)}/cancel`);
-  context.stdout(values.json ? `${JSON.stringify(job)}\n` : `job ${job.id}: ${job.status === "canceled" ? "canceled" : "cancel requested"}\n`);
+  context.stdout(
+    values.json
+      ? `${JSON.stringify(job)}\n`
+      : `job ${job.id}: ${job.status === "canceled" ? "canceled" : "cancel requested"}\n`,
+  );
   return ExitCode.ok;
 }
 
 export async function retryCommand(context: CommandContext): Promise<number> {
   const { values, positionals } = parseCommand("retry", context.args, GLOBAL_OPTIONS);
-  const client = createClient({ url: values.url, token: values.token, dataDir: values["data-dir"] }, context.env);
+  const client = createClient(
+    { url: values.url, token: values.token, dataDir: values["data-dir"] },
+    context.env,
+  );
   const job = await client.post<JobResource>(`/jobs/${jobIdArgument("retry", positionals)}/retry`);
-  context.stdout(values.json ? `${JSON.stringify(job)}\n` : `job ${job.id} queued (a retry of job ${job.provenance.retryOf}): ${client.baseUrl}/jobs/${job.id}\n`);
+  context.stdout(
+    values.json
+      ? `${JSON.stringify(job)}\n`
+      : `job ${job.id} queued (a retry of job ${job.provenance.retryOf}): ${client.baseUrl}/jobs/${job.id}\n`,
+  );
   return ExitCode.ok;
 }

@@ -1,13 +1,13 @@
-import { Router, type Request } from "express";
+import { type Request, Router } from "express";
 import { ValidationError } from "../../protocol/errors.ts";
 import { ALL_STATUSES } from "../../protocol/job-status.ts";
 import { checkAgentName } from "../../protocol/names.ts";
 import type { AgentResource } from "../../protocol/resources.ts";
+import type { FarmEvents } from "../events.ts";
 import type { JobService } from "../job-service.ts";
 import type { Store } from "../store/store.ts";
 import { AuthError, adapt, readIdParam } from "./handler.ts";
 import { streamJobEvents } from "./job-events-stream.ts";
-import type { FarmEvents } from "../events.ts";
 
 export interface ApiDeps {
   store: Store;
@@ -31,7 +31,8 @@ export function apiRoutes(deps: ApiDeps): Router {
       );
     }
     const owner = store.tokens.ownerOf(token);
-    if (!owner) throw new AuthError("the token is not valid (unknown or revoked); ask the farm's admin for a new one");
+    if (!owner)
+      throw new AuthError("the token is not valid (unknown or revoked); ask the farm's admin for a new one");
     return owner;
   };
 
@@ -39,22 +40,46 @@ export function apiRoutes(deps: ApiDeps): Router {
     "/jobs",
     adapt(({ query }) => {
       if (query.status !== undefined && !(ALL_STATUSES as readonly string[]).includes(query.status)) {
-        throw new ValidationError("invalid_status", `status must be one of ${ALL_STATUSES.join(", ")}`, "status");
+        throw new ValidationError(
+          "invalid_status",
+          `status must be one of ${ALL_STATUSES.join(", ")}`,
+          "status",
+        );
       }
       const limit = query.limit === undefined ? 50 : Number(query.limit);
       if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) {
-        throw new ValidationError("invalid_limit", `limit must be a whole number from 1 to ${MAX_PAGE}`, "limit");
+        throw new ValidationError(
+          "invalid_limit",
+          `limit must be a whole number from 1 to ${MAX_PAGE}`,
+          "limit",
+        );
       }
       const before = query.cursor === undefined ? undefined : Number(query.cursor);
       if (before !== undefined && !Number.isInteger(before)) {
-        throw new ValidationError("invalid_cursor", "cursor must be the nextCursor of a previous page", "cursor");
+        throw new ValidationError(
+          "invalid_cursor",
+          "cursor must be the nextCursor of a previous page",
+          "cursor",
+        );
       }
-      return { status: 200, body: store.jobs.list({ status: query.status, suite: query.suite, agent: query.agent, limit, before }) };
+      return {
+        status: 200,
+        body: store.jobs.list({
+          status: query.status,
+          suite: query.suite,
+          agent: query.agent,
+          limit,
+          before,
+        }),
+      };
     }),
   );
   router.post(
     "/jobs",
-    adapt(async ({ body, requester }) => ({ status: 201, body: await jobs.submit(body, requester) }), authenticate),
+    adapt(
+      async ({ body, requester }) => ({ status: 201, body: await jobs.submit(body, requester) }),
+      authenticate,
+    ),
   );
   router.get(
     "/jobs/:id",
@@ -64,14 +89,20 @@ export function apiRoutes(deps: ApiDeps): Router {
     "/jobs/:id/samples",
     adapt(({ params }) => {
       const job = jobs.find(readIdParam(params));
-      return { status: 200, body: { jobId: job.id, peakRssBytes: job.peakRssBytes, samples: store.samples.read(job.id) } };
+      return {
+        status: 200,
+        body: { jobId: job.id, peakRssBytes: job.peakRssBytes, samples: store.samples.read(job.id) },
+      };
     }),
   );
   router.get(
     "/jobs/:id/tests",
     adapt(({ params }) => {
       const job = jobs.find(readIdParam(params));
-      return { status: 200, body: { jobId: job.id, tests: job.failedTests.map((name) => ({ name, outcome: "failed" })) } };
+      return {
+        status: 200,
+        body: { jobId: job.id, tests: job.failedTests.map((name) => ({ name, outcome: "failed" })) },
+      };
     }),
   );
   router.get("/jobs/:id/log", (req, res, next) => {
@@ -79,7 +110,11 @@ export function apiRoutes(deps: ApiDeps): Router {
       const job = jobs.find(readIdParam(req.params as Record<string, string>));
       const after = Number(req.query.after ?? 0);
       if (!Number.isInteger(after) || after < 0) {
-        throw new ValidationError("invalid_after", "after must be a line number (0 for the whole log)", "after");
+        throw new ValidationError(
+          "invalid_after",
+          "after must be a line number (0 for the whole log)",
+          "after",
+        );
       }
       const lines = store.logs.read(job.id, after);
       if (req.query.format === "text" || req.accepts(["json", "text"]) === "text") {
@@ -101,20 +136,36 @@ export function apiRoutes(deps: ApiDeps): Router {
   });
   router.post(
     "/jobs/:id/cancel",
-    adapt(async ({ params }) => ({ status: 200, body: await jobs.cancel(readIdParam(params)) }), authenticate),
+    adapt(
+      async ({ params }) => ({ status: 200, body: await jobs.cancel(readIdParam(params)) }),
+      authenticate,
+    ),
   );
   router.post(
     "/jobs/:id/retry",
-    adapt(async ({ params, requester }) => ({ status: 201, body: await jobs.retry(readIdParam(params), requester) }), authenticate),
+    adapt(
+      async ({ params, requester }) => ({
+        status: 201,
+        body: await jobs.retry(readIdParam(params), requester),
+      }),
+      authenticate,
+    ),
   );
-  router.get("/agents", adapt(() => ({ status: 200, body: { agents: listAgents(store) } })));
+  router.get(
+    "/agents",
+    adapt(() => ({ status: 200, body: { agents: listAgents(store) } })),
+  );
   for (const action of ["drain", "undrain"] as const) {
     router.post(
       `/agents/:name/${action}`,
       adapt(({ params }) => {
         const name = checkAgentName(params.name ?? "");
         if (!store.agents.setDrained(name, action === "drain")) {
-          throw new ValidationError("unknown_agent", `agent ${name} has never joined; memfarm hosts lists the agents`, "name");
+          throw new ValidationError(
+            "unknown_agent",
+            `agent ${name} has never joined; memfarm hosts lists the agents`,
+            "name",
+          );
         }
         deps.wakeScheduler();
         return { status: 200, body: listAgents(store).find((agent) => agent.name === name) };

@@ -35,7 +35,9 @@ export function createApp(deps: AppDeps): express.Express {
   app.get("/metrics", metricsRoute(deps.store));
   app.use("/api/v1", express.json({ limit: MAX_BODY, type: () => true }), apiRoutes(deps));
   app.use("/api/v1", (_req, res) => {
-    res.status(404).json({ error: { code: "no_such_endpoint", message: "no such API endpoint; see the README for the API" } });
+    res.status(404).json({
+      error: { code: "no_such_endpoint", message: "no such API endpoint; see the README for the API" },
+    });
   });
   app.use(dashboardRoutes(deps));
   app.use(errorMiddleware(deps.log));

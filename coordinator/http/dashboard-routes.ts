@@ -21,11 +21,24 @@ export function dashboardRoutes(deps: DashboardDeps): Router {
   const common = { fmt, jsonForScript };
 
   router.get("/", (req, res) => {
-    const status = typeof req.query.status === "string" && (ALL_STATUSES as readonly string[]).includes(req.query.status) ? req.query.status : undefined;
-    const suite = typeof req.query.suite === "string" && deps.suiteNames.includes(req.query.suite) ? req.query.suite : undefined;
-    const cursor = typeof req.query.cursor === "string" && /^\d+$/.test(req.query.cursor) ? Number(req.query.cursor) : undefined;
+    const status =
+      typeof req.query.status === "string" && (ALL_STATUSES as readonly string[]).includes(req.query.status)
+        ? req.query.status
+        : undefined;
+    const suite =
+      typeof req.query.suite === "string" && deps.suiteNames.includes(req.query.suite)
+        ? req.query.suite
+        : undefined;
+    const cursor =
+      typeof req.query.cursor === "string" && /^\d+$/.test(req.query.cursor)
+        ? Number(req.query.cursor)
+        : undefined;
     const page = store.jobs.list({ status, suite, limit: PAGE_SIZE, before: cursor });
-    const nextQuery = new URLSearchParams({ ...(status ? { status } : {}), ...(suite ? { suite } : {}), cursor: page.nextCursor ?? "" });
+    const nextQuery = new URLSearchParams({
+      ...(status ? { status } : {}),
+      ...(suite ? { suite } : {}),
+      cursor: page.nextCursor ?? "",
+    });
     res.render("jobs", {
       ...common,
       jobs: page.jobs,
@@ -42,7 +55,9 @@ export function dashboardRoutes(deps: DashboardDeps): Router {
     const id = /^\d{1,15}$/.test(req.params.id) ? Number(req.params.id) : 0;
     const job = id > 0 ? store.jobs.get(id) : null;
     if (!job) {
-      res.status(404).render("error", { heading: "No such job", message: `There is no job ${req.params.id}.` });
+      res
+        .status(404)
+        .render("error", { heading: "No such job", message: `There is no job ${req.params.id}.` });
       return;
     }
     const all = store.logs.read(job.id);

@@ -1,5 +1,11 @@
 import type { NextFunction, Request, Response } from "express";
-import { ConflictError, MemfarmError, NotFoundError, ValidationError, coerceError } from "../../protocol/errors.ts";
+import {
+  ConflictError,
+  coerceError,
+  MemfarmError,
+  NotFoundError,
+  ValidationError,
+} from "../../protocol/errors.ts";
 import type { Logger } from "../../protocol/logger.ts";
 import type { ApiErrorBody } from "../../protocol/resources.ts";
 
@@ -26,13 +32,17 @@ export class AuthError extends MemfarmError {
 }
 
 /** Wraps a handler as express middleware: plain data in, plain data out, errors to the error middleware. */
-export function adapt(handler: Handler, authenticate?: (req: Request) => string): (req: Request, res: Response, next: NextFunction) => void {
+export function adapt(
+  handler: Handler,
+  authenticate?: (req: Request) => string,
+): (req: Request, res: Response, next: NextFunction) => void {
   return (req, res, next) => {
     Promise.resolve()
       .then(() => {
         const requester = authenticate ? authenticate(req) : "anonymous";
         const query: Record<string, string | undefined> = {};
-        for (const [key, value] of Object.entries(req.query)) if (typeof value === "string") query[key] = value;
+        for (const [key, value] of Object.entries(req.query))
+          if (typeof value === "string") query[key] = value;
         return handler({ params: req.params as Record<string, string>, query, body: req.body, requester });
       })
       .then((output) => res.status(output.status).json(output.body))
@@ -44,7 +54,8 @@ export function adapt(handler: Handler, authenticate?: (req: Request) => string)
 export function errorMiddleware(log: Logger) {
   return (thrown: unknown, req: Request, res: Response, _next: NextFunction): void => {
     const [status, body] = toErrorResponse(thrown);
-    if (status >= 500) log.error("request failed", { method: req.method, path: req.path, error: coerceError(thrown).stack });
+    if (status >= 500)
+      log.error("request failed", { method: req.method, path: req.path, error: coerceError(thrown).stack });
     if (res.headersSent) {
       res.end();
       return;
@@ -56,7 +67,15 @@ export function errorMiddleware(log: Logger) {
 function toErrorResponse(thrown: unknown): [number, ApiErrorBody] {
   const bodyError = thrown as { type?: string; status?: number; limit?: number };
   if (bodyError?.type === "entity.too.large") {
-    return [413, { error: { code: "body_too_large", message: `the request body is larger than the ${bodyError.limit} bytes allowed` } }];
+    return [
+      413,
+      {
+        error: {
+          code: "body_too_large",
+          message: `the request body is larger than the ${bodyError.limit} bytes allowed`,
+        },
+      },
+    ];
   }
   if (bodyError?.type === "entity.parse.failed") {
     return [400, { error: { code: "invalid_json", message: "the request body is not valid JSON" } }];
@@ -65,12 +84,31 @@ function toErrorResponse(thrown: unknown): [number, ApiErrorBody] {
     return [415, { error: { code: "unsupported_encoding", message: "send the body as UTF-8 JSON" } }];
   }
   if (thrown instanceof ValidationError) {
-    return [400, { error: { code: thrown.code, message: thrown.message, ...(thrown.field ? { field: thrown.field } : {}) } }];
+    return [
+      400,
+      {
+        error: {
+          code: thrown.code,
+          message: thrown.message,
+          ...(thrown.field ? { field: thrown.field } : {}),
+        },
+      },
+    ];
   }
-  if (thrown instanceof NotFoundError) return [404, { error: { code: thrown.code, message: thrown.message } }];
-  if (thrown instanceof ConflictError) return [409, { error: { code: thrown.code, message: thrown.message } }];
+  if (thrown instanceof NotFoundError)
+    return [404, { error: { code: thrown.code, message: thrown.message } }];
+  if (thrown instanceof ConflictError)
+    return [409, { error: { code: thrown.code, message: thrown.message } }];
   if (thrown instanceof AuthError) return [401, { error: { code: thrown.code, message: thrown.message } }];
-  return [500, { error: { code: "internal", message: "the coordinator failed to handle this request; its log has the details" } }];
+  return [
+    500,
+    {
+      error: {
+        code: "internal",
+        message: "the coordinator failed to handle this request; its log has the details",
+      },
+    },
+  ];
 }
 
 /** A positive whole number from a path parameter, or a 400 that says so. */
@@ -78,7 +116,11 @@ export function readIdParam(params: Record<string, string>, key = "id"): number 
   const text = params[key] ?? "";
   const id = Number(text);
   if (!/^\d{1,15}$/.test(text) || id < 1) {
-    throw new ValidationError("invalid_job_id", `"${text}" is not a job id; job ids are whole numbers like 42`, key);
+    throw new ValidationError(
+      "invalid_job_id",
+      `"${text}" is not a job id; job ids are whole numbers like 42`,
+      key,
+    );
   }
   return id;
 }

@@ -11,7 +11,13 @@ const KEEPALIVE_MS = 15_000;
  * `?fromLine=N` the stream first replays the stored log after line N, so a
  * follower sees every line exactly once.
  */
-export function streamJobEvents(options: { req: Request; res: Response; store: Store; events: FarmEvents; jobId: number }): void {
+export function streamJobEvents(options: {
+  req: Request;
+  res: Response;
+  store: Store;
+  events: FarmEvents;
+  jobId: number;
+}): void {
   const { req, res, store, events, jobId } = options;
   res.writeHead(200, {
     "content-type": "text/event-stream; charset=utf-8",
@@ -19,7 +25,8 @@ export function streamJobEvents(options: { req: Request; res: Response; store: S
     connection: "keep-alive",
     "x-accel-buffering": "no",
   });
-  const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  const send = (event: string, data: unknown) =>
+    res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
   let lastLine = Number(req.query.fromLine ?? 0) || 0;
   let ended = false;
 

@@ -15,7 +15,8 @@ export function metricsRoute(store: Store) {
       "# HELP memfarm_agents Agents by state.",
       "# TYPE memfarm_agents gauge",
       ...["online", "draining", "lost"].map(
-        (state) => `memfarm_agents{state="${state}"} ${agents.filter((agent) => agent.state === state).length}`,
+        (state) =>
+          `memfarm_agents{state="${state}"} ${agents.filter((agent) => agent.state === state).length}`,
       ),
       "# HELP memfarm_agent_reserved_bytes Memory reserved by jobs on each agent.",
       "# TYPE memfarm_agent_reserved_bytes gauge",

@@ -1,5 +1,5 @@
-import { formatBytes } from "../../protocol/sizes.ts";
 import type { SampleResource } from "../../protocol/resources.ts";
+import { formatBytes } from "../../protocol/sizes.ts";
 
 /** Formatting helpers the templates use; views get plain data and these. */
 export const fmt = {
@@ -34,7 +34,11 @@ export interface MemoryChart {
  * An SVG polyline of memory over time. Samples are grouped into at most
  * `width` buckets and each bucket keeps its maximum, so a spike survives.
  */
-export function memoryChart(samples: SampleResource[], peakBytes: number | null, limitBytes: number | null): MemoryChart | null {
+export function memoryChart(
+  samples: SampleResource[],
+  peakBytes: number | null,
+  limitBytes: number | null,
+): MemoryChart | null {
   if (samples.length === 0) return null;
   const width = 900;
   const height = 220;

@@ -1,5 +1,5 @@
 import type { Statement } from "better-sqlite3";
-import { AgentState } from "../../protocol/job-status.ts";
+import type { AgentState } from "../../protocol/job-status.ts";
 import type { HostFacts } from "../../protocol/messages.ts";
 import type { AgentResource } from "../../protocol/resources.ts";
 import type { Db } from "./database.ts";
@@ -77,7 +77,8 @@ export class AgentsStore {
         )
         .all(silentSince.toISOString())
         .map((row) => row.name);
-      for (const name of names) this.db.prepare("UPDATE agents SET state = 'lost', used_bytes = 0 WHERE name = ?").run(name);
+      for (const name of names)
+        this.db.prepare("UPDATE agents SET state = 'lost', used_bytes = 0 WHERE name = ?").run(name);
       return names;
     })();
   }

@@ -147,7 +147,9 @@ export class JobsStore {
   activeJobsByAgent(): Map<string, number[]> {
     const byAgent = new Map<string, number[]>();
     const rows = this.db
-      .prepare<[], { agent: string; id: number }>(`SELECT agent, id FROM jobs WHERE status IN ${ACTIVE} AND agent IS NOT NULL ORDER BY id`)
+      .prepare<[], { agent: string; id: number }>(
+        `SELECT agent, id FROM jobs WHERE status IN ${ACTIVE} AND agent IS NOT NULL ORDER BY id`,
+      )
       .all();
     for (const row of rows) byAgent.set(row.agent, [...(byAgent.get(row.agent) ?? []), row.id]);
     return byAgent;
@@ -155,7 +157,9 @@ export class JobsStore {
 
   /** Number of jobs in each status, for /metrics. */
   countByStatus(): Map<string, number> {
-    const rows = this.db.prepare<[], { status: string; n: number }>("SELECT status, COUNT(*) AS n FROM jobs GROUP BY status").all();
+    const rows = this.db
+      .prepare<[], { status: string; n: number }>("SELECT status, COUNT(*) AS n FROM jobs GROUP BY status")
+      .all();
     return new Map(rows.map((row) => [row.status, row.n]));
   }
 
@@ -227,8 +231,9 @@ export class JobsStore {
    */
   acceptProgressSeq(attemptId: string, seq: number): boolean {
     return (
-      this.db.prepare("UPDATE attempts SET last_seq = ? WHERE id = ? AND last_seq < ?").run(seq, attemptId, seq)
-        .changes > 0
+      this.db
+        .prepare("UPDATE attempts SET last_seq = ? WHERE id = ? AND last_seq < ?")
+        .run(seq, attemptId, seq).changes > 0
     );
   }
 
@@ -291,7 +296,8 @@ export class JobsStore {
       const attempt = this.attemptById.get(attemptId);
       if (!attempt) return null;
       const job = this.byId.get(attempt.job_id);
-      if (!job || job.current_attempt !== attemptId || !["assigned", "running"].includes(job.status)) return null;
+      if (!job || job.current_attempt !== attemptId || !["assigned", "running"].includes(job.status))
+        return null;
       const at = now.toISOString();
       this.db.prepare("UPDATE attempts SET status = 'lost', finished_at = ? WHERE id = ?").run(at, attemptId);
       if (job.cancel_requested) {

@@ -29,7 +29,14 @@ export class SamplesStore {
     if (samples.length === 0) return;
     this.db.transaction(() => {
       for (const sample of samples) {
-        this.insertSample.run(jobId, attemptId, sample.at, sample.rssBytes, sample.cpuPercent, sample.processes);
+        this.insertSample.run(
+          jobId,
+          attemptId,
+          sample.at,
+          sample.rssBytes,
+          sample.cpuPercent,
+          sample.processes,
+        );
       }
     })();
   }

@@ -33,7 +33,10 @@ export class CliProcess {
   readonly exited: Promise<number | null>;
 
   constructor(args: string[], env: NodeJS.ProcessEnv = {}) {
-    this.child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    this.child = spawn(process.execPath, [CLI, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     this.child.stdout?.on("data", (chunk: Buffer) => {
       this.output += chunk.toString();
     });
@@ -49,7 +52,8 @@ export class CliProcess {
     for (;;) {
       const match = this.output.match(pattern);
       if (match) return match;
-      if (this.child.exitCode !== null) throw new Error(`exited with ${this.child.exitCode} before ${pattern}:\n${this.output}`);
+      if (this.child.exitCode !== null)
+        throw new Error(`exited with ${this.child.exitCode} before ${pattern}:\n${this.output}`);
       if (Date.now() > deadline) throw new Error(`no ${pattern} within ${timeoutMs} ms:\n${this.output}`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }

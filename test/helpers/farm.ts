@@ -1,14 +1,18 @@
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { AgentDaemon } from "../../agent/daemon.ts";
 import { compileAgentConfig } from "../../agent/config.ts";
+import { AgentDaemon } from "../../agent/daemon.ts";
 import { compileCoordinatorConfig } from "../../coordinator/config.ts";
 import { Coordinator } from "../../coordinator/coordinator.ts";
 import { DEFAULT_JOBS_DIR } from "../../coordinator/paths.ts";
+import { isFinalStatus } from "../../protocol/job-status.ts";
 import { silentLogger } from "../../protocol/logger.ts";
 import type { JobResource } from "../../protocol/resources.ts";
-import { isFinalStatus } from "../../protocol/job-status.ts";
+
+/** A response body as the tests read it: JSON of any shape, checked by the assertions. */
+// biome-ignore lint/suspicious/noExplicitAny: tests inspect arbitrary JSON and assert on its shape
+type ApiBody = any;
 
 export interface TestFarm {
   dir: string;
@@ -16,7 +20,10 @@ export interface TestFarm {
   agent: AgentDaemon;
   url: string;
   token: string;
-  api(path: string, init?: { method?: string; body?: unknown; token?: string | null; raw?: string }): Promise<{ status: number; body: any }>;
+  api(
+    path: string,
+    init?: { method?: string; body?: unknown; token?: string | null; raw?: string },
+  ): Promise<{ status: number; body: ApiBody }>;
   submit(body: Record<string, unknown>): Promise<JobResource>;
   waitFor(jobId: number, done: (job: JobResource) => boolean, timeoutMs?: number): Promise<JobResource>;
   stop(): Promise<void>;
@@ -36,7 +43,9 @@ export function makeJobsDir(extra: Record<string, unknown>): string {
  * A whole farm for one test: an embedded nats-server on a free port, a
  * coordinator with its own SQLite file and HTTP port, and one agent.
  */
-export async function startFarm(options: { jobsDir?: string; memory?: string; agentName?: string } = {}): Promise<TestFarm> {
+export async function startFarm(
+  options: { jobsDir?: string; memory?: string; agentName?: string } = {},
+): Promise<TestFarm> {
   const dir = mkdtempSync(join(tmpdir(), "memfarm-test-"));
   const config = compileCoordinatorConfig(
     { port: "0", dataDir: join(dir, "data"), jobsDir: options.jobsDir, lostAfter: "6" },
@@ -83,7 +92,8 @@ export async function startFarm(options: { jobsDir?: string; memory?: string; ag
     api,
     async submit(body) {
       const response = await api("/jobs", { body });
-      if (response.status !== 201) throw new Error(`submit failed: ${response.status} ${JSON.stringify(response.body)}`);
+      if (response.status !== 201)
+        throw new Error(`submit failed: ${response.status} ${JSON.stringify(response.body)}`);
       return response.body as JobResource;
     },
     async waitFor(jobId, done, timeoutMs = 180_000) {

@@ -50,9 +50,15 @@ describe("placement", () => {
       agents: [agent("a", 100, { labels: { arch: "x86_64" } })],
       reserved: new Map(),
     });
-    assert.match(out.held[0]?.reason ?? "", /needs 500\.0 GiB but the largest matching host offers 100\.0 GiB/);
+    assert.match(
+      out.held[0]?.reason ?? "",
+      /needs 500\.0 GiB but the largest matching host offers 100\.0 GiB/,
+    );
     assert.match(out.held[1]?.reason ?? "", /no agent has the labels arch=aarch64/);
-    assert.match(placeJobs({ queued: [job(1, 1)], agents: [], reserved: new Map() }).held[0]?.reason ?? "", /no agent/);
+    assert.match(
+      placeJobs({ queued: [job(1, 1)], agents: [], reserved: new Map() }).held[0]?.reason ?? "",
+      /no agent/,
+    );
   });
 
   it("gives nothing to draining or lost agents", () => {

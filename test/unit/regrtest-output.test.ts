@@ -39,7 +39,13 @@ const FAILURE_3_11_2 = `0:00:00 load avg: 0.69 [2/2/1] test_fine -- test_failing
 Total duration: 63 ms
 Tests result: FAILURE`;
 
-const ending = { exitCode: 0, signal: null, canceledByUser: false, timedOutByAgent: false, stoppedByAgentShutdown: false };
+const ending = {
+  exitCode: 0,
+  signal: null,
+  canceledByUser: false,
+  timedOutByAgent: false,
+  stoppedByAgentShutdown: false,
+};
 
 describe("regrtest output", () => {
   it("reads counts and failing files from 3.11.7's summary", () => {
@@ -58,8 +64,28 @@ describe("regrtest output", () => {
   });
 
   it("names failing test cases when the log has them, instead of their file", () => {
-    const summary = read(`FAIL: test_bad (test_failing.T.test_bad)\ntest_worse (test_failing.T.test_worse) ... ERROR\n${FAILURE_3_11_7}`);
+    const summary = read(
+      `FAIL: test_bad (test_failing.T.test_bad)\ntest_worse (test_failing.T.test_worse) ... ERROR\n${FAILURE_3_11_7}`,
+    );
     assert.deepEqual(failedTestsOf(summary), ["test_failing.T.test_bad", "test_failing.T.test_worse"]);
+  });
+
+  it("counts test cases from verbose lines, also when the outcome comes lines later", () => {
+    const summary = read(
+      [
+        "test_capitalize (test.test_bigmem.StrTest.test_capitalize) ... skipped 'not enough memory: 4.0G minimum needed'",
+        "test_strip (test.test_bigmem.BytesTest.test_strip) ...  ... process data size: 2.0G",
+        " ... expected peak memory use: 2.0G",
+        "ok",
+        "test_sleep (test_slow.T.test_sleep) ... child pid 5500",
+        "FAIL",
+        "1 test failed:",
+        "    test_slow",
+        "Tests result: FAILURE",
+      ].join("\n"),
+    );
+    assert.deepEqual(countsOf(summary), { run: 3, failed: 1, skipped: 1 });
+    assert.deepEqual(failedTestsOf(summary), ["test_slow.T.test_sleep"]);
   });
 
   it("maps exit codes to outcomes, with the exit code as the truth", () => {
@@ -71,7 +97,13 @@ describe("regrtest output", () => {
     assert.equal(classifyEnding({ ...ending, exitCode: 1 }, read("Timeout (0:10:00)!")).status, "timed_out");
     assert.equal(classifyEnding({ ...ending, exitCode: 1 }, read("No module named test")).status, "error");
     assert.equal(classifyEnding({ ...ending, exitCode: null, signal: "SIGKILL" }, summary).status, "error");
-    assert.equal(classifyEnding({ ...ending, exitCode: null, signal: "SIGKILL", canceledByUser: true }, summary).status, "canceled");
-    assert.equal(classifyEnding({ ...ending, exitCode: null, signal: "SIGKILL", timedOutByAgent: true }, summary).status, "timed_out");
+    assert.equal(
+      classifyEnding({ ...ending, exitCode: null, signal: "SIGKILL", canceledByUser: true }, summary).status,
+      "canceled",
+    );
+    assert.equal(
+      classifyEnding({ ...ending, exitCode: null, signal: "SIGKILL", timedOutByAgent: true }, summary).status,
+      "timed_out",
+    );
   });
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ValidationError } from "../../protocol/errors.ts";
+import type { ValidationError } from "../../protocol/errors.ts";
 import { memlimitArgument, parseMemlimit, parseSize } from "../../protocol/sizes.ts";
 
 describe("sizes", () => {
@@ -14,7 +14,10 @@ describe("sizes", () => {
 
   it("rejects sizes regrtest would reject, naming the field", () => {
     for (const text of ["12Q", "", "g", "-1G", "1e9", "2GiB", "60 gigs"]) {
-      assert.throws(() => parseSize(text, "memlimit"), (error: ValidationError) => error.field === "memlimit");
+      assert.throws(
+        () => parseSize(text, "memlimit"),
+        (error: ValidationError) => error.field === "memlimit",
+      );
     }
   });
 

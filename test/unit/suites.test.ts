@@ -29,27 +29,50 @@ describe("suites", () => {
     const bigmem = suites.get("bigmem");
     assert.ok(bigmem);
     assert.equal(reservationFor(bigmem, 60 * GiB), 4 * 60 * GiB + 4 * GiB);
-    assert.deepEqual(regrtestArgs(bigmem, 24 * GiB, ["test_bigmem"]).slice(-4), ["-j4", "-M", "24G", "test_bigmem"]);
+    assert.deepEqual(regrtestArgs(bigmem, 24 * GiB, ["test_bigmem"]).slice(-4), [
+      "-j4",
+      "-M",
+      "24G",
+      "test_bigmem",
+    ]);
   });
 
   it("stops on a broken file with the file and field named", () => {
     const dir = mkdtempSync(join(tmpdir(), "memfarm-suites-"));
-    writeFileSync(join(dir, "good.json"), JSON.stringify({ description: "x", args: [], workers: 1, memlimit: "2G", timeoutSeconds: 60 }));
-    writeFileSync(join(dir, "broken.json"), JSON.stringify({ description: "x", args: [], workers: "eight", memlimit: "2G", timeoutSeconds: 60 }));
-    assert.throws(() => loadSuites(dir), (error: Error) => {
-      assert.match(error.message, /broken\.json/);
-      assert.match(error.message, /field "workers"/);
-      return true;
-    });
+    writeFileSync(
+      join(dir, "good.json"),
+      JSON.stringify({ description: "x", args: [], workers: 1, memlimit: "2G", timeoutSeconds: 60 }),
+    );
+    writeFileSync(
+      join(dir, "broken.json"),
+      JSON.stringify({ description: "x", args: [], workers: "eight", memlimit: "2G", timeoutSeconds: 60 }),
+    );
+    assert.throws(
+      () => loadSuites(dir),
+      (error: Error) => {
+        assert.match(error.message, /broken\.json/);
+        assert.match(error.message, /field "workers"/);
+        return true;
+      },
+    );
   });
 
   it("refuses options the suite's own fields set, and unknown fields", () => {
     const dir = mkdtempSync(join(tmpdir(), "memfarm-suites-"));
-    writeFileSync(join(dir, "a.json"), JSON.stringify({ description: "x", args: ["-j8"], workers: 1, memlimit: "2G", timeoutSeconds: 60 }));
+    writeFileSync(
+      join(dir, "a.json"),
+      JSON.stringify({ description: "x", args: ["-j8"], workers: 1, memlimit: "2G", timeoutSeconds: 60 }),
+    );
     assert.throws(() => loadSuites(dir), /a\.json.*"args".*workers/);
-    writeFileSync(join(dir, "a.json"), JSON.stringify({ description: "x", args: [], workers: 1, memlimit: "1G", timeoutSeconds: 60 }));
+    writeFileSync(
+      join(dir, "a.json"),
+      JSON.stringify({ description: "x", args: [], workers: 1, memlimit: "1G", timeoutSeconds: 60 }),
+    );
     assert.throws(() => loadSuites(dir), /a\.json.*"memlimit".*2 GiB/);
-    writeFileSync(join(dir, "a.json"), JSON.stringify({ description: "x", args: [], workrs: 1, timeoutSeconds: 60 }));
+    writeFileSync(
+      join(dir, "a.json"),
+      JSON.stringify({ description: "x", args: [], workrs: 1, timeoutSeconds: 60 }),
+    );
     assert.throws(() => loadSuites(dir), /a\.json.*"workrs"/);
   });
 });
