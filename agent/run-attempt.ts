@@ -85,6 +85,9 @@ export class RunningAttempt {
       cwd,
       shell: false,
       stdio: ["ignore", "pipe", "pipe"],
+      // Its own process group, so a Ctrl-C meant for the agent does not interrupt the tests: the agent
+      // decides how they end and reports it.
+      detached: true,
       env: { ...process.env, PYTHONUNBUFFERED: "1", TERM: "dumb" },
     });
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; spawnError?: Error }>(

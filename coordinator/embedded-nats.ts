@@ -51,7 +51,9 @@ export class EmbeddedNats {
       "--ports_file_dir",
       portsDir,
     ];
-    const child = spawn(binary, args, { stdio: ["ignore", "ignore", "pipe"], shell: false });
+    // Its own process group: a Ctrl-C in the terminal reaches only memfarm, which stops the server
+    // last, after the agent has delivered its final results through it.
+    const child = spawn(binary, args, { stdio: ["ignore", "ignore", "pipe"], shell: false, detached: true });
     this.child = child;
     let stderr = "";
     child.stderr?.on("data", (chunk: Buffer) => {

@@ -65,12 +65,13 @@ export class Scheduler {
 
   private async pass(): Promise<void> {
     this.declareSilentAgentsLost();
+    const queued = this.store.jobs.queued();
     const { placements, held } = placeJobs({
-      queued: this.store.jobs.queued(),
+      queued,
       agents: this.store.agents.capacities(),
       reserved: this.store.jobs.reservedByAgent(),
     });
-    const previous = new Map(this.store.jobs.queued().map((job) => [job.id, job.heldReason]));
+    const previous = new Map(queued.map((job) => [job.id, job.heldReason]));
     for (const { jobId, reason } of held) {
       if (previous.get(jobId) === reason) continue;
       this.store.jobs.setHeldReason(jobId, reason);

@@ -50,10 +50,11 @@ const KNOWN_FIELDS = [
   "build",
 ];
 
-export class SuiteFileError extends MemfarmError {
+/** A suite file that cannot be used; the message names the file and the field. */
+export class SuiteFileError extends ValidationError {
   constructor(file: string, cause: ValidationError | Error) {
-    const field = cause instanceof ValidationError && cause.field ? ` (field "${cause.field}")` : "";
-    super("invalid_suite_file", `${file}${field}: ${cause.message}`, { cause });
+    const field = cause instanceof ValidationError ? cause.field : undefined;
+    super("invalid_suite_file", `${file}${field ? ` (field "${field}")` : ""}: ${cause.message}`, field);
   }
 }
 

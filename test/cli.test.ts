@@ -171,6 +171,23 @@ describe("the memfarm CLI, as separate processes (coordinator, agent, client)", 
   });
 });
 
+describe("memfarm coordinator with a broken suite file", () => {
+  it("does not start, and names the file and the field", async () => {
+    const jobsDir = makeJobsDir({
+      broken: { description: "x", args: [], workers: 1, memlimit: "1G", timeoutSeconds: 60 },
+    });
+    const dataDir = mkdtempSync(join(tmpdir(), "memfarm-broken-"));
+    const run = await runCli(["coordinator", "--port", "0", "--data-dir", dataDir, "--jobs-dir", jobsDir]);
+    assert.equal(run.code, 2);
+    assert.match(
+      run.stderr,
+      /broken\.json \(field "memlimit"\): memlimit: "1G" is 1\.0 GiB; regrtest refuses/,
+    );
+    assert.deepEqual(processesMentioning(dataDir), [], "no nats-server was left running");
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+});
+
 describe("memfarm up", () => {
   it("starts a whole farm, and Ctrl-C leaves no nats-server or test process behind", async () => {
     const python = findTestPython();
