@@ -1,4 +1,4 @@
-import type { LogLine, Progress, Sample } from "../protocol/messages.ts";
+import type { LogLine, Progress, Sample, TestRecord } from "../protocol/messages.ts";
 import { encode } from "../protocol/messages.ts";
 import { Subjects } from "../protocol/subjects.ts";
 import type { Outbox } from "./outbox.ts";
@@ -15,6 +15,8 @@ const MAX_BATCH_CHARS = 256 * 1024;
 export class AttemptReporter {
   private log: LogLine[] = [];
   private samples: Sample[] = [];
+  private tests: TestRecord[] = [];
+  private commit: string | undefined;
   private batchChars = 0;
   private seq = 0;
   private started = false;
@@ -43,6 +45,17 @@ export class AttemptReporter {
     this.samples.push(sample);
   }
 
+  addTests(records: TestRecord[]): void {
+    this.tests.push(...records);
+    this.batchChars += records.length * 200;
+  }
+
+  /** The exact commit the job runs, once a ref is resolved; sent with the next message. */
+  setCommit(commit: string): void {
+    this.commit = commit;
+    this.flush(true);
+  }
+
   /** Sends what is buffered, then the result; resolves when the coordinator has it. */
   async finish(outcome: AttemptOutcome): Promise<void> {
     clearInterval(this.timer);
@@ -51,7 +64,7 @@ export class AttemptReporter {
   }
 
   private flush(force = false): void {
-    if (!force && this.log.length === 0 && this.samples.length === 0) return;
+    if (!force && this.log.length === 0 && this.samples.length === 0 && this.tests.length === 0) return;
     this.seq += 1;
     const progress: Progress = {
       jobId: this.jobId,
@@ -60,9 +73,12 @@ export class AttemptReporter {
       started: this.started,
       log: this.log,
       samples: this.samples,
+      tests: this.tests,
+      ...(this.commit === undefined ? {} : { commit: this.commit }),
     };
     this.log = [];
     this.samples = [];
+    this.tests = [];
     this.batchChars = 0;
     void this.outbox.send(Subjects.progress, encode(progress));
   }

@@ -183,6 +183,7 @@ export class AgentDaemon {
       sampleIntervalMs: this.config.sampleIntervalMs,
       onLog: (line) => reporter.addLog(line),
       onSample: (sample) => reporter.addSample(sample),
+      onTests: (records) => reporter.addTests(records),
       onStarted: () => reporter.markStarted(),
     });
     this.attempts.set(assignment.attemptId, attempt);

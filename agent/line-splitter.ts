@@ -8,7 +8,11 @@ export class LineSplitter {
   private readonly decoder = new StringDecoder("utf8");
   private pending = "";
 
-  constructor(private readonly onLine: (line: string) => void) {}
+  constructor(
+    private readonly onLine: (line: string) => void,
+    /** Called after each chunk with the line still unfinished, if any (a prompt, `test_x ... `). */
+    private readonly onPartial: (text: string) => void = () => {},
+  ) {}
 
   push(chunk: Buffer): void {
     this.pending += this.decoder.write(chunk);
@@ -22,6 +26,7 @@ export class LineSplitter {
       this.emit(this.pending);
       this.pending = "";
     }
+    if (this.pending !== "") this.onPartial(this.pending);
   }
 
   end(): void {

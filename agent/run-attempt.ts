@@ -3,20 +3,24 @@ import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { coerceError } from "../protocol/errors.ts";
 import { JobStatus } from "../protocol/job-status.ts";
-import type { Assignment, AttemptResult, LogLine, Sample } from "../protocol/messages.ts";
+import type { Assignment, AttemptResult, LogLine, Sample, TestRecord } from "../protocol/messages.ts";
 import { killTree } from "./kill-tree.ts";
 import { LineSplitter } from "./line-splitter.ts";
 import { classifyEnding, type ProcessEnding } from "./outcome.ts";
+import { ProcessTreePeakWindow } from "./peak-window.ts";
 import { SeenProcesses, signalAll, treeOf } from "./process-tree.ts";
 import { probePython } from "./python-check.ts";
 import { countsOf, failedTestsOf, RegrtestOutputReader } from "./regrtest-output.ts";
 import { TreeSampler } from "./sampler.ts";
+import { TestTimeline } from "./test-timeline.ts";
 
 export interface AttemptOptions {
   workDir: string;
   sampleIntervalMs: number;
   onLog: (line: LogLine) => void;
   onSample: (sample: Sample) => void;
+  /** Test files and cases as they finish, with their duration and peak. */
+  onTests: (records: TestRecord[]) => void;
   /** Called once the interpreter process has started. */
   onStarted: () => void;
 }
@@ -81,6 +85,12 @@ export class RunningAttempt {
     options.onLog({ stream: "system", text: `python ${probe.version}, working directory ${cwd}` });
 
     const reader = new RegrtestOutputReader();
+    const sequential = !assignment.args.some((arg) => /^(-j|--use-mp|--multiprocess)/.test(arg));
+    let window: ProcessTreePeakWindow | null = null;
+    const timeline = new TestTimeline({
+      sequential,
+      window: { reset: () => window?.reset(), peak: () => window?.peak() ?? null },
+    });
     const child = spawn(assignment.python, assignment.args, {
       cwd,
       shell: false,
@@ -98,10 +108,16 @@ export class RunningAttempt {
     );
     const streamsClosed = new Promise<void>((resolve) => child.once("close", () => resolve()));
     for (const stream of ["stdout", "stderr"] as const) {
-      const splitter = new LineSplitter((text) => {
-        reader.read(text);
-        options.onLog({ stream, text });
-      });
+      const splitter = new LineSplitter(
+        (text) => {
+          reader.read(text);
+          timeline.read(text);
+          options.onLog({ stream, text });
+          const finished = timeline.takeCompleted();
+          if (finished.length > 0) options.onTests(finished);
+        },
+        (partial) => timeline.readPartial(partial),
+      );
       child[stream].on("data", (chunk: Buffer) => splitter.push(chunk));
       child[stream].on("end", () => splitter.end());
     }
@@ -116,6 +132,9 @@ export class RunningAttempt {
             this.latestRssBytes = sample.rssBytes;
             options.onSample(sample);
           });
+    if (rootPid !== undefined && sampler) {
+      window = new ProcessTreePeakWindow(rootPid, seen, (bytes) => sampler.observePeak(bytes));
+    }
     sampler?.start();
     if (rootPid !== undefined) options.onStarted();
 
@@ -149,6 +168,8 @@ export class RunningAttempt {
     if (exit.spawnError)
       return this.failure(`could not start ${assignment.python}: ${exit.spawnError.message}`, startedAt);
     const summary = reader.get();
+    const lastTests = timeline.finish(summary);
+    if (lastTests.length > 0) options.onTests(lastTests);
     const ending: ProcessEnding = {
       exitCode: exit.code,
       signal: exit.signal,

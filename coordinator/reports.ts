@@ -25,6 +25,8 @@ export function applyProgress(
     const started = progress.started && store.jobs.markRunning(jobId, progress.attemptId);
     const lines = store.logs.append(jobId, progress.attemptId, progress.log);
     store.samples.append(jobId, progress.attemptId, progress.samples);
+    store.tests.record(jobId, progress.attemptId, progress.tests);
+    if (progress.commit) store.jobs.setCommit(jobId, progress.commit);
     return { duplicate: false, started, lines } as const;
   })();
   if (outcome === null) {

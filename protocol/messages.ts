@@ -86,6 +86,30 @@ export interface Sample {
   processes: number;
 }
 
+export type TestOutcome = "passed" | "failed" | "error" | "skipped" | "timed_out" | "leaked";
+export const TEST_OUTCOMES: readonly TestOutcome[] = [
+  "passed",
+  "failed",
+  "error",
+  "skipped",
+  "timed_out",
+  "leaked",
+];
+
+/** One test file or test case of a run, with its own duration and peak memory where known. */
+export interface TestRecord {
+  /** `test_bigmem` for a file, `test.test_bigmem.StrTest.test_capitalize` for a case. */
+  name: string;
+  kind: "file" | "case";
+  outcome: TestOutcome;
+  /** Milliseconds since the epoch, when the agent saw the test start; null if unknown (-j workers). */
+  startedAt: number | null;
+  durationSeconds: number | null;
+  peakRssBytes: number | null;
+  /** Skip reason, leak report or failure summary. */
+  detail: string | null;
+}
+
 /** Log lines and samples since the previous progress message of the same attempt. */
 export interface Progress {
   jobId: string;
@@ -95,6 +119,10 @@ export interface Progress {
   started: boolean;
   log: LogLine[];
   samples: Sample[];
+  /** Tests that finished since the previous message (a later record of the same test replaces it). */
+  tests: TestRecord[];
+  /** The exact commit, once the agent has resolved a ref. */
+  commit?: string;
 }
 
 export interface TestCounts {
@@ -258,8 +286,40 @@ function readArray(fields: Record<string, unknown>, key: string): unknown[] {
   return value;
 }
 
+function parseTestRecord(value: unknown): TestRecord {
+  const fields = readObject(value, "tests[]");
+  const kind = readString(fields, "kind", "tests[].");
+  if (kind !== "file" && kind !== "case") {
+    throw new ValidationError("invalid_value", "tests[].kind must be file or case", "tests[].kind");
+  }
+  const outcome = readString(fields, "outcome", "tests[].");
+  if (!(TEST_OUTCOMES as readonly string[]).includes(outcome)) {
+    throw new ValidationError(
+      "invalid_value",
+      `tests[].outcome "${outcome}" is not known`,
+      "tests[].outcome",
+    );
+  }
+  const duration = readOptionalNumber(fields, "durationSeconds", "tests[].");
+  const peak = readOptionalNumber(fields, "peakRssBytes", "tests[].");
+  const startedAt = readOptionalNumber(fields, "startedAt", "tests[].");
+  return {
+    name: readString(fields, "name", "tests[]."),
+    kind,
+    outcome: outcome as TestOutcome,
+    startedAt: startedAt ?? null,
+    durationSeconds: duration ?? null,
+    peakRssBytes: peak ?? null,
+    detail: readOptionalString(fields, "detail", "tests[].") ?? null,
+  };
+}
+
 export function parseProgress(data: Uint8Array | string): Progress {
   const fields = readObject(parseJson(data), "progress");
+  const commit = readOptionalString(fields, "commit");
+  if (commit !== undefined && !/^[0-9a-f]{40,64}$/.test(commit)) {
+    throw new ValidationError("invalid_value", "commit must be a full hex commit id", "commit");
+  }
   return {
     jobId: readId(fields, "jobId"),
     attemptId: readId(fields, "attemptId"),
@@ -267,6 +327,8 @@ export function parseProgress(data: Uint8Array | string): Progress {
     started: readBoolean(fields, "started"),
     log: readArray(fields, "log").map(parseLogLine),
     samples: readArray(fields, "samples").map(parseSample),
+    tests: fields.tests === undefined ? [] : readArray(fields, "tests").map(parseTestRecord),
+    ...(commit === undefined ? {} : { commit }),
   };
 }
 

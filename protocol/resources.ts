@@ -78,6 +78,17 @@ export interface LogLineResource {
   text: string;
 }
 
+export interface TestResource {
+  name: string;
+  kind: "file" | "case";
+  outcome: string;
+  attemptId: string;
+  startedAt: string | null;
+  durationSeconds: number | null;
+  peakRssBytes: number | null;
+  detail: string | null;
+}
+
 export interface SampleResource {
   at: string;
   rssBytes: number;

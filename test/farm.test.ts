@@ -95,10 +95,27 @@ describe("a whole farm on real parts: nats-server, SQLite, CPython regrtest", ()
     assert.equal(job.exitCode, 2);
     assert.deepEqual(job.failedTests, ["test_failing.Arithmetic.test_wrong_sum"]);
     if (job.counts) assert.equal(job.counts.failed, 1);
-    const tests = (await farm.api(`/jobs/${job.id}/tests`)).body as {
-      tests: { name: string; outcome: string }[];
+    const { tests } = (await farm.api(`/jobs/${job.id}/tests`)).body as {
+      tests: {
+        name: string;
+        kind: string;
+        outcome: string;
+        detail: string | null;
+        peakRssBytes: number | null;
+      }[];
     };
-    assert.deepEqual(tests.tests, [{ name: "test_failing.Arithmetic.test_wrong_sum", outcome: "failed" }]);
+    const outcomes = Object.fromEntries(tests.map((test) => [`${test.kind} ${test.name}`, test.outcome]));
+    assert.equal(outcomes["file test_failing"], "failed");
+    assert.equal(outcomes["file test_fine"], "passed");
+    assert.equal(outcomes["case test_failing.Arithmetic.test_wrong_sum"], "failed");
+    assert.equal(outcomes["case test_failing.Arithmetic.test_ok"], "passed");
+    assert.equal(outcomes["case test_failing.Arithmetic.test_skipped"], "skipped");
+    assert.equal(tests.find((test) => test.name.endsWith("test_skipped"))?.detail, "not today");
+    const cases = tests.filter((test) => test.kind === "case");
+    assert.ok(
+      cases.every((test) => (test.peakRssBytes ?? 0) > 1024 * 1024),
+      "each case has its kernel peak",
+    );
   });
 
   it("names the failing file when regrtest does not print the test case", async () => {

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { MIGRATIONS_DIR } from "../coordinator/paths.ts";
 import { openStore, type Store } from "../coordinator/store/store.ts";
 import type { AttemptResult } from "../protocol/messages.ts";
 
@@ -52,7 +53,8 @@ describe("job store (a real SQLite file)", () => {
 
   it("uses WAL and the numbered migrations", () => {
     assert.equal(store.db.pragma("journal_mode", { simple: true }), "wal");
-    assert.equal(store.db.pragma("user_version", { simple: true }), 1);
+    const migrations = readdirSync(MIGRATIONS_DIR).filter((name) => name.endsWith(".sql"));
+    assert.equal(store.db.pragma("user_version", { simple: true }), migrations.length);
   });
 
   it("refuses a status outside the job states (CHECK constraint)", () => {

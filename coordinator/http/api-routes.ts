@@ -101,7 +101,7 @@ export function apiRoutes(deps: ApiDeps): Router {
       const job = jobs.find(readIdParam(params));
       return {
         status: 200,
-        body: { jobId: job.id, tests: job.failedTests.map((name) => ({ name, outcome: "failed" })) },
+        body: { jobId: job.id, tests: store.tests.list(job.id) },
       };
     }),
   );

@@ -68,6 +68,7 @@ export function dashboardRoutes(deps: DashboardDeps): Router {
       log,
       lastLine: all.at(-1)?.lineNo ?? 0,
       final: isFinalStatus(job.status),
+      tests: store.tests.list(job.id),
       chart: memoryChart(store.samples.read(job.id), job.peakRssBytes, job.memlimitBytes),
     });
   });

@@ -171,6 +171,10 @@ export class JobsStore {
     return this.attemptById.get(attemptId) ?? null;
   }
 
+  setCommit(jobId: number, commit: string): void {
+    this.db.prepare("UPDATE jobs SET commit_sha = ? WHERE id = ?").run(commit, jobId);
+  }
+
   setHeldReason(jobId: number, reason: string | null): void {
     this.db.prepare("UPDATE jobs SET held_reason = ? WHERE id = ? AND status = 'queued'").run(reason, jobId);
   }

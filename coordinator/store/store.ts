@@ -3,6 +3,7 @@ import { type Db, openDatabase } from "./database.ts";
 import { JobsStore } from "./jobs-store.ts";
 import { LogsStore } from "./logs-store.ts";
 import { SamplesStore } from "./samples-store.ts";
+import { TestsStore } from "./tests-store.ts";
 import { TokensStore } from "./tokens-store.ts";
 
 /** The coordinator's SQLite store, one module per group of operations. */
@@ -11,6 +12,7 @@ export interface Store {
   jobs: JobsStore;
   logs: LogsStore;
   samples: SamplesStore;
+  tests: TestsStore;
   agents: AgentsStore;
   tokens: TokensStore;
   close(): void;
@@ -23,6 +25,7 @@ export function openStore(file: string): Store {
     jobs: new JobsStore(db),
     logs: new LogsStore(db),
     samples: new SamplesStore(db),
+    tests: new TestsStore(db),
     agents: new AgentsStore(db),
     tokens: new TokensStore(db),
     close: () => db.close(),
