@@ -4,6 +4,7 @@ import { ValidationError } from "../protocol/errors.ts";
 import { splitList } from "../protocol/lists.ts";
 import { checkAgentName, parseLabels } from "../protocol/names.ts";
 import { parseSize } from "../protocol/sizes.ts";
+import type { LimitMode } from "./memory-limit/job-limit.ts";
 
 /** Raw agent options, as the CLI reads them. */
 export interface AgentOptions {
@@ -14,6 +15,11 @@ export interface AgentOptions {
   labels?: string;
   workDir?: string;
   sampleIntervalMs?: number;
+  allowLocalRepos?: boolean;
+  /** Grace between SIGTERM and SIGKILL when a job is canceled or times out. */
+  killGraceMs?: number;
+  /** Force a way to limit memory (tests); default: the best the host offers. */
+  limitMode?: LimitMode;
 }
 
 export interface AgentConfig {
@@ -25,6 +31,10 @@ export interface AgentConfig {
   labels: Record<string, string>;
   workDir: string;
   sampleIntervalMs: number;
+  /** Whether jobs may build from file:// URLs and local paths (tests, local mirrors). */
+  allowLocalRepos: boolean;
+  killGraceMs: number;
+  limitMode: LimitMode;
 }
 
 export const DEFAULT_SAMPLE_INTERVAL_MS = 1000;
@@ -58,5 +68,8 @@ export function compileAgentConfig(options: AgentOptions): AgentConfig {
     labels: parseLabels(options.labels ?? "", "labels"),
     workDir: options.workDir ?? join(tmpdir(), "memfarm-agent"),
     sampleIntervalMs,
+    allowLocalRepos: options.allowLocalRepos ?? false,
+    killGraceMs: options.killGraceMs ?? 10_000,
+    limitMode: options.limitMode ?? "auto",
   };
 }

@@ -184,6 +184,10 @@ export class AgentDaemon {
       onLog: (line) => reporter.addLog(line),
       onSample: (sample) => reporter.addSample(sample),
       onTests: (records) => reporter.addTests(records),
+      onCommit: (commit) => reporter.setCommit(commit),
+      killGraceMs: this.config.killGraceMs,
+      allowLocalRepos: this.config.allowLocalRepos,
+      limitMode: this.config.limitMode,
       onStarted: () => reporter.markStarted(),
     });
     this.attempts.set(assignment.attemptId, attempt);

@@ -1,4 +1,5 @@
 import { type FinalStatus, JobStatus } from "../protocol/job-status.ts";
+import { formatBytes } from "../protocol/sizes.ts";
 import type { RegrtestSummary } from "./regrtest-output.ts";
 
 /** How the regrtest process ended, and what the agent itself did to it. */
@@ -6,8 +7,13 @@ export interface ProcessEnding {
   exitCode: number | null;
   signal: NodeJS.Signals | null;
   canceledByUser: boolean;
-  timedOutByAgent: boolean;
+  /** The agent stopped the tests for running too long, or for printing nothing too long. */
+  timedOutByAgent: "wall-clock" | "no-output" | null;
   stoppedByAgentShutdown: boolean;
+  /** The memory limit was hit: the cgroup's OOM counter or the watchdog. */
+  oomKilled: boolean;
+  limitBytes: number | null;
+  peakRssBytes: number | null;
 }
 
 export interface Outcome {
@@ -17,17 +23,35 @@ export interface Outcome {
 }
 
 /**
- * Maps regrtest's ending to a job status. The exit code is the truth
+ * Maps regrtest's ending to a job status. Hitting the memory limit is `oom`,
+ * never a test failure. Otherwise the exit code is the truth
  * (shared/reference/regrtest.md): 0 ok, 2 failures, 3 env changed,
  * 4 no tests ran, 5 failed-then-passed, 130 interrupted, and 1 with no summary
  * when `--timeout` fired without `-j`.
  */
 export function classifyEnding(ending: ProcessEnding, summary: RegrtestSummary): Outcome {
   if (ending.canceledByUser) return { status: JobStatus.canceled, reason: "canceled on request" };
-  if (ending.timedOutByAgent) {
+  if (ending.oomKilled) {
+    const limit =
+      ending.limitBytes === null
+        ? "its memory limit"
+        : `its memory limit of ${formatBytes(ending.limitBytes)}`;
+    const peak = ending.peakRssBytes === null ? "" : ` (peak ${formatBytes(ending.peakRssBytes)})`;
+    return {
+      status: JobStatus.oom,
+      reason: `the tests needed more than ${limit}${peak}, so they were killed; the host and the agent were not affected`,
+    };
+  }
+  if (ending.timedOutByAgent === "wall-clock") {
     return {
       status: JobStatus.timedOut,
       reason: "the job ran past its wall-clock time limit and was stopped",
+    };
+  }
+  if (ending.timedOutByAgent === "no-output") {
+    return {
+      status: JobStatus.timedOut,
+      reason: "the job printed nothing for too long (hung?) and was stopped",
     };
   }
   if (ending.stoppedByAgentShutdown) {

@@ -1,9 +1,11 @@
 import { isAbsolute } from "node:path";
 import { ValidationError } from "../protocol/errors.ts";
+import { checkGitRef, checkRepoUrl, DEFAULT_CPYTHON_REPO } from "../protocol/git-refs.ts";
 import { ALL_PRIORITIES, Priority } from "../protocol/job-status.ts";
 import { checkLabels, checkSuiteName, checkTestName, MAX_TESTS_PER_JOB } from "../protocol/names.ts";
 import { parseMemlimit } from "../protocol/sizes.ts";
 import {
+  type Fields,
   readEnum,
   readObject,
   readOptionalString,
@@ -14,10 +16,11 @@ import {
 } from "../protocol/validate.ts";
 import type { Suite } from "./suites.ts";
 
-/** A validated `POST /jobs` body. */
+/** A validated `POST /jobs` body: an installed interpreter to use, or a git ref to build. */
 export interface JobRequest {
   suite: Suite;
-  python: string;
+  python: string | null;
+  build: { repo: string; ref: string } | null;
   memlimitBytes: number | null;
   tests: string[];
   priority: Priority;
@@ -42,18 +45,44 @@ export function parseJobRequest(body: unknown, suites: Map<string, Suite>): JobR
       "suite",
     );
   }
-  if (fields.ref !== undefined || fields.repo !== undefined) {
+  const common = {
+    suite,
+    memlimitBytes: readMemlimit(fields.memlimit, suite),
+    tests: readTests(fields),
+    priority: fields.priority === undefined ? Priority.normal : readEnum(fields, "priority", ALL_PRIORITIES),
+    labels: checkLabels(readStringRecord(fields, "labels"), "labels"),
+    source: fields.source === undefined ? "api" : readEnum(fields, "source", SOURCES),
+  };
+  return { ...common, ...readWhatToRun(fields) };
+}
+
+function readWhatToRun(fields: Fields): Pick<JobRequest, "python" | "build"> {
+  const python = readOptionalString(fields, "python");
+  const ref = readOptionalString(fields, "ref");
+  const repo = readOptionalString(fields, "repo");
+  if (python !== undefined && (ref !== undefined || repo !== undefined)) {
     throw new ValidationError(
-      "ref_builds_unavailable",
-      "building CPython from a git ref is not available on this farm yet; give the path of an installed interpreter with python (--python PATH)",
+      "conflicting_fields",
+      "give either python (an installed interpreter) or ref (a CPython build), not both",
       "ref",
     );
   }
-  const python = readOptionalString(fields, "python");
+  if (ref !== undefined) {
+    // Whether a local path may be built is each agent's choice (--allow-local-repos); the agent checks again.
+    const checkedRepo = checkRepoUrl(repo ?? DEFAULT_CPYTHON_REPO, { allowLocal: true });
+    return { python: null, build: { ref: checkGitRef(ref), repo: checkedRepo } };
+  }
+  if (repo !== undefined) {
+    throw new ValidationError(
+      "missing_field",
+      "repo needs a ref to build (--ref BRANCH|TAG|SHA|pull/N/head)",
+      "ref",
+    );
+  }
   if (python === undefined) {
     throw new ValidationError(
       "missing_field",
-      "python is required: the absolute path of an interpreter on the agents (--python PATH)",
+      "say what to run: python (--python PATH, an interpreter on the agents) or ref (--ref REF, a CPython build)",
       "python",
     );
   }
@@ -64,19 +93,15 @@ export function parseJobRequest(body: unknown, suites: Map<string, Suite>): JobR
       "python",
     );
   }
+  return { python, build: null };
+}
+
+function readTests(fields: Fields): string[] {
   const tests = (readOptionalStringArray(fields, "tests") ?? []).map((name) => checkTestName(name, "tests"));
   if (tests.length > MAX_TESTS_PER_JOB) {
     throw new ValidationError("too_many_tests", `tests: at most ${MAX_TESTS_PER_JOB} names per job`, "tests");
   }
-  return {
-    suite,
-    python,
-    memlimitBytes: readMemlimit(fields.memlimit, suite),
-    tests,
-    priority: fields.priority === undefined ? Priority.normal : readEnum(fields, "priority", ALL_PRIORITIES),
-    labels: checkLabels(readStringRecord(fields, "labels"), "labels"),
-    source: fields.source === undefined ? "api" : readEnum(fields, "source", SOURCES),
-  };
+  return tests;
 }
 
 function readMemlimit(value: unknown, suite: Suite): number | null {

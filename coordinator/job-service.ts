@@ -24,13 +24,17 @@ export class JobService {
 
   async submit(body: unknown, requester: string): Promise<JobResource> {
     const request = parseJobRequest(body, this.deps.suites);
-    await this.checkInterpreter(request.python);
+    if (request.python !== null) await this.checkInterpreter(request.python);
     const job = this.deps.store.jobs.insert({
       suite: request.suite.name,
       priority: request.priority,
       memlimitBytes: request.memlimitBytes,
       reservationBytes: reservationFor(request.suite, request.memlimitBytes),
       python: request.python,
+      ref: request.build?.ref ?? null,
+      repo: request.build?.repo ?? null,
+      configureFlags: request.suite.build.configureFlags,
+      noOutputTimeoutSeconds: request.suite.noOutputTimeoutSeconds,
       tests: request.tests,
       labels: request.labels,
       provenance: { source: request.source, requester },
@@ -79,6 +83,10 @@ export class JobService {
       memlimitBytes: job.memlimitBytes,
       reservationBytes: job.reservationBytes,
       python: job.python,
+      ref: job.ref,
+      repo: job.repo,
+      configureFlags: job.configureFlags,
+      noOutputTimeoutSeconds: job.noOutputTimeoutSeconds,
       tests: job.tests,
       labels: job.labels,
       provenance: { source: job.provenance.source, requester, retryOf: job.id },

@@ -84,15 +84,20 @@ export class Scheduler {
     const attemptId = this.store.jobs.assign(jobId, agent);
     if (attemptId === null) return; // canceled meanwhile
     const job = this.emitJob(jobId);
-    if (!job?.python) return;
+    if (!job) return;
+    const build =
+      job.ref && job.repo ? { repo: job.repo, ref: job.ref, configureFlags: job.configureFlags } : null;
     const reply = await this.options.assign(agent, {
       jobId: String(jobId),
       attemptId,
       suite: job.suite,
-      python: job.python,
+      python: build ? null : job.python,
+      build,
       args: job.args,
       memlimitBytes: job.memlimitBytes ?? 0,
+      limitBytes: job.reservationBytes,
       timeoutSeconds: job.timeoutSeconds,
+      noOutputTimeoutSeconds: job.noOutputTimeoutSeconds,
     });
     if (reply.accepted) {
       this.log.info("job assigned", { job: jobId, agent, attempt: attemptId });

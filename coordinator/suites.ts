@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
+import { checkConfigureFlags } from "../protocol/configure-flags.ts";
 import { MemfarmError, ValidationError } from "../protocol/errors.ts";
 import { checkSuiteName, checkTestName } from "../protocol/names.ts";
 import { memlimitArgument, parseMemlimit, parseSize } from "../protocol/sizes.ts";
@@ -34,6 +35,8 @@ export interface Suite {
     overheadBytes: number;
   };
   timeoutSeconds: number;
+  /** Seconds without output after which a job counts as hung; 0 for no such limit. */
+  noOutputTimeoutSeconds: number;
   build: { configureFlags: string[] };
 }
 
@@ -47,6 +50,7 @@ const KNOWN_FIELDS = [
   "memlimit",
   "reservation",
   "timeoutSeconds",
+  "noOutputTimeoutSeconds",
   "build",
 ];
 
@@ -132,9 +136,15 @@ export function parseSuite(name: string, text: string): Suite {
       ),
     },
     timeoutSeconds: readWholeNumber(fields, "timeoutSeconds", 10, 7 * 24 * 3600),
+    noOutputTimeoutSeconds:
+      fields.noOutputTimeoutSeconds === undefined
+        ? 0
+        : readWholeNumber(fields, "noOutputTimeoutSeconds", 0, 7 * 24 * 3600),
     build: {
       configureFlags:
-        build.configureFlags === undefined ? [] : readStringArray(build, "configureFlags", "build."),
+        build.configureFlags === undefined
+          ? []
+          : checkConfigureFlags(readStringArray(build, "configureFlags", "build."), "build.configureFlags"),
     },
   };
 }

@@ -40,16 +40,29 @@ export interface Heartbeat {
   running: string[];
 }
 
+/** How to build the interpreter for a job that names a git ref instead of an interpreter. */
+export interface BuildSpec {
+  repo: string;
+  ref: string;
+  configureFlags: string[];
+}
+
 /** One regrtest run that the coordinator hands to an agent. */
 export interface Assignment {
   jobId: string;
   attemptId: string;
   suite: string;
-  python: string;
+  /** A given interpreter, or null when the agent builds one from `build`. */
+  python: string | null;
+  build: BuildSpec | null;
   /** Arguments after the interpreter, e.g. `-m test -M 2G test_bigmem`; never passed to a shell. */
   args: string[];
   memlimitBytes: number;
+  /** The most memory the job's process tree may use on the host (its reservation). */
+  limitBytes: number;
   timeoutSeconds: number;
+  /** Seconds without any output after which the job is stopped as hung; 0 for none. */
+  noOutputTimeoutSeconds: number;
 }
 
 export interface AssignReply {
@@ -143,6 +156,9 @@ export interface AttemptResult {
   counts: TestCounts | null;
   failedTests: string[];
   error: string | null;
+  /** The memory limit the agent enforced, and how (cgroup-v2, cgroup-v1, watchdog); null if none was set up. */
+  limitBytes: number | null;
+  limitKind: string | null;
   /** The seq of the last progress message sent before this result. */
   lastSeq: number;
 }
@@ -224,14 +240,32 @@ export function parseAssignment(data: Uint8Array | string): Assignment {
   if (args.some((arg) => arg.includes("\0"))) {
     throw new ValidationError("invalid_value", "args must not contain NUL bytes", "args");
   }
+  const python = readOptionalString(fields, "python") ?? null;
+  const build = parseBuildSpec(fields.build);
+  if ((python === null) === (build === null)) {
+    throw new ValidationError("invalid_value", "an assignment names either python or build", "python");
+  }
   return {
     jobId: readId(fields, "jobId"),
     attemptId: readId(fields, "attemptId"),
     suite: readString(fields, "suite"),
-    python: readString(fields, "python"),
+    python,
+    build,
     args,
     memlimitBytes: readCount(fields, "memlimitBytes", ""),
+    limitBytes: readCount(fields, "limitBytes", ""),
     timeoutSeconds: readCount(fields, "timeoutSeconds", ""),
+    noOutputTimeoutSeconds: readCount(fields, "noOutputTimeoutSeconds", ""),
+  };
+}
+
+function parseBuildSpec(value: unknown): BuildSpec | null {
+  if (value === undefined || value === null) return null;
+  const fields = readObject(value, "build");
+  return {
+    repo: readString(fields, "repo", "build."),
+    ref: readString(fields, "ref", "build."),
+    configureFlags: readStringArray(fields, "configureFlags", "build."),
   };
 }
 
@@ -362,6 +396,8 @@ export function parseAttemptResult(data: Uint8Array | string): AttemptResult {
     counts: parseCounts(fields.counts),
     failedTests: readStringArray(fields, "failedTests"),
     error: readOptionalString(fields, "error") ?? null,
+    limitBytes: readOptionalNumber(fields, "limitBytes") ?? null,
+    limitKind: readOptionalString(fields, "limitKind") ?? null,
     lastSeq: readCount(fields, "lastSeq", ""),
   };
 }

@@ -51,6 +51,12 @@ export interface JobResource {
   heldReason: string | null;
   error: string | null;
   timeoutSeconds: number;
+  noOutputTimeoutSeconds: number;
+  /** `./configure` flags when the job builds CPython from `ref`. */
+  configureFlags: string[];
+  /** The memory limit the agent enforced on the job's process tree, and how (cgroup-v2, cgroup-v1, watchdog). */
+  limitBytes: number | null;
+  limitKind: string | null;
   args: string[];
   attempts: AttemptResource[];
 }

@@ -26,6 +26,10 @@ describe("job store (a real SQLite file)", () => {
       memlimitBytes: 2 * 1024 ** 3,
       reservationBytes: 3 * 1024 ** 3,
       python: "/usr/bin/python3",
+      ref: null,
+      repo: null,
+      configureFlags: [],
+      noOutputTimeoutSeconds: 0,
       tests: [],
       labels: {},
       provenance: { source: "api", requester: "admin" },
@@ -48,6 +52,8 @@ describe("job store (a real SQLite file)", () => {
     counts: { run: 1, failed: 0, skipped: 0 },
     failedTests: [],
     error: null,
+    limitBytes: null,
+    limitKind: null,
     lastSeq: 1,
   });
 

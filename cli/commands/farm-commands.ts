@@ -175,6 +175,7 @@ export async function agentCommand(context: CommandContext): Promise<number> {
     workDir: values["work-dir"],
     sampleIntervalMs:
       values["sample-interval-ms"] === undefined ? undefined : Number(values["sample-interval-ms"]),
+    allowLocalRepos: values["allow-local-repos"] === true,
   });
   const agent = new AgentDaemon(config, log.child({ agent: config.name }));
   await agent.start();

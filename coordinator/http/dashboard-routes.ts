@@ -1,5 +1,6 @@
 import { Router } from "express";
 import { ALL_STATUSES, isFinalStatus } from "../../protocol/job-status.ts";
+import type { TestResource } from "../../protocol/resources.ts";
 import type { Store } from "../store/store.ts";
 import { listAgents } from "./api-routes.ts";
 import { fmt, jsonForScript, memoryChart } from "./view-format.ts";
@@ -7,6 +8,14 @@ import { fmt, jsonForScript, memoryChart } from "./view-format.ts";
 const PAGE_SIZE = 50;
 /** The job page shows the log's tail; the whole log is a download. */
 const LOG_TAIL_LINES = 2000;
+
+/** Tests that ran, largest peak first (the table a core developer wants), and the skipped ones apart. */
+function splitTests(tests: TestResource[]): { ranTests: TestResource[]; skippedTests: TestResource[] } {
+  const ranTests = tests
+    .filter((test) => test.outcome !== "skipped")
+    .sort((a, b) => (b.peakRssBytes ?? -1) - (a.peakRssBytes ?? -1));
+  return { ranTests, skippedTests: tests.filter((test) => test.outcome === "skipped") };
+}
 
 export interface DashboardDeps {
   store: Store;
@@ -68,7 +77,7 @@ export function dashboardRoutes(deps: DashboardDeps): Router {
       log,
       lastLine: all.at(-1)?.lineNo ?? 0,
       final: isFinalStatus(job.status),
-      tests: store.tests.list(job.id),
+      ...splitTests(store.tests.list(job.id)),
       chart: memoryChart(store.samples.read(job.id), job.peakRssBytes, job.memlimitBytes),
     });
   });

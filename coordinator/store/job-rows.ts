@@ -34,6 +34,10 @@ export interface JobRow {
   failed_tests: string;
   held_reason: string | null;
   error: string | null;
+  configure_flags: string;
+  no_output_timeout_seconds: number;
+  limit_bytes: number | null;
+  limit_kind: string | null;
 }
 
 export interface AttemptRow {
@@ -93,6 +97,10 @@ export function toJobResource(row: JobRow, attempts: AttemptRow[]): JobResource 
     heldReason: row.held_reason,
     error: row.error,
     timeoutSeconds: row.timeout_seconds,
+    noOutputTimeoutSeconds: row.no_output_timeout_seconds,
+    configureFlags: JSON.parse(row.configure_flags) as string[],
+    limitBytes: row.limit_bytes,
+    limitKind: row.limit_kind,
     args: JSON.parse(row.args) as string[],
     attempts: attempts.map(toAttemptResource),
   };

@@ -11,6 +11,10 @@ export interface NewJob {
   memlimitBytes: number | null;
   reservationBytes: number;
   python: string | null;
+  ref: string | null;
+  repo: string | null;
+  configureFlags: string[];
+  noOutputTimeoutSeconds: number;
   tests: string[];
   labels: Record<string, string>;
   provenance: Provenance;
@@ -64,10 +68,10 @@ export class JobsStore {
 
   constructor(private readonly db: Db) {
     this.insertStatement = db.prepare(`
-      INSERT INTO jobs (suite, status, priority, memlimit_bytes, reservation_bytes, python, tests, labels,
-                        provenance, args, timeout_seconds, created_at)
-      VALUES (@suite, 'queued', @priority, @memlimitBytes, @reservationBytes, @python, @tests, @labels,
-              @provenance, @args, @timeoutSeconds, @createdAt)`);
+      INSERT INTO jobs (suite, status, priority, memlimit_bytes, reservation_bytes, python, ref, repo, configure_flags,
+                        no_output_timeout_seconds, tests, labels, provenance, args, timeout_seconds, created_at)
+      VALUES (@suite, 'queued', @priority, @memlimitBytes, @reservationBytes, @python, @ref, @repo, @configureFlags,
+              @noOutputTimeoutSeconds, @tests, @labels, @provenance, @args, @timeoutSeconds, @createdAt)`);
     this.byId = db.prepare("SELECT * FROM jobs WHERE id = ?");
     this.attemptsOf = db.prepare("SELECT * FROM attempts WHERE job_id = ? ORDER BY number");
     this.attemptById = db.prepare("SELECT * FROM attempts WHERE id = ?");
@@ -85,6 +89,7 @@ export class JobsStore {
   insert(job: NewJob, now = new Date()): JobResource {
     const info = this.insertStatement.run({
       ...job,
+      configureFlags: JSON.stringify(job.configureFlags),
       tests: JSON.stringify(job.tests),
       labels: JSON.stringify(job.labels),
       provenance: JSON.stringify(job.provenance),
@@ -253,7 +258,7 @@ export class JobsStore {
         .prepare(`UPDATE jobs SET status = @status, started_at = COALESCE(started_at, @startedAt),
                     finished_at = @finishedAt, exit_code = @exitCode, signal = @signal, peak_rss_bytes = @peak,
                     count_run = @run, count_failed = @failed, count_skipped = @skipped,
-                    failed_tests = @failedTests, error = @error
+                    failed_tests = @failedTests, error = @error, limit_bytes = @limitBytes, limit_kind = @limitKind
                   WHERE id = @id AND current_attempt = @attemptId AND status IN ${ACTIVE}`)
         .run({
           id: job.id,
@@ -269,6 +274,8 @@ export class JobsStore {
           skipped: result.counts?.skipped ?? null,
           failedTests: JSON.stringify(result.failedTests),
           error: result.error,
+          limitBytes: result.limitBytes,
+          limitKind: result.limitKind,
         });
       this.db
         .prepare("UPDATE attempts SET status = ?, finished_at = ? WHERE id = ?")

@@ -44,7 +44,14 @@ export function makeJobsDir(extra: Record<string, unknown>): string {
  * coordinator with its own SQLite file and HTTP port, and one agent.
  */
 export async function startFarm(
-  options: { jobsDir?: string; memory?: string; agentName?: string } = {},
+  options: {
+    jobsDir?: string;
+    memory?: string;
+    agentName?: string;
+    allowLocalRepos?: boolean;
+    limitMode?: "auto" | "v2" | "v1" | "watchdog";
+    killGraceMs?: number;
+  } = {},
 ): Promise<TestFarm> {
   const dir = mkdtempSync(join(tmpdir(), "memfarm-test-"));
   const config = compileCoordinatorConfig(
@@ -59,6 +66,9 @@ export async function startFarm(
       memory: options.memory ?? "16G",
       workDir: join(dir, "agent"),
       sampleIntervalMs: 200,
+      allowLocalRepos: options.allowLocalRepos ?? false,
+      limitMode: options.limitMode,
+      killGraceMs: options.killGraceMs ?? 2000,
     }),
     silentLogger,
   );

@@ -43,9 +43,12 @@ const ending = {
   exitCode: 0,
   signal: null,
   canceledByUser: false,
-  timedOutByAgent: false,
+  timedOutByAgent: null,
   stoppedByAgentShutdown: false,
-};
+  oomKilled: false,
+  limitBytes: 2 * 1024 ** 3,
+  peakRssBytes: null,
+} as const;
 
 describe("regrtest output", () => {
   it("reads counts and failing files from 3.11.7's summary", () => {
@@ -88,6 +91,22 @@ describe("regrtest output", () => {
     assert.deepEqual(failedTestsOf(summary), ["test_slow.T.test_sleep"]);
   });
 
+  it("calls hitting the memory limit oom, never a test failure, and says so in words", () => {
+    const summary = read(FAILURE_3_11_7);
+    const oom = classifyEnding(
+      { ...ending, exitCode: null, signal: "SIGKILL", oomKilled: true, peakRssBytes: 2 * 1024 ** 3 },
+      summary,
+    );
+    assert.equal(oom.status, "oom");
+    assert.match(oom.reason ?? "", /more than its memory limit of 2\.0 GiB \(peak 2\.0 GiB\)/);
+    assert.equal(classifyEnding({ ...ending, exitCode: 2, oomKilled: true }, summary).status, "oom");
+    const hung = classifyEnding(
+      { ...ending, exitCode: null, signal: "SIGTERM", timedOutByAgent: "no-output" },
+      summary,
+    );
+    assert.deepEqual([hung.status, /printed nothing/.test(hung.reason ?? "")], ["timed_out", true]);
+  });
+
   it("maps exit codes to outcomes, with the exit code as the truth", () => {
     const summary = read(FAILURE_3_11_7);
     assert.equal(classifyEnding({ ...ending, exitCode: 0 }, summary).status, "passed");
@@ -102,7 +121,8 @@ describe("regrtest output", () => {
       "canceled",
     );
     assert.equal(
-      classifyEnding({ ...ending, exitCode: null, signal: "SIGKILL", timedOutByAgent: true }, summary).status,
+      classifyEnding({ ...ending, exitCode: null, signal: "SIGKILL", timedOutByAgent: "wall-clock" }, summary)
+        .status,
       "timed_out",
     );
   });
