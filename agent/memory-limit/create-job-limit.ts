@@ -26,10 +26,8 @@ export function createJobLimit(options: JobLimitOptions): JobLimit {
   if (!NAME.test(options.name))
     throw new MemfarmError("invalid_limit_name", `"${options.name}" cannot name a cgroup`);
   const mode = options.mode ?? "auto";
-  const support =
-    mode === "auto"
-      ? detectCgroupSupport()
-      : { v2: options.v2Parent ?? null, v1: options.v1Parent ?? null, reason: "" };
+  const given = options.v2Parent !== undefined || options.v1Parent !== undefined;
+  const support = given ? { v2: null, v1: null, reason: "" } : detectCgroupSupport();
   const v2 = options.v2Parent ?? support.v2;
   const v1 = options.v1Parent ?? support.v1;
   if ((mode === "auto" || mode === "v2") && v2) {
@@ -47,7 +45,7 @@ export function createJobLimit(options: JobLimitOptions): JobLimit {
     }
   }
   if (mode === "v1" || mode === "v2") {
-    throw new MemfarmError("cgroup_unavailable", `cgroup ${mode} cannot limit memory here`);
+    throw new MemfarmError("cgroup_unavailable", `cgroup ${mode} cannot limit memory here: ${support.reason}`);
   }
   return new WatchdogLimit(options.limitBytes, options.watchdogIntervalMs);
 }
