@@ -1,5 +1,8 @@
 import { spawn } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
 import type { LogLine, Sample, TestRecord } from "../protocol/messages.ts";
+import { type JunitCase, junitXmlPath, parseJunitXml } from "./junit-xml.ts";
 import { LineSplitter } from "./line-splitter.ts";
 import type { JobLimit } from "./memory-limit/job-limit.ts";
 import { ProcessTreePeakWindow } from "./peak-window.ts";
@@ -150,7 +153,7 @@ export async function runRegrtest(options: RegrtestRunOptions): Promise<Regrtest
   await options.limit?.killAll();
   await Promise.race([streamsClosed, new Promise((resolve) => setTimeout(resolve, 2000))]);
   const summary = reader.get();
-  const lastTests = timeline.finish(summary);
+  const lastTests = [...timeline.finish(summary), ...timeline.enrich(await readJunitXml(options))];
   if (lastTests.length > 0) options.onTests(lastTests);
   const kernelPeak = options.limit?.peakBytes() ?? null;
   return {
@@ -164,6 +167,17 @@ export async function runRegrtest(options: RegrtestRunOptions): Promise<Regrtest
     stoppedBySignal: options.signal.aborted,
     survivors,
   };
+}
+
+/** The suite's JUnit XML, if it asked for one and regrtest wrote it (it does not when a run crashes). */
+async function readJunitXml(options: RegrtestRunOptions): Promise<JunitCase[]> {
+  const path = junitXmlPath(options.args);
+  if (path === null) return [];
+  try {
+    return parseJunitXml(await readFile(resolve(options.cwd, path), "utf8"));
+  } catch {
+    return [];
+  }
 }
 
 /** For a forced exit of the agent: SIGKILL everything of a running job at once, without waiting. */

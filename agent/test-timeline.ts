@@ -1,4 +1,5 @@
 import type { TestOutcome, TestRecord } from "../protocol/messages.ts";
+import type { JunitCase } from "./junit-xml.ts";
 import type { RegrtestSummary } from "./regrtest-output.ts";
 
 /**
@@ -38,6 +39,7 @@ export class TestTimeline {
   private openCase: OpenTest | null = null;
   private readonly completed: TestRecord[] = [];
   private readonly files = new Map<string, TestRecord>();
+  private readonly cases = new Map<string, TestRecord>();
 
   constructor(
     private readonly options: { sequential: boolean; window: PeakWindow | null; now?: () => number },
@@ -181,7 +183,37 @@ export class TestTimeline {
     } else {
       record.startedAt = null;
     }
+    this.cases.set(record.name, record);
     this.completed.push({ ...record });
+  }
+
+  /**
+   * Adds what the JUnit XML knows to the cases: failure messages, and
+   * durations the log could not give (-j). Returns the records that changed
+   * or were new, to send again. The log's outcome stands where both have one.
+   */
+  enrich(junit: JunitCase[]): TestRecord[] {
+    const changed: TestRecord[] = [];
+    for (const entry of junit) {
+      const known = this.cases.get(entry.name) ?? this.cases.get(entry.name.replace(/^test\./, ""));
+      if (!known) {
+        const record = {
+          ...this.newRecord(entry.name, "case"),
+          ...entry,
+          startedAt: null,
+          peakRssBytes: null,
+        };
+        this.cases.set(entry.name, record);
+        changed.push(record);
+        continue;
+      }
+      const detail = known.detail ?? entry.detail;
+      const durationSeconds = known.durationSeconds ?? entry.durationSeconds;
+      if (detail === known.detail && durationSeconds === known.durationSeconds) continue;
+      Object.assign(known, { detail, durationSeconds });
+      changed.push({ ...known });
+    }
+    return changed;
   }
 
   private noteLeak(name: string, text: string): void {

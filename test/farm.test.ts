@@ -57,7 +57,9 @@ describe("a whole farm on real parts: nats-server, SQLite, CPython regrtest", ()
     };
     farm = await startFarm({
       jobsDir: makeJobsDir({
-        "local-tests": { ...local, args: ["--testdir", testDir, "-v"] },
+        "local-tests": { ...local, args: ["--testdir", testDir, "-v", "--junit-xml", "results.xml"] },
+        // JUnit XML capture hides the tests' own output; the cancel test reads its child's pid from the log.
+        "local-tests-verbose": { ...local, args: ["--testdir", testDir, "-v"] },
         "local-tests-quiet": { ...local, args: ["--testdir", testDir] },
       }),
     });
@@ -111,6 +113,8 @@ describe("a whole farm on real parts: nats-server, SQLite, CPython regrtest", ()
     assert.equal(outcomes["case test_failing.Arithmetic.test_ok"], "passed");
     assert.equal(outcomes["case test_failing.Arithmetic.test_skipped"], "skipped");
     assert.equal(tests.find((test) => test.name.endsWith("test_skipped"))?.detail, "not today");
+    const wrongSum = tests.find((test) => test.name.endsWith("test_wrong_sum"));
+    assert.match(wrongSum?.detail ?? "", /Traceback[\s\S]*AssertionError: 2 != 3/, "the traceback from the JUnit XML");
     const cases = tests.filter((test) => test.kind === "case");
     assert.ok(
       cases.every((test) => (test.peakRssBytes ?? 0) > 1024 * 1024),
@@ -128,7 +132,7 @@ describe("a whole farm on real parts: nats-server, SQLite, CPython regrtest", ()
   });
 
   it("cancels a running job and leaves no test process behind", async () => {
-    const queued = await farm.submit({ suite: "local-tests", python, tests: ["test_slow"] });
+    const queued = await farm.submit({ suite: "local-tests-verbose", python, tests: ["test_slow"] });
     await farm.waitFor(queued.id, (job) => job.status === "running");
     let childPid = 0;
     for (let tries = 0; tries < 100 && childPid === 0; tries += 1) {

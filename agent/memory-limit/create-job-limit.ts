@@ -45,7 +45,10 @@ export function createJobLimit(options: JobLimitOptions): JobLimit {
     }
   }
   if (mode === "v1" || mode === "v2") {
-    throw new MemfarmError("cgroup_unavailable", `cgroup ${mode} cannot limit memory here: ${support.reason}`);
+    throw new MemfarmError(
+      "cgroup_unavailable",
+      `cgroup ${mode} cannot limit memory here: ${support.reason}`,
+    );
   }
   return new WatchdogLimit(options.limitBytes, options.watchdogIntervalMs);
 }
