@@ -40,6 +40,18 @@ function writeTestDir(): string {
       "",
     ].join("\n"),
   );
+  writeFileSync(
+    join(dir, "test_noisy.py"),
+    [
+      "import sys, unittest",
+      "class Noisy(unittest.TestCase):",
+      "    def test_talk(self):",
+      "        for i in range(20000): print('noise', i, 'x' * 100)",
+      "        print('y' * 100000)",
+      "        print('done talking', flush=True)",
+      "",
+    ].join("\n"),
+  );
   return dir;
 }
 
@@ -114,7 +126,11 @@ describe("a whole farm on real parts: nats-server, SQLite, CPython regrtest", ()
     assert.equal(outcomes["case test_failing.Arithmetic.test_skipped"], "skipped");
     assert.equal(tests.find((test) => test.name.endsWith("test_skipped"))?.detail, "not today");
     const wrongSum = tests.find((test) => test.name.endsWith("test_wrong_sum"));
-    assert.match(wrongSum?.detail ?? "", /Traceback[\s\S]*AssertionError: 2 != 3/, "the traceback from the JUnit XML");
+    assert.match(
+      wrongSum?.detail ?? "",
+      /Traceback[\s\S]*AssertionError: 2 != 3/,
+      "the traceback from the JUnit XML",
+    );
     const cases = tests.filter((test) => test.kind === "case");
     assert.ok(
       cases.every((test) => (test.peakRssBytes ?? 0) > 1024 * 1024),
@@ -147,6 +163,30 @@ describe("a whole farm on real parts: nats-server, SQLite, CPython regrtest", ()
     const job = await farm.waitFor(queued.id, finished);
     assert.equal(job.status, "canceled");
     assert.equal(processExists(childPid), false, "the test's child process was killed too");
+  });
+
+  it("keeps a large log whole, in order, with very long lines cut", async () => {
+    const job = await farm.waitFor(
+      (await farm.submit({ suite: "local-tests-verbose", python, tests: ["test_noisy"] })).id,
+      finished,
+    );
+    assert.equal(job.status, "passed", job.error ?? "");
+    const { lines } = (await farm.api(`/jobs/${job.id}/log`)).body as {
+      lines: { lineNo: number; text: string }[];
+    };
+    // The first one shares its line with unittest's "test_talk (...) ... ".
+    const noise = lines.flatMap((line) => /noise (\d+) x/.exec(line.text)?.[1] ?? []).map(Number);
+    assert.equal(noise.length, 20000);
+    assert.ok(
+      noise.every((number, index) => number === index),
+      "in order, none lost",
+    );
+    assert.ok(lines.some((line) => line.text.endsWith("[line cut]") && line.text.length < 9000));
+    assert.ok(lines.some((line) => line.text.includes("done talking")));
+    assert.deepEqual(
+      lines.map((line) => line.lineNo),
+      lines.map((_, index) => index + 1),
+    );
   });
 
   it("answers bad input with a 4xx a person can act on, creates no job, and keeps running", async () => {
