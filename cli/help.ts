@@ -49,22 +49,27 @@ Runs the coordinator alone. Without --nats it starts an embedded nats-server. Su
 Example:
   memfarm coordinator --nats nats://10.0.0.5:4222 --advertise-nats nats://farm.example.org:4222`,
   agent: `memfarm agent --nats URL[,URL...] [--creds FILE] [--name NAME] [--memory SIZE] [--labels k=v,...]
-              [--work-dir DIR] [--sample-interval-ms MS]
+              [--work-dir DIR] [--sample-interval-ms MS] [--allow-local-repos]
 
-Joins this host to a farm: advertises its memory, cores, arch and labels, runs the jobs it is given.
+Joins this host to a farm: advertises its memory, cores, arch and labels, runs the jobs it is given,
+each in its own cgroup (v2 or v1) limited to the job's reservation, or under a watchdog where there is
+no cgroup. --allow-local-repos lets jobs build from file:// URLs and local paths (tests, local mirrors).
 
 Example:
   memfarm agent --nats nats://127.0.0.1:4222 --labels pool=bigmem`,
-  submit: `memfarm submit SUITE --python PATH [--memlimit SIZE] [--tests NAME,...] [--priority low|normal|high]
-                       [--label k=v]... [--follow] [--json]
+  submit: `memfarm submit SUITE (--python PATH | --ref REF [--repo URL]) [--memlimit SIZE] [--tests NAME,...]
+               [--priority low|normal|high] [--label k=v]... [--follow] [--json]
 
-Queues a job. SIZE is what regrtest's -M accepts (60g, 2.5Gb, 512M) or plain bytes; at least 2 GiB.
+Queues a job. --python runs an interpreter installed on the agents; --ref builds CPython at a branch, tag,
+commit SHA or pull/N/head of --repo (default: CPython's upstream) with the suite's configure flags.
+SIZE is what regrtest's -M accepts (60g, 2.5Gb, 512M) or plain bytes; at least 2 GiB.
 With --follow the log streams until the job ends and the exit code tells the outcome
 (0 passed, 1 failed, 3 oom, 4 timed out, 5 canceled, 6 error).
 
 Examples:
   memfarm submit bigmem-smoke --python "$(command -v python3)" --follow
-  memfarm submit bigmem --python /opt/cpython/bin/python3 --memlimit 24g --tests test_bigmem,test_array`,
+  memfarm submit bigmem --ref pull/12345/head --memlimit 24g --tests test_bigmem,test_array
+  memfarm submit refleak --ref main --repo https://github.com/me/cpython.git`,
   jobs: `memfarm jobs [--status S] [--suite S] [--limit N] [--cursor C] [--json]
 
 Lists jobs, newest first. --json prints {"jobs": [...], "nextCursor": ...} as the API does.
