@@ -4,7 +4,7 @@ import { ValidationError } from "../protocol/errors.ts";
 import { splitList } from "../protocol/lists.ts";
 import { checkAgentName, parseLabels } from "../protocol/names.ts";
 import { parseSize } from "../protocol/sizes.ts";
-import type { LimitMode } from "./memory-limit/job-limit.ts";
+import type { LimitMode } from "./limits/index.ts";
 
 /** Raw agent options, as the CLI reads them. */
 export interface AgentOptions {

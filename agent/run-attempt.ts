@@ -5,8 +5,7 @@ import { coerceError } from "../protocol/errors.ts";
 import { JobStatus } from "../protocol/job-status.ts";
 import type { Assignment, AttemptResult, LogLine, Sample, TestRecord } from "../protocol/messages.ts";
 import { prepareCpython } from "./build/prepare-cpython.ts";
-import { createJobLimit } from "./memory-limit/create-job-limit.ts";
-import type { JobLimit, LimitMode } from "./memory-limit/job-limit.ts";
+import { createJobLimit, type JobLimit, type LimitMode } from "./limits/index.ts";
 import { classifyEnding } from "./outcome.ts";
 import { SeenProcesses } from "./process-tree.ts";
 import { probePython } from "./python-check.ts";
@@ -88,7 +87,7 @@ export class RunningAttempt {
 
     const cwd = join(options.workDir, "attempts", assignment.attemptId);
     await mkdir(cwd, { recursive: true });
-    const limit = createJobLimit({
+    const limit = await createJobLimit({
       name: `attempt-${assignment.attemptId}`,
       limitBytes: assignment.limitBytes,
       mode: options.limitMode,

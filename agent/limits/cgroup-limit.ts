@@ -1,0 +1,253 @@
+import { existsSync, rmdirSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { MemfarmError } from "../../protocol/errors.ts";
+import { processExists, signalAll } from "../process-tree.ts";
+import { problemWithV1Root, problemWithV2Root } from "./cgroup-support.ts";
+import type { JobLimit, LimitKind } from "./job-limit.ts";
+import { preferForOomKill, readCounters, readNumber, readPids, readText, tryWrite } from "./limit-files.ts";
+
+/** How a control file is written when the group is made. */
+type Need = "required" | "best-effort" | "if-present";
+
+/** What differs between cgroup v2 and cgroup v1's memory controller. */
+interface Flavour {
+  kind: LimitKind;
+  settings: (limitBytes: number) => [file: string, value: string, need: Need][];
+  peakFile: string;
+  /** Polled for the peak when peakFile is missing (v2 before Linux 5.19). */
+  currentFile: string;
+  /** Whether the kernel killed something for the limit; null when the file cannot be read. */
+  oomKilled: (dir: string) => boolean | null;
+  /** Files that move a process into the group, first that works wins. */
+  attachFiles: string[];
+  /** v2 `cgroup.kill` (Linux 5.14+): kills the group at once, forks in flight included. */
+  killFile: string | null;
+  /** v2 `cgroup.freeze` (Linux 5.2+): stops forks while the pids are killed one by one. */
+  freezeFile: string | null;
+  /** v1 has no memory.oom.group: the agent kills the rest of the group after an OOM kill itself. */
+  killGroupOnOom: boolean;
+}
+
+const V2: Flavour = {
+  kind: "cgroup-v2",
+  settings: (limit) => [
+    ["memory.max", String(limit), "required"],
+    // One OOM kill takes the whole job: a regrtest missing a worker or its main process helps nobody.
+    ["memory.oom.group", "1", "best-effort"],
+    // Without this the job could swap past its limit and crawl instead of failing.
+    ["memory.swap.max", "0", "if-present"],
+  ],
+  peakFile: "memory.peak",
+  currentFile: "memory.current",
+  oomKilled: (dir) => {
+    const events = readCounters(join(dir, "memory.events"));
+    if (events === null) return null;
+    return (events.get("oom_kill") ?? 0) > 0 || (events.get("oom_group_kill") ?? 0) > 0;
+  },
+  attachFiles: ["cgroup.procs"],
+  killFile: "cgroup.kill",
+  freezeFile: "cgroup.freeze",
+  killGroupOnOom: false,
+};
+
+const V1: Flavour = {
+  kind: "cgroup-v1",
+  settings: (limit) => [
+    ["memory.limit_in_bytes", String(limit), "required"],
+    // Present only where swap accounting is on; there the job could otherwise swap past its limit.
+    ["memory.memsw.limit_in_bytes", String(limit), "if-present"],
+  ],
+  peakFile: "memory.max_usage_in_bytes",
+  currentFile: "memory.usage_in_bytes",
+  oomKilled: (dir) => {
+    const control = readCounters(join(dir, "memory.oom_control"));
+    if (control === null) return null;
+    const kills = control.get("oom_kill");
+    if (kills !== undefined) return kills > 0;
+    // Kernels before 4.13 do not count OOM kills; a failed charge is the nearest sign.
+    return (readNumber(join(dir, "memory.failcnt")) ?? 0) > 0;
+  },
+  // `tasks` moves a single thread; right after spawn the process has only one.
+  attachFiles: ["cgroup.procs", "tasks"],
+  killFile: null,
+  freezeFile: null,
+  killGroupOnOom: true,
+};
+
+const KILL_DEADLINE_MS = 5000;
+const RMDIR_DEADLINE_MS = 2000;
+
+/**
+ * A job's own cgroup: the kernel enforces the limit and counts the peak and
+ * the OOM kills. A poll (cheap: one or two small files) notices an OOM kill
+ * for onOom and, where the kernel has no peak counter, tracks the current
+ * usage. Readings are kept, so they still answer once the group is removed.
+ */
+export class CgroupLimit implements JobLimit {
+  readonly kind: LimitKind;
+  private timer: NodeJS.Timeout | null = null;
+  private peakSeen = 0;
+  private oomSeen = false;
+  private oomReported = false;
+  private reacting: Promise<void> | null = null;
+  private disposing: Promise<void> | null = null;
+
+  private constructor(
+    readonly dir: string,
+    readonly limitBytes: number,
+    private readonly flavour: Flavour,
+    private readonly intervalMs: number,
+    private readonly onOom: () => void,
+  ) {
+    this.kind = flavour.kind;
+  }
+
+  /**
+   * Makes `root/name` with the limit written. Throws (and leaves nothing
+   * behind) when the limit cannot be set, so the caller can fall back.
+   */
+  static async create(
+    version: "v1" | "v2",
+    root: string,
+    name: string,
+    limitBytes: number,
+    intervalMs: number,
+    onOom: () => void,
+  ): Promise<CgroupLimit> {
+    const flavour = version === "v2" ? V2 : V1;
+    const problem = version === "v2" ? await problemWithV2Root(root) : await problemWithV1Root(root);
+    if (problem !== null) throw new MemfarmError("cgroup_unavailable", `cgroup ${version}: ${problem}`);
+    await mkdir(root, { recursive: true });
+    if (version === "v2") enableMemoryFor(root);
+    const dir = join(root, name);
+    await makeGroup(dir);
+    for (const [file, value, need] of flavour.settings(limitBytes)) {
+      const path = join(dir, file);
+      if (need === "if-present" && !existsSync(path)) continue;
+      if (!tryWrite(path, value) && need === "required") {
+        removeGroup(dir);
+        throw new MemfarmError("cgroup_setup_failed", `could not write ${value} to ${path}`);
+      }
+    }
+    return new CgroupLimit(dir, limitBytes, flavour, intervalMs, onOom);
+  }
+
+  attach(pid: number): void {
+    if (this.disposing !== null) throw new MemfarmError("limit_disposed", `${this.dir} is already removed`);
+    preferForOomKill(pid);
+    if (!this.flavour.attachFiles.some((file) => tryWrite(join(this.dir, file), String(pid)))) {
+      throw new MemfarmError("cgroup_attach_failed", `could not move process ${pid} into ${this.dir}`);
+    }
+    if (this.timer === null) {
+      this.timer = setInterval(() => this.poll(), this.intervalMs);
+      this.timer.unref(); // the job's child process keeps the agent busy, not this poll
+    }
+  }
+
+  peakBytes(): number | null {
+    const peak = readNumber(join(this.dir, this.flavour.peakFile));
+    const reading = peak ?? readNumber(join(this.dir, this.flavour.currentFile));
+    if (reading !== null) this.peakSeen = Math.max(this.peakSeen, reading);
+    return this.peakSeen > 0 ? this.peakSeen : null;
+  }
+
+  oomKilled(): boolean {
+    if (this.flavour.oomKilled(this.dir) === true) this.oomSeen = true;
+    return this.oomSeen;
+  }
+
+  pids(): number[] {
+    return readPids(join(this.dir, "cgroup.procs"));
+  }
+
+  async killAll(): Promise<void> {
+    const { killFile, freezeFile } = this.flavour;
+    const killed = killFile !== null && writeIfPresent(join(this.dir, killFile), "1");
+    if (!killed && freezeFile !== null) writeIfPresent(join(this.dir, freezeFile), "1");
+    // Also after cgroup.kill: it may be missing, or the tree may only mimic a cgroup (tests).
+    const until = Date.now() + KILL_DEADLINE_MS;
+    for (;;) {
+      const alive = this.pids().filter(processExists);
+      if (alive.length === 0 || Date.now() >= until) return;
+      signalAll(alive, "SIGKILL");
+      await sleep(25);
+    }
+  }
+
+  dispose(): Promise<void> {
+    this.disposing ??= this.teardown();
+    return this.disposing;
+  }
+
+  private async teardown(): Promise<void> {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+    await this.reacting;
+    await this.killAll();
+    // The last readings, before the files go with the group.
+    this.peakBytes();
+    this.oomKilled();
+    await removeGroupWhenEmpty(this.dir);
+  }
+
+  private poll(): void {
+    this.peakBytes();
+    if (!this.oomKilled() || this.oomReported) return;
+    this.oomReported = true;
+    this.reacting = (async () => {
+      if (this.flavour.killGroupOnOom) await this.killAll();
+      try {
+        this.onOom();
+      } catch {
+        // A failing callback must not stop the limit's cleanup or crash the agent.
+      }
+    })();
+  }
+}
+
+/** Lets the job cgroups under `root` use the memory controller (v2 hands controllers down explicitly). */
+function enableMemoryFor(root: string): void {
+  const control = join(root, "cgroup.subtree_control");
+  if ((readText(control) ?? "").split(/\s+/).includes("memory")) return;
+  if (!tryWrite(control, "+memory")) {
+    throw new MemfarmError("cgroup_setup_failed", `could not enable the memory controller in ${control}`);
+  }
+}
+
+/**
+ * Makes the job's group. One left by an agent that died is reused only if
+ * empty: attempt ids are unique, so a busy one belongs to something else.
+ */
+async function makeGroup(dir: string): Promise<void> {
+  try {
+    await mkdir(dir);
+  } catch (thrown) {
+    if ((thrown as NodeJS.ErrnoException).code !== "EEXIST") throw thrown;
+    if (readPids(join(dir, "cgroup.procs")).length > 0) {
+      throw new MemfarmError("cgroup_busy", `${dir} already exists and has processes in it`);
+    }
+  }
+}
+
+function writeIfPresent(path: string, value: string): boolean {
+  return existsSync(path) && tryWrite(path, value);
+}
+
+/** rmdir, never a recursive delete: a cgroup's files go with the directory. */
+function removeGroup(dir: string): string | null {
+  try {
+    rmdirSync(dir);
+    return null;
+  } catch (thrown) {
+    const code = (thrown as NodeJS.ErrnoException).code ?? "unknown";
+    return code === "ENOENT" ? null : code;
+  }
+}
+
+/** Retries while the last processes are still leaving the group (EBUSY); gives up on anything else. */
+async function removeGroupWhenEmpty(dir: string): Promise<void> {
+  const until = Date.now() + RMDIR_DEADLINE_MS;
+  while (removeGroup(dir) === "EBUSY" && Date.now() < until) await sleep(25);
+}

@@ -1,0 +1,48 @@
+/**
+ * The memory limit of one job's processes. Three ways to enforce it, best
+ * first: a cgroup v2 (production hosts), a cgroup v1 (older hosts, this VM),
+ * or a watchdog that polls the tree's RSS and kills it past the limit.
+ */
+export type LimitKind = "cgroup-v2" | "cgroup-v1" | "watchdog";
+export type LimitMode = "auto" | "v2" | "v1" | "watchdog";
+
+export interface JobLimit {
+  readonly kind: LimitKind;
+  readonly limitBytes: number;
+  /**
+   * Puts a just-spawned process (and so its future children) under the limit;
+   * also raises its oom_score_adj to 1000 so the kernel OOM killer picks the
+   * test, not the agent.
+   */
+  attach(pid: number): void;
+  /**
+   * The kernel's peak memory of the whole job: v2 memory.peak, v1
+   * memory.max_usage_in_bytes; for the watchdog, the max over time of the
+   * tree's summed RSS and each process's VmHWM.
+   */
+  peakBytes(): number | null;
+  /** Whether the limit was hit and something was killed for it. */
+  oomKilled(): boolean;
+  /** Every pid in the job (cgroup.procs, or the watched tree). */
+  pids(): number[];
+  /** Kills everything in the job; resolves when none is left (bounded wait). */
+  killAll(): Promise<void>;
+  /** Stops polling, kills leftovers, removes the cgroup directory. Safe to call twice. */
+  dispose(): Promise<void>;
+}
+
+export interface JobLimitOptions {
+  /** The cgroup's directory name, e.g. the attempt id `job-42-1`: [A-Za-z0-9_-]+. */
+  name: string;
+  limitBytes: number;
+  /** Override detection (tests): where the v2 / v1 memory hierarchy lives, or force the watchdog. */
+  mode?: LimitMode;
+  /** The directory job cgroups go in, under cgroup v2 (default: see detectCgroupSupport). */
+  v2Root?: string;
+  /** The directory job cgroups go in, under cgroup v1's memory controller (default /sys/fs/cgroup/memory/memfarm). */
+  v1Root?: string;
+  /** How often the watchdog reads the tree, and a cgroup its OOM counter (default 100). */
+  watchdogIntervalMs?: number;
+  /** Called once when the limit is hit (watchdog: after it killed the tree). */
+  onOom?: () => void;
+}

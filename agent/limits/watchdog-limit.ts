@@ -1,0 +1,127 @@
+import { MemfarmError } from "../../protocol/errors.ts";
+import { killTree } from "../kill-tree.ts";
+import { SeenProcesses, treeOf } from "../process-tree.ts";
+import type { JobLimit } from "./job-limit.ts";
+import { memoryOf, preferForOomKill } from "./limit-files.ts";
+
+/**
+ * The limit where the host offers no cgroup: polls the job's process tree,
+ * sums its resident memory from /proc/PID/status, and kills the whole tree once
+ * the sum passes the limit. Each poll also reads every process's VmHWM, so the
+ * peak includes spikes shorter than the poll interval (as long as the process
+ * is still there at the next poll: a process's high-water mark goes with it).
+ * A job allocating fast can pass the limit by what it allocates in one
+ * interval before it is killed.
+ */
+export class WatchdogLimit implements JobLimit {
+  readonly kind = "watchdog" as const;
+  private seen = new SeenProcesses();
+  private readonly roots: number[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private peak = 0;
+  private fired = false;
+  private killing: Promise<void> | null = null;
+  private killsUnderWay = 0;
+  private disposing: Promise<void> | null = null;
+
+  constructor(
+    readonly limitBytes: number,
+    private readonly intervalMs: number,
+    private readonly onOom: () => void,
+  ) {}
+
+  attach(pid: number): void {
+    if (this.disposing !== null) throw new MemfarmError("limit_disposed", "the watchdog is already stopped");
+    preferForOomKill(pid);
+    this.roots.push(pid);
+    this.seen.remember([pid]);
+    if (this.timer === null) {
+      this.timer = setInterval(() => this.poll(), this.intervalMs);
+      this.timer.unref(); // the job's child process keeps the agent busy, not this poll
+    }
+    this.poll();
+  }
+
+  peakBytes(): number | null {
+    if (this.disposing === null && this.killing === null) this.measure();
+    return this.peak > 0 ? this.peak : null;
+  }
+
+  oomKilled(): boolean {
+    return this.fired;
+  }
+
+  pids(): number[] {
+    return [...new Set([...this.roots.flatMap((root) => treeOf(root)), ...this.seen.alive()])];
+  }
+
+  async killAll(): Promise<void> {
+    this.killsUnderWay += 1;
+    try {
+      // killTree also kills the remembered processes that left the tree (reparented to init).
+      for (const root of this.roots) await killTree(root, this.seen);
+    } finally {
+      this.killsUnderWay -= 1;
+    }
+  }
+
+  dispose(): Promise<void> {
+    this.disposing ??= this.teardown();
+    return this.disposing;
+  }
+
+  private async teardown(): Promise<void> {
+    this.stopPolling();
+    this.measure(); // the high-water marks of whatever still runs
+    await this.killing;
+    await this.killAll();
+  }
+
+  private poll(): void {
+    if (this.fired || this.disposing !== null) return;
+    if (this.measure() <= this.limitBytes) return;
+    this.fired = true;
+    this.stopPolling();
+    this.killing = (async () => {
+      await this.killAll();
+      try {
+        this.onOom();
+      } catch {
+        // A failing callback must not stop the limit's cleanup or crash the agent.
+      }
+    })();
+  }
+
+  /** Reads the tree once: keeps the peak (summed RSS, each VmHWM) and returns the summed RSS. */
+  private measure(): number {
+    const pids = this.pids();
+    this.seen.remember(pids);
+    let total = 0;
+    for (const pid of pids) {
+      const memory = memoryOf(pid);
+      if (memory === null) continue; // ended meanwhile
+      total += memory.rss;
+      this.peak = Math.max(this.peak, memory.hwm);
+    }
+    this.peak = Math.max(this.peak, total);
+    this.forgetEnded();
+    return total;
+  }
+
+  /**
+   * A long job starts thousands of short processes (regrtest's subprocess
+   * tests); checking each ever seen on every poll would grow without end, so
+   * the list keeps only those that still run.
+   */
+  private forgetEnded(): void {
+    if (this.killsUnderWay > 0) return; // killTree is using the list
+    const kept = new SeenProcesses();
+    kept.remember(this.seen.alive());
+    this.seen = kept;
+  }
+
+  private stopPolling(): void {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+  }
+}
