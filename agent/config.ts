@@ -4,6 +4,7 @@ import { ValidationError } from "../protocol/errors.ts";
 import { splitList } from "../protocol/lists.ts";
 import { checkAgentName, parseLabels } from "../protocol/names.ts";
 import { parseSize } from "../protocol/sizes.ts";
+import { type DailyWindow, parseWindows } from "../protocol/windows.ts";
 import type { LimitMode } from "./limits/index.ts";
 
 /** Raw agent options, as the CLI reads them. */
@@ -20,6 +21,8 @@ export interface AgentOptions {
   killGraceMs?: number;
   /** Force a way to limit memory (tests); default: the best the host offers. */
   limitMode?: LimitMode;
+  /** `22:00-08:00,...` (UTC): windows in which this host starts no new job. */
+  noNewJobs?: string;
 }
 
 export interface AgentConfig {
@@ -35,6 +38,7 @@ export interface AgentConfig {
   allowLocalRepos: boolean;
   killGraceMs: number;
   limitMode: LimitMode;
+  blackouts: DailyWindow[];
 }
 
 export const DEFAULT_SAMPLE_INTERVAL_MS = 1000;
@@ -71,5 +75,6 @@ export function compileAgentConfig(options: AgentOptions): AgentConfig {
     allowLocalRepos: options.allowLocalRepos ?? false,
     killGraceMs: options.killGraceMs ?? 10_000,
     limitMode: options.limitMode ?? "auto",
+    blackouts: parseWindows(options.noNewJobs ?? "", "no-new-jobs"),
   };
 }

@@ -119,7 +119,11 @@ export class AgentDaemon {
     const nc = this.nc as NatsConnection;
     const request: RegisterRequest = {
       name: this.config.name,
-      facts: readHostFacts({ memoryBytes: this.config.memoryBytes, labels: this.config.labels }),
+      facts: readHostFacts({
+        memoryBytes: this.config.memoryBytes,
+        labels: this.config.labels,
+        blackouts: this.config.blackouts,
+      }),
       running: [...this.attempts.keys()],
     };
     for (let tries = 1; this.lifecycle === "running"; tries += 1) {

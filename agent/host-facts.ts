@@ -1,5 +1,6 @@
 import { availableParallelism, hostname, totalmem } from "node:os";
 import type { HostFacts } from "../protocol/messages.ts";
+import type { DailyWindow } from "../protocol/windows.ts";
 
 /** Node's arch names mapped to the kernel's (`uname -m`), which is what admins read and label by. */
 const KERNEL_ARCH: Record<string, string> = {
@@ -14,7 +15,11 @@ export function kernelArch(nodeArch: string = process.arch): string {
 }
 
 /** This machine's facts; `memoryBytes` may be overridden to offer less than the host has. */
-export function readHostFacts(options: { memoryBytes?: number; labels: Record<string, string> }): HostFacts {
+export function readHostFacts(options: {
+  memoryBytes?: number;
+  labels: Record<string, string>;
+  blackouts: DailyWindow[];
+}): HostFacts {
   const arch = kernelArch();
   return {
     hostname: hostname(),
@@ -22,5 +27,6 @@ export function readHostFacts(options: { memoryBytes?: number; labels: Record<st
     cores: availableParallelism(),
     memoryBytes: options.memoryBytes ?? totalmem(),
     labels: { arch, ...options.labels },
+    blackouts: options.blackouts,
   };
 }

@@ -49,18 +49,21 @@ Runs the coordinator alone. Without --nats it starts an embedded nats-server. Su
 Example:
   memfarm coordinator --nats nats://10.0.0.5:4222 --advertise-nats nats://farm.example.org:4222`,
   agent: `memfarm agent --nats URL[,URL...] [--creds FILE] [--name NAME] [--memory SIZE] [--labels k=v,...]
-              [--work-dir DIR] [--sample-interval-ms MS] [--allow-local-repos]
+              [--work-dir DIR] [--sample-interval-ms MS] [--allow-local-repos] [--no-new-jobs HH:MM-HH:MM,...]
 
 Joins this host to a farm: advertises its memory, cores, arch and labels, runs the jobs it is given,
 each in its own cgroup (v2 or v1) limited to the job's reservation, or under a watchdog where there is
 no cgroup. --allow-local-repos lets jobs build from file:// URLs and local paths (tests, local mirrors).
+--no-new-jobs 22:00-08:00 (UTC) keeps the host from starting jobs in that window every day; running
+jobs go on (a host shared with nightly benchmarks).
 
 Example:
   memfarm agent --nats nats://127.0.0.1:4222 --labels pool=bigmem`,
   submit: `memfarm submit SUITE (--python PATH | --ref REF [--repo URL]) [--memlimit SIZE] [--tests NAME,...]
-               [--priority low|normal|high] [--label k=v]... [--follow] [--json]
+               [--priority low|normal|high] [--label k=v]... [--exclusive] [--follow] [--json]
 
-Queues a job. --python runs an interpreter installed on the agents; --ref builds CPython at a branch, tag,
+Queues a job. --label k=v asks for an agent with that label (arch=aarch64); --exclusive asks for a whole host.
+--python runs an interpreter installed on the agents; --ref builds CPython at a branch, tag,
 commit SHA or pull/N/head of --repo (default: CPython's upstream) with the suite's configure flags.
 SIZE is what regrtest's -M accepts (60g, 2.5Gb, 512M) or plain bytes; at least 2 GiB.
 With --follow the log streams until the job ends and the exit code tells the outcome

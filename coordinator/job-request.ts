@@ -6,6 +6,7 @@ import { checkLabels, checkSuiteName, checkTestName, MAX_TESTS_PER_JOB } from ".
 import { parseMemlimit } from "../protocol/sizes.ts";
 import {
   type Fields,
+  readBoolean,
   readEnum,
   readObject,
   readOptionalString,
@@ -26,9 +27,22 @@ export interface JobRequest {
   priority: Priority;
   labels: Record<string, string>;
   source: string;
+  /** The job needs a whole host to itself. */
+  exclusive: boolean;
 }
 
-const KNOWN_FIELDS = ["suite", "python", "ref", "repo", "memlimit", "tests", "priority", "labels", "source"];
+const KNOWN_FIELDS = [
+  "suite",
+  "python",
+  "ref",
+  "repo",
+  "memlimit",
+  "tests",
+  "priority",
+  "labels",
+  "source",
+  "exclusive",
+];
 const SOURCES = ["cli", "dashboard", "api"] as const;
 const MAX_PATH = 4096;
 
@@ -52,6 +66,7 @@ export function parseJobRequest(body: unknown, suites: Map<string, Suite>): JobR
     priority: fields.priority === undefined ? Priority.normal : readEnum(fields, "priority", ALL_PRIORITIES),
     labels: checkLabels(readStringRecord(fields, "labels"), "labels"),
     source: fields.source === undefined ? "api" : readEnum(fields, "source", SOURCES),
+    exclusive: fields.exclusive === undefined ? false : readBoolean(fields, "exclusive"),
   };
   return { ...common, ...readWhatToRun(fields) };
 }

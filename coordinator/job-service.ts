@@ -5,6 +5,8 @@ import type { ProbePythonReply } from "../protocol/messages.ts";
 import type { JobResource } from "../protocol/resources.ts";
 import type { FarmEvents } from "./events.ts";
 import { parseJobRequest } from "./job-request.ts";
+import { learnedReservation } from "./learned-reservation.ts";
+import { whyNeverRunnable } from "./placement/index.ts";
 import type { Store } from "./store/store.ts";
 import { regrtestArgs, reservationFor, type Suite } from "./suites.ts";
 
@@ -19,22 +21,36 @@ export interface JobServiceDeps {
 }
 
 /** What people do with jobs: submit, cancel, retry. The HTTP API and, later, the PR bot call this. */
+const AGENTS_TO_PROBE = 3;
+const INTERPRETER_CHECK_TTL_MS = 10 * 60_000;
+
 export class JobService {
+  /** Interpreter paths an agent confirmed recently, and when. */
+  private readonly usableInterpreters = new Map<string, number>();
+
   constructor(private readonly deps: JobServiceDeps) {}
 
   async submit(body: unknown, requester: string): Promise<JobResource> {
     const request = parseJobRequest(body, this.deps.suites);
     if (request.python !== null) await this.checkInterpreter(request.python);
+    const reservation = reservationFor(request.suite, request.memlimitBytes);
+    const learned = learnedReservation(
+      reservation,
+      this.deps.store.jobs.pastRuns(request.suite.name, request.memlimitBytes),
+    );
+    this.refuseIfNeverRunnable(learned ?? reservation, request.labels, request.exclusive);
     const job = this.deps.store.jobs.insert({
       suite: request.suite.name,
       priority: request.priority,
       memlimitBytes: request.memlimitBytes,
-      reservationBytes: reservationFor(request.suite, request.memlimitBytes),
+      reservationBytes: reservation,
       python: request.python,
       ref: request.build?.ref ?? null,
       repo: request.build?.repo ?? null,
       configureFlags: request.suite.build.configureFlags,
       noOutputTimeoutSeconds: request.suite.noOutputTimeoutSeconds,
+      exclusive: request.exclusive,
+      scheduledBytes: learned,
       tests: request.tests,
       labels: request.labels,
       provenance: { source: request.source, requester },
@@ -87,6 +103,8 @@ export class JobService {
       repo: job.repo,
       configureFlags: job.configureFlags,
       noOutputTimeoutSeconds: job.noOutputTimeoutSeconds,
+      exclusive: job.exclusive,
+      scheduledBytes: job.scheduledBytes,
       tests: job.tests,
       labels: job.labels,
       provenance: { source: job.provenance.source, requester, retryOf: job.id },
@@ -105,19 +123,51 @@ export class JobService {
   }
 
   /**
-   * Asks the online agents whether the interpreter is usable there. If every
-   * agent that answered says no, the request is refused now rather than
-   * failing later on a host; with no agent online it is accepted and checked
-   * again on the agent before it runs.
+   * Asks a few online agents whether the interpreter is usable there. If all
+   * that answered say no, the request is refused now rather than failing later
+   * on a host; with no agent online it is accepted and checked again on the
+   * agent before it runs. A yes is remembered for a while, so a farm of a
+   * thousand agents does not start a thousand interpreters per submit.
    */
+  /**
+   * A job no registered agent could ever run is refused now with the reason,
+   * rather than queued forever. With no agent registered (or all lost) it is
+   * accepted and waits, with the reason shown, for one to join.
+   */
+  private refuseIfNeverRunnable(
+    reservationBytes: number,
+    labels: Record<string, string>,
+    exclusive: boolean,
+  ): void {
+    const agents = this.deps.store.agents.capacities().map((agent) => ({ ...agent, running: [] }));
+    if (!agents.some((agent) => agent.state !== AgentState.lost)) return;
+    const reason = whyNeverRunnable(
+      { id: 0, priority: "normal", reservationBytes, labels, exclusive, expectedDurationMs: 0 },
+      agents,
+    );
+    if (reason !== null) {
+      throw new ValidationError(
+        "never_runnable",
+        `no agent of this farm can ever run this job: ${reason}; ask for less memory (--memlimit) or other labels`,
+      );
+    }
+  }
+
   private async checkInterpreter(python: string): Promise<void> {
+    const confirmedAt = this.usableInterpreters.get(python);
+    if (confirmedAt !== undefined && Date.now() - confirmedAt < INTERPRETER_CHECK_TTL_MS) return;
     const online = this.deps.store.agents
       .capacities()
       .filter((agent) => agent.state === AgentState.online)
       .map((agent) => agent.name);
     if (online.length === 0) return;
-    const replies = await this.deps.probePython(online, python);
-    if (replies.size === 0 || [...replies.values()].some((reply) => reply.usable)) return;
+    const sample = online.sort(() => Math.random() - 0.5).slice(0, AGENTS_TO_PROBE);
+    const replies = await this.deps.probePython(sample, python);
+    if (replies.size === 0) return;
+    if ([...replies.values()].some((reply) => reply.usable)) {
+      this.usableInterpreters.set(python, Date.now());
+      return;
+    }
     const [agent, reply] = [...replies.entries()][0] as [string, ProbePythonReply];
     throw new ValidationError(
       "python_not_usable",

@@ -2,7 +2,8 @@ import { coerceError } from "../protocol/errors.ts";
 import type { Logger } from "../protocol/logger.ts";
 import type { Assignment, AssignReply } from "../protocol/messages.ts";
 import type { FarmEvents } from "./events.ts";
-import { placeJobs } from "./placement.ts";
+import { placeJobs } from "./placement/index.ts";
+import { readPlacementInput } from "./placement-input.ts";
 import type { Store } from "./store/store.ts";
 
 export interface SchedulerOptions {
@@ -65,13 +66,8 @@ export class Scheduler {
 
   private async pass(): Promise<void> {
     this.declareSilentAgentsLost();
-    const queued = this.store.jobs.queued();
-    const { placements, held } = placeJobs({
-      queued,
-      agents: this.store.agents.capacities(),
-      reserved: this.store.jobs.reservedByAgent(),
-    });
-    const previous = new Map(queued.map((job) => [job.id, job.heldReason]));
+    const previous = new Map(this.store.jobs.queued().map((job) => [job.id, job.heldReason]));
+    const { placements, held } = placeJobs(readPlacementInput(this.store, Date.now()));
     for (const { jobId, reason } of held) {
       if (previous.get(jobId) === reason) continue;
       this.store.jobs.setHeldReason(jobId, reason);

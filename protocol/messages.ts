@@ -11,6 +11,7 @@ import {
   readStringArray,
   readStringRecord,
 } from "./validate.ts";
+import type { DailyWindow } from "./windows.ts";
 
 /** What an agent tells the coordinator about its host. */
 export interface HostFacts {
@@ -19,6 +20,8 @@ export interface HostFacts {
   cores: number;
   memoryBytes: number;
   labels: Record<string, string>;
+  /** Daily UTC windows in which the host takes no new job (a benchmark run shares it at night). */
+  blackouts: DailyWindow[];
 }
 
 export interface RegisterRequest {
@@ -204,6 +207,7 @@ export function parseHostFacts(value: unknown): HostFacts {
     cores: readCount(fields, "cores", "facts."),
     memoryBytes: readCount(fields, "memoryBytes", "facts."),
     labels: checkLabels(readStringRecord(fields, "labels", "facts."), "facts.labels"),
+    blackouts: fields.blackouts === undefined ? [] : readArray(fields, "blackouts").map(parseWindow),
   };
 }
 
@@ -289,6 +293,18 @@ export function parseProbePythonReply(data: Uint8Array | string): ProbePythonRep
     version: readOptionalString(fields, "version"),
     problem: readOptionalString(fields, "problem"),
   };
+}
+
+function parseWindow(value: unknown): DailyWindow {
+  const fields = readObject(value, "facts.blackouts[]");
+  const window = {
+    fromMinute: readCount(fields, "fromMinute", "facts.blackouts[]."),
+    toMinute: readCount(fields, "toMinute", "facts.blackouts[]."),
+  };
+  if (window.fromMinute >= 1440 || window.toMinute >= 1440) {
+    throw new ValidationError("invalid_value", "a blackout minute must be below 1440", "facts.blackouts");
+  }
+  return window;
 }
 
 function parseLogLine(value: unknown): LogLine {

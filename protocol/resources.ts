@@ -57,6 +57,10 @@ export interface JobResource {
   /** The memory limit the agent enforced on the job's process tree, and how (cgroup-v2, cgroup-v1, watchdog). */
   limitBytes: number | null;
   limitKind: string | null;
+  /** The job needs a whole host. */
+  exclusive: boolean;
+  /** The reservation the scheduler counts when history shows the suite needs less than declared; null: reservationBytes. */
+  scheduledBytes: number | null;
   args: string[];
   attempts: AttemptResource[];
 }
@@ -75,6 +79,8 @@ export interface AgentResource {
   registeredAt: string;
   lastHeartbeatAt: string;
   runningJobs: number[];
+  /** Daily windows in which the agent starts no new job, e.g. `22:00–08:00 UTC`. */
+  noNewJobs: string[];
 }
 
 export interface LogLineResource {

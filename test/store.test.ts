@@ -30,6 +30,8 @@ describe("job store (a real SQLite file)", () => {
       repo: null,
       configureFlags: [],
       noOutputTimeoutSeconds: 0,
+      exclusive: false,
+      scheduledBytes: null,
       tests: [],
       labels: {},
       provenance: { source: "api", requester: "admin" },

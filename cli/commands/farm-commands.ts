@@ -162,6 +162,7 @@ export async function agentCommand(context: CommandContext): Promise<number> {
     labels: { type: "string" },
     "work-dir": { type: "string" },
     "allow-local-repos": { type: "boolean" },
+    "no-new-jobs": { type: "string" },
     "sample-interval-ms": { type: "string" },
     help: { type: "boolean", short: "h" },
   });
@@ -176,6 +177,7 @@ export async function agentCommand(context: CommandContext): Promise<number> {
     sampleIntervalMs:
       values["sample-interval-ms"] === undefined ? undefined : Number(values["sample-interval-ms"]),
     allowLocalRepos: values["allow-local-repos"] === true,
+    noNewJobs: values["no-new-jobs"],
   });
   const agent = new AgentDaemon(config, log.child({ agent: config.name }));
   await agent.start();

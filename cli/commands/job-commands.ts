@@ -37,6 +37,7 @@ export async function submitCommand(context: CommandContext): Promise<number> {
     priority: { type: "string" },
     label: { type: "string", multiple: true },
     follow: { type: "boolean", short: "f" },
+    exclusive: { type: "boolean" },
   });
   const suite = positionals[0];
   if (!suite)
@@ -66,6 +67,7 @@ export async function submitCommand(context: CommandContext): Promise<number> {
       .filter(Boolean),
     priority: values.priority,
     labels,
+    exclusive: values.exclusive,
     source: "cli",
   });
   if (!values.follow) {

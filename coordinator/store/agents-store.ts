@@ -2,6 +2,7 @@ import type { Statement } from "better-sqlite3";
 import type { AgentState } from "../../protocol/job-status.ts";
 import type { HostFacts } from "../../protocol/messages.ts";
 import type { AgentResource } from "../../protocol/resources.ts";
+import { type DailyWindow, formatWindow } from "../../protocol/windows.ts";
 import type { Db } from "./database.ts";
 
 interface AgentRow {
@@ -17,6 +18,7 @@ interface AgentRow {
   labels: string;
   registered_at: string;
   last_heartbeat_at: string;
+  blackouts: string;
 }
 
 /** What the scheduler needs of an agent. */
@@ -25,6 +27,7 @@ export interface AgentCapacity {
   state: AgentState;
   capacityBytes: number;
   labels: Record<string, string>;
+  blackouts: DailyWindow[];
 }
 
 /** The agents that have registered, with their facts and liveness. */
@@ -36,13 +39,14 @@ export class AgentsStore {
 
   constructor(private readonly db: Db) {
     this.upsert = db.prepare(`
-      INSERT INTO agents (name, state, hostname, arch, cores, memory_bytes, capacity_bytes, labels,
+      INSERT INTO agents (name, state, hostname, arch, cores, memory_bytes, capacity_bytes, labels, blackouts,
                           registered_at, last_heartbeat_at)
-      VALUES (@name, 'online', @hostname, @arch, @cores, @memoryBytes, @capacityBytes, @labels, @now, @now)
+      VALUES (@name, 'online', @hostname, @arch, @cores, @memoryBytes, @capacityBytes, @labels, @blackouts, @now, @now)
       ON CONFLICT (name) DO UPDATE SET
         state = CASE WHEN agents.drained = 1 THEN 'draining' ELSE 'online' END,
         hostname = @hostname, arch = @arch, cores = @cores, memory_bytes = @memoryBytes,
-        capacity_bytes = @capacityBytes, labels = @labels, registered_at = @now, last_heartbeat_at = @now`);
+        capacity_bytes = @capacityBytes, labels = @labels, blackouts = @blackouts, registered_at = @now,
+        last_heartbeat_at = @now`);
     this.byName = db.prepare("SELECT * FROM agents WHERE name = ?");
     this.all = db.prepare("SELECT * FROM agents ORDER BY name");
     this.touch = db.prepare(
@@ -59,6 +63,7 @@ export class AgentsStore {
       memoryBytes: facts.memoryBytes,
       capacityBytes,
       labels: JSON.stringify(facts.labels),
+      blackouts: JSON.stringify(facts.blackouts),
       now: now.toISOString(),
     });
   }
@@ -99,6 +104,7 @@ export class AgentsStore {
       state: row.state,
       capacityBytes: row.capacity_bytes,
       labels: JSON.parse(row.labels) as Record<string, string>,
+      blackouts: JSON.parse(row.blackouts) as DailyWindow[],
     }));
   }
 
@@ -131,5 +137,6 @@ function toAgentResource(
     registeredAt: row.registered_at,
     lastHeartbeatAt: row.last_heartbeat_at,
     runningJobs: running.get(row.name) ?? [],
+    noNewJobs: (JSON.parse(row.blackouts) as DailyWindow[]).map(formatWindow),
   };
 }

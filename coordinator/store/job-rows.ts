@@ -38,6 +38,8 @@ export interface JobRow {
   no_output_timeout_seconds: number;
   limit_bytes: number | null;
   limit_kind: string | null;
+  exclusive: number;
+  scheduled_bytes: number | null;
 }
 
 export interface AttemptRow {
@@ -101,6 +103,8 @@ export function toJobResource(row: JobRow, attempts: AttemptRow[]): JobResource 
     configureFlags: JSON.parse(row.configure_flags) as string[],
     limitBytes: row.limit_bytes,
     limitKind: row.limit_kind,
+    exclusive: row.exclusive === 1,
+    scheduledBytes: row.scheduled_bytes,
     args: JSON.parse(row.args) as string[],
     attempts: attempts.map(toAttemptResource),
   };

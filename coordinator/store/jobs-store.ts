@@ -2,6 +2,7 @@ import type { Statement } from "better-sqlite3";
 import { JobStatus, type Priority } from "../../protocol/job-status.ts";
 import type { AttemptResult } from "../../protocol/messages.ts";
 import type { JobResource, Provenance } from "../../protocol/resources.ts";
+import type { PastRun } from "../learned-reservation.ts";
 import type { Db } from "./database.ts";
 import { type AttemptRow, type JobRow, toJobResource } from "./job-rows.ts";
 
@@ -15,6 +16,9 @@ export interface NewJob {
   repo: string | null;
   configureFlags: string[];
   noOutputTimeoutSeconds: number;
+  exclusive: boolean;
+  /** A learned reservation below the declared one, counted by the scheduler; null: the declared one. */
+  scheduledBytes: number | null;
   tests: string[];
   labels: Record<string, string>;
   provenance: Provenance;
@@ -35,9 +39,27 @@ export interface JobFilter {
 export interface QueuedJob {
   id: number;
   priority: Priority;
+  /** What the scheduler counts: the learned reservation where there is one, else the declared one. */
   reservationBytes: number;
   labels: Record<string, string>;
   heldReason: string | null;
+  exclusive: boolean;
+  suite: string;
+  memlimitBytes: number | null;
+  timeoutSeconds: number;
+}
+
+/** A job holding memory on an agent, as the scheduler sees it. */
+export interface ActiveJob {
+  jobId: number;
+  agent: string;
+  reservationBytes: number;
+  exclusive: boolean;
+  /** When it was handed to the agent or started, in ms since the epoch. */
+  sinceMs: number;
+  suite: string;
+  memlimitBytes: number | null;
+  timeoutSeconds: number;
 }
 
 /** An attempt in flight, with its job. */
@@ -69,9 +91,11 @@ export class JobsStore {
   constructor(private readonly db: Db) {
     this.insertStatement = db.prepare(`
       INSERT INTO jobs (suite, status, priority, memlimit_bytes, reservation_bytes, python, ref, repo, configure_flags,
-                        no_output_timeout_seconds, tests, labels, provenance, args, timeout_seconds, created_at)
+                        no_output_timeout_seconds, exclusive, scheduled_bytes, tests, labels, provenance, args,
+                        timeout_seconds, created_at)
       VALUES (@suite, 'queued', @priority, @memlimitBytes, @reservationBytes, @python, @ref, @repo, @configureFlags,
-              @noOutputTimeoutSeconds, @tests, @labels, @provenance, @args, @timeoutSeconds, @createdAt)`);
+              @noOutputTimeoutSeconds, @exclusive, @scheduledBytes, @tests, @labels, @provenance, @args,
+              @timeoutSeconds, @createdAt)`);
     this.byId = db.prepare("SELECT * FROM jobs WHERE id = ?");
     this.attemptsOf = db.prepare("SELECT * FROM attempts WHERE job_id = ? ORDER BY number");
     this.attemptById = db.prepare("SELECT * FROM attempts WHERE id = ?");
@@ -79,7 +103,7 @@ export class JobsStore {
       SELECT * FROM jobs WHERE status = 'queued'
       ORDER BY CASE priority WHEN 'high' THEN 0 WHEN 'normal' THEN 1 ELSE 2 END, id`);
     this.reservedStatement = db.prepare(`
-      SELECT agent, SUM(reservation_bytes) AS bytes FROM jobs
+      SELECT agent, SUM(COALESCE(scheduled_bytes, reservation_bytes)) AS bytes FROM jobs
       WHERE status IN ${ACTIVE} AND agent IS NOT NULL GROUP BY agent`);
     this.activeOfAgent = db.prepare(`
       SELECT current_attempt AS attemptId, id AS jobId, agent, status FROM jobs
@@ -90,6 +114,7 @@ export class JobsStore {
     const info = this.insertStatement.run({
       ...job,
       configureFlags: JSON.stringify(job.configureFlags),
+      exclusive: job.exclusive ? 1 : 0,
       tests: JSON.stringify(job.tests),
       labels: JSON.stringify(job.labels),
       provenance: JSON.stringify(job.provenance),
@@ -137,10 +162,35 @@ export class JobsStore {
     return this.queuedStatement.all().map((row) => ({
       id: row.id,
       priority: row.priority,
-      reservationBytes: row.reservation_bytes,
+      reservationBytes: row.scheduled_bytes ?? row.reservation_bytes,
       labels: JSON.parse(row.labels) as Record<string, string>,
       heldReason: row.held_reason,
+      exclusive: row.exclusive === 1,
+      suite: row.suite,
+      memlimitBytes: row.memlimit_bytes,
+      timeoutSeconds: row.timeout_seconds,
     }));
+  }
+
+  /** Jobs assigned to or running on an agent, with what they hold. */
+  active(): ActiveJob[] {
+    return this.db
+      .prepare<[], JobRow & { assigned_at: string | null }>(
+        `SELECT jobs.*, attempts.started_at AS assigned_at FROM jobs
+         LEFT JOIN attempts ON attempts.id = jobs.current_attempt
+         WHERE jobs.status IN ${ACTIVE} AND jobs.agent IS NOT NULL`,
+      )
+      .all()
+      .map((row) => ({
+        jobId: row.id,
+        agent: row.agent as string,
+        reservationBytes: row.scheduled_bytes ?? row.reservation_bytes,
+        exclusive: row.exclusive === 1,
+        sinceMs: Date.parse(row.started_at ?? row.assigned_at ?? row.created_at),
+        suite: row.suite,
+        memlimitBytes: row.memlimit_bytes,
+        timeoutSeconds: row.timeout_seconds,
+      }));
   }
 
   /** Memory reserved on each agent by the jobs it has been given and not finished. */
@@ -158,6 +208,25 @@ export class JobsStore {
       .all();
     for (const row of rows) byAgent.set(row.agent, [...(byAgent.get(row.agent) ?? []), row.id]);
     return byAgent;
+  }
+
+  /**
+   * The latest finished runs of a suite at a memlimit that reported a peak
+   * (passed or failed: an OOM or a timeout says little about what a run needs).
+   */
+  pastRuns(suite: string, memlimitBytes: number | null, limit = 50): PastRun[] {
+    return this.db
+      .prepare<[string, number | null, number], { peak: number; started: string; finished: string }>(
+        `SELECT peak_rss_bytes AS peak, started_at AS started, finished_at AS finished FROM jobs
+         WHERE suite = ? AND memlimit_bytes IS ? AND status IN ('passed', 'failed')
+           AND peak_rss_bytes IS NOT NULL AND started_at IS NOT NULL AND finished_at IS NOT NULL
+         ORDER BY id DESC LIMIT ?`,
+      )
+      .all(suite, memlimitBytes, limit)
+      .map((row) => ({
+        peakRssBytes: row.peak,
+        durationMs: Date.parse(row.finished) - Date.parse(row.started),
+      }));
   }
 
   /** Number of jobs in each status, for /metrics. */
