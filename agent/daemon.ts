@@ -33,7 +33,8 @@ const RESULT_DELIVERY_DEADLINE_MS = 5000;
 export class AgentDaemon {
   private lifecycle: AgentLifecycle = "created";
   private nc: NatsConnection | null = null;
-  private outbox: Outbox | null = null;
+  /** One outbox per attempt: its reports stay in order, and one job's log does not hold up another's start. */
+  private readonly outboxes = new Set<Outbox>();
   private readonly subscriptions: Subscription[] = [];
   private readonly attempts = new Map<string, RunningAttempt>();
   private readonly finishing = new Set<Promise<void>>();
@@ -61,7 +62,6 @@ export class AgentDaemon {
       `memfarm-agent-${this.config.name}`,
     );
     this.nc = nc;
-    this.outbox = new Outbox(nc, this.log);
     this.serve(Subjects.assign(this.config.name), (msg) => this.onAssign(msg));
     this.serve(Subjects.cancel(this.config.name), (msg) => this.onCancel(msg));
     this.serve(Subjects.probePython(this.config.name), (msg) => this.onProbe(msg));
@@ -86,7 +86,7 @@ export class AgentDaemon {
       new Promise((resolve) => setTimeout(resolve, RESULT_DELIVERY_DEADLINE_MS)),
     ]);
     if (this.heartbeatTimer) clearTimeout(this.heartbeatTimer);
-    this.outbox?.close();
+    for (const outbox of this.outboxes) outbox.close();
     await this.nc?.drain().catch(() => undefined);
     this.lifecycle = "stopped";
   }
@@ -180,7 +180,8 @@ export class AgentDaemon {
     const assignment = parseAssignment(msg.data);
     if (this.attempts.has(assignment.attemptId)) return { accepted: true };
     if (this.lifecycle !== "running") return { accepted: false, reason: "the agent is shutting down" };
-    const outbox = this.outbox as Outbox;
+    const outbox = new Outbox(this.nc as NatsConnection, this.log);
+    this.outboxes.add(outbox);
     const reporter = new AttemptReporter(assignment.jobId, assignment.attemptId, outbox);
     const attempt = new RunningAttempt(assignment, {
       workDir: this.config.workDir,
@@ -202,6 +203,7 @@ export class AgentDaemon {
         return reporter.finish(outcome);
       })
       .finally(() => {
+        this.outboxes.delete(outbox);
         this.attempts.delete(assignment.attemptId);
         this.finishing.delete(finished);
       });

@@ -31,6 +31,8 @@ export class Farm {
   private readonly poolOf = new Map<AgentTimeline, Pool>();
   private readonly poolsByKey = new Map<string, Pool[]>();
   private readonly factsByKey = new Map<string, LabelFacts>();
+  /** Each job's labels object asks several times in a pass; computing its key once saves the sorting. */
+  private readonly keys = new WeakMap<Record<string, string>, string>();
 
   constructor(
     private readonly agents: PlacementAgent[],
@@ -57,7 +59,7 @@ export class Farm {
   }
 
   factsFor(labels: Record<string, string>): LabelFacts {
-    const key = labelKey(labels);
+    const key = this.keyOf(labels);
     let facts = this.factsByKey.get(key);
     if (facts) return facts;
     facts = { matching: 0, nonLost: 0, largestNonLost: 0, online: 0, largestOnline: 0 };
@@ -89,18 +91,20 @@ export class Farm {
     return { fit, blocker: hold ? { agent: blockedBy.name, hold } : null };
   }
 
-  /** The tightest agent with room now that only a blackout window keeps from starting the job. */
-  bestDark(job: PlacementJob): AgentTimeline | null {
+  /** The tightest agent that only a blackout window keeps from starting the job now. */
+  bestDark(job: PlacementJob, durationMs: number): AgentTimeline | null {
     let best: AgentTimeline | null = null;
     for (const pool of this.poolsFor(job.labels)) {
-      const found = pool.bestDark(job.reservationBytes, job.exclusive);
+      const found = pool.bestDark(job.reservationBytes, durationMs, job.exclusive);
       if (found && (!best || tighter(found, best))) best = found;
     }
     return best;
   }
 
   mostFreeNow(labels: Record<string, string>): number {
-    return Math.max(0, ...this.poolsFor(labels).map((pool) => pool.mostFreeNow()));
+    let most = 0;
+    for (const pool of this.poolsFor(labels)) most = Math.max(most, pool.mostFreeNow());
+    return most;
   }
 
   /**
@@ -143,8 +147,17 @@ export class Farm {
     if (now) pool?.changed(agent);
   }
 
+  private keyOf(labels: Record<string, string>): string {
+    let key = this.keys.get(labels);
+    if (key === undefined) {
+      key = labelKey(labels);
+      this.keys.set(labels, key);
+    }
+    return key;
+  }
+
   private poolsFor(labels: Record<string, string>): Pool[] {
-    const key = labelKey(labels);
+    const key = this.keyOf(labels);
     let pools = this.poolsByKey.get(key);
     if (!pools) {
       pools = this.pools.filter((pool) => hasLabels(pool.labels, labels));

@@ -8,7 +8,8 @@ export function hasLabels(carried: Record<string, string>, wanted: Record<string
 }
 
 function sortedEntries(labels: Record<string, string>): [string, string][] {
-  return Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const entries = Object.entries(labels);
+  return entries.length < 2 ? entries : entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
 /** The same key for the same set of labels, whatever their order (JSON, so no separator can collide). */

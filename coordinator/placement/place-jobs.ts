@@ -1,7 +1,7 @@
 import type { Priority } from "../../protocol/job-status.ts";
 import { Farm } from "./farm.ts";
 import { inQueueOrder } from "./queue-order.ts";
-import { staticReason, waitingReason } from "./reasons.ts";
+import { clockFor, staticReason, waitingReason } from "./reasons.ts";
 import type { PlacementInput, PlacementOptions, PlacementOutput, Reservation } from "./types.ts";
 
 /**
@@ -29,6 +29,7 @@ export function placeJobs(input: PlacementInput, options: PlacementOptions = {})
   const priorityOf = new Map<number, Priority>(queue.map((job) => [job.id, job.priority]));
   const reservedPriorities = new Set<Priority>();
   let reservations = 0;
+  const at = clockFor(input.nowMs);
   const output: PlacementOutput = { placements: [], held: [] };
 
   for (const job of queue) {
@@ -59,12 +60,12 @@ export function placeJobs(input: PlacementInput, options: PlacementOptions = {})
         reservation = { agent: found.agent.name, startMs: found.startMs };
       }
     }
-    const dark = blocker ? null : farm.bestDark(job);
+    const dark = blocker ? null : farm.bestDark(job, durationMs);
     const reason = waitingReason({
       bytes: job.reservationBytes,
       exclusive: job.exclusive,
       priority: job.priority,
-      nowMs: input.nowMs,
+      at,
       blocker: blocker && {
         jobId: blocker.hold.jobId,
         priority: priorityOf.get(blocker.hold.jobId) ?? job.priority,

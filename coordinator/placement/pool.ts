@@ -47,23 +47,15 @@ export class Pool {
   }
 
   bestNow(bytes: number, durationMs: number, exclusive: boolean): FitNow {
-    const list = exclusive ? this.idle : this.open;
-    let blockedBy: AgentTimeline | null = null;
-    for (let index = list.firstAtLeast(bytes); index < list.length; index += 1) {
-      const agent = list.at(index)?.agent;
-      if (!agent) break;
-      if (agent.reservations === 0 || agent.fitsFrom(agent.nowMs, durationMs, bytes, exclusive)) {
-        return { fit: agent, blockedBy };
-      }
-      blockedBy ??= agent;
-    }
-    return { fit: null, blockedBy };
+    return walk(exclusive ? this.idle : this.open, bytes, durationMs, exclusive);
   }
 
-  /** The tightest agent in a blackout window that would have room for the job now. */
-  bestDark(bytes: number, exclusive: boolean): AgentTimeline | null {
-    const list = exclusive ? this.darkIdle : this.darkOpen;
-    return list.at(list.firstAtLeast(bytes))?.agent ?? null;
+  /**
+   * The tightest agent that would take the job now but for its blackout window: the window, not
+   * memory or a reservation, is what keeps the job waiting there.
+   */
+  bestDark(bytes: number, durationMs: number, exclusive: boolean): AgentTimeline | null {
+    return walk(exclusive ? this.darkIdle : this.darkOpen, bytes, durationMs, exclusive).fit;
   }
 
   /** The most free memory now on an agent of this pool that may start jobs. */
@@ -75,4 +67,23 @@ export class Pool {
     if (!agent.exclusiveNow) this.open.insert(agent, agent.freeNowBytes);
     if (agent.jobsNow === 0) this.idle.insert(agent, agent.freeNowBytes);
   }
+}
+
+/**
+ * The first agent, in increasing order of free memory from `bytes` up, where the job fits from now
+ * for its whole duration. Agents without reservations need no check: their use only falls from now
+ * on. So the walk passes only agents holding reservations, and the first of them is returned as
+ * what kept the job from the tightest fit.
+ */
+function walk(list: SortedAgents, bytes: number, durationMs: number, exclusive: boolean): FitNow {
+  let blockedBy: AgentTimeline | null = null;
+  for (let index = list.firstAtLeast(bytes); index < list.length; index += 1) {
+    const agent = list.at(index)?.agent;
+    if (!agent) break;
+    if (agent.reservations === 0 || agent.fitsFrom(agent.nowMs, durationMs, bytes, exclusive)) {
+      return { fit: agent, blockedBy };
+    }
+    blockedBy ??= agent;
+  }
+  return { fit: null, blockedBy };
 }

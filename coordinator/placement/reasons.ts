@@ -16,6 +16,19 @@ export function formatUtc(timeMs: number, nowMs: number): string {
   return timeMs - nowMs < DAY_MS ? clock : `${iso.slice(0, 10)} ${clock}`;
 }
 
+/** formatUtc for one pass: thousands of held jobs share a few dozen times. */
+export function clockFor(nowMs: number): (timeMs: number) => string {
+  const seen = new Map<number, string>();
+  return (timeMs) => {
+    let text = seen.get(timeMs);
+    if (text === undefined) {
+      text = formatUtc(timeMs, nowMs);
+      seen.set(timeMs, text);
+    }
+    return text;
+  };
+}
+
 function withLabels(labels: Record<string, string>): string {
   return Object.keys(labels).length === 0 ? "" : ` with ${formatLabels(labels)}`;
 }
@@ -60,7 +73,8 @@ export interface Waiting {
   bytes: number;
   exclusive: boolean;
   priority: Priority;
-  nowMs: number;
+  /** Formats a time for people (clockFor). */
+  at: (timeMs: number) => string;
   /** A job ahead in the queue reserved the memory that is free now. */
   blocker: { jobId: number; priority: Priority; agent: string; startMs: number } | null;
   /** The tightest host with room now is in a blackout window. */
@@ -74,7 +88,7 @@ export interface Waiting {
 }
 
 export function waitingReason(waiting: Waiting): string {
-  const at = (timeMs: number) => formatUtc(timeMs, waiting.nowMs);
+  const { at } = waiting;
   let reason: string;
   if (waiting.blocker) {
     const { jobId, priority, agent, startMs } = waiting.blocker;

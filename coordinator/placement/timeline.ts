@@ -20,7 +20,7 @@ export interface Hold {
 
 /**
  * The agent's use over time as steps: step i covers [times[i], times[i + 1]) (the last one has no
- * end: everything planned has ended by then). Rebuilt only after a hold is added.
+ * end: everything planned has ended by then).
  */
 interface Steps {
   times: number[];
@@ -37,7 +37,6 @@ interface Steps {
 export class AgentTimeline {
   readonly name: string;
   readonly capacityBytes: number;
-  readonly online: boolean;
   /** Online and outside its blackout windows: it may start a job now. */
   readonly startsNow: boolean;
   freeNowBytes: number;
@@ -53,8 +52,7 @@ export class AgentTimeline {
   ) {
     this.name = agent.name;
     this.capacityBytes = agent.capacityBytes;
-    this.online = agent.state === AgentState.online;
-    this.startsNow = this.online && !inBlackout(agent.blackouts, nowMs);
+    this.startsNow = agent.state === AgentState.online && !inBlackout(agent.blackouts, nowMs);
     this.freeNowBytes = agent.capacityBytes;
     for (const job of agent.running) {
       const endMs = job.expectedEndMs > nowMs ? job.expectedEndMs : nowMs + OVERDUE_GRACE_MS;
@@ -71,7 +69,7 @@ export class AgentTimeline {
   /** Records a job placed now (startMs = now) or a reservation (startMs later). */
   add(hold: Hold): void {
     this.holds.push(hold);
-    this.steps = null;
+    if (this.steps) addToSteps(this.steps, hold);
     if (hold.startMs <= this.nowMs) {
       this.freeNowBytes -= hold.bytes;
       this.jobsNow += 1;
@@ -137,47 +135,38 @@ export class AgentTimeline {
     return (steps.exclusive[step] ?? 0) === 0 && (steps.used[step] ?? 0) + bytes <= this.capacityBytes;
   }
 
+  /** Built on first use, then kept up to date hold by hold (rebuilding would allocate per placement). */
   private currentSteps(): Steps {
     if (this.steps) return this.steps;
-    const deltas = new Map<number, { used: number; jobs: number; exclusive: number }>();
-    const at = (time: number) => {
-      let delta = deltas.get(time);
-      if (!delta) {
-        delta = { used: 0, jobs: 0, exclusive: 0 };
-        deltas.set(time, delta);
-      }
-      return delta;
-    };
-    at(this.nowMs);
-    for (const hold of this.holds) {
-      const sign = hold.exclusive ? 1 : 0;
-      const start = at(hold.startMs);
-      start.used += hold.bytes;
-      start.jobs += 1;
-      start.exclusive += sign;
-      const end = at(hold.endMs);
-      end.used -= hold.bytes;
-      end.jobs -= 1;
-      end.exclusive -= sign;
-    }
-    const steps: Steps = { times: [], used: [], jobs: [], exclusive: [] };
-    let used = 0;
-    let jobs = 0;
-    let exclusive = 0;
-    for (const time of [...deltas.keys()].sort((a, b) => a - b)) {
-      const delta = deltas.get(time);
-      if (!delta) continue;
-      used += delta.used;
-      jobs += delta.jobs;
-      exclusive += delta.exclusive;
-      steps.times.push(time);
-      steps.used.push(used);
-      steps.jobs.push(jobs);
-      steps.exclusive.push(exclusive);
-    }
+    const steps: Steps = { times: [this.nowMs], used: [0], jobs: [0], exclusive: [0] };
+    for (const hold of this.holds) addToSteps(steps, hold);
     this.steps = steps;
     return steps;
   }
+}
+
+/** Adds a hold to the steps: splits the steps at its start and end, then counts it in between. */
+function addToSteps(steps: Steps, hold: Hold): void {
+  const first = splitAt(steps, hold.startMs);
+  const end = splitAt(steps, hold.endMs);
+  const exclusive = hold.exclusive ? 1 : 0;
+  for (let step = first; step < end; step += 1) {
+    steps.used[step] = (steps.used[step] ?? 0) + hold.bytes;
+    steps.jobs[step] = (steps.jobs[step] ?? 0) + 1;
+    steps.exclusive[step] = (steps.exclusive[step] ?? 0) + exclusive;
+  }
+}
+
+/** The index of the step that starts at `time` (>= now), splitting the step that contains it. */
+function splitAt(steps: Steps, time: number): number {
+  const containing = lastStepAtOrBefore(steps.times, time);
+  if (steps.times[containing] === time) return containing;
+  const index = containing + 1;
+  steps.times.splice(index, 0, time);
+  steps.used.splice(index, 0, steps.used[containing] ?? 0);
+  steps.jobs.splice(index, 0, steps.jobs[containing] ?? 0);
+  steps.exclusive.splice(index, 0, steps.exclusive[containing] ?? 0);
+  return index;
 }
 
 /** Index of the step that contains `time` (times is sorted and starts at now; time >= now). */

@@ -7,7 +7,7 @@ import {
   type PlacementOutput,
   placeJobs,
 } from "../../coordinator/placement/index.ts";
-import { agent, assertKeepsTheRules, GiB, HOUR, job, MINUTE, NOW, running, seeded } from "./helpers.ts";
+import { agent, assertKeepsTheRules, HOUR, job, MINUTE, NOW, running, seeded } from "./helpers.ts";
 
 function place(input: PlacementInput, maxReservations?: number): PlacementOutput {
   const output = placeJobs(input, maxReservations === undefined ? {} : { maxReservations });
@@ -211,5 +211,3 @@ function randomInput(random: () => number): PlacementInput {
   );
   return { nowMs: NOW + Math.floor(random() * 24) * HOUR, agents, queued };
 }
-
-void GiB;
