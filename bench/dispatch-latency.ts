@@ -76,8 +76,14 @@ try {
       .filter((job) => from(job) && to(job))
       .map((job) => Date.parse(to(job) as string) - Date.parse(from(job) as string))
       .sort((a, b) => a - b);
-  const toAssigned = split((job) => job.createdAt, (job) => job.attempts[0]?.startedAt ?? null);
-  const toRunning = split((job) => job.attempts[0]?.startedAt ?? null, (job) => job.startedAt);
+  const toAssigned = split(
+    (job) => job.createdAt,
+    (job) => job.attempts[0]?.startedAt ?? null,
+  );
+  const toRunning = split(
+    (job) => job.attempts[0]?.startedAt ?? null,
+    (job) => job.startedAt,
+  );
   const pick = (values: number[], fraction: number) =>
     values[Math.min(values.length - 1, Math.ceil(fraction * values.length) - 1)] ?? 0;
   const spread = new Set(jobs.map((job) => job.agent)).size;
@@ -89,7 +95,9 @@ try {
   );
   console.log(`submit → running: p50 ${at(0.5)} ms, p99 ${at(0.99)} ms, max ${latencies.at(-1)} ms`);
   console.log(`  submit → assigned: p50 ${pick(toAssigned, 0.5)} ms, p99 ${pick(toAssigned, 0.99)} ms`);
-  console.log(`  assigned → running (agent accepted, reported the start): p50 ${pick(toRunning, 0.5)} ms, p99 ${pick(toRunning, 0.99)} ms`);
+  console.log(
+    `  assigned → running (agent accepted, reported the start): p50 ${pick(toRunning, 0.5)} ms, p99 ${pick(toRunning, 0.99)} ms`,
+  );
   console.log(
     `outcomes: ${JSON.stringify(Object.fromEntries([...new Set(jobs.map((j) => j.status))].map((s) => [s, jobs.filter((j) => j.status === s).length])))}`,
   );
