@@ -53,6 +53,29 @@ function runUntilSignal(
   });
 }
 
+type CoordinatorValues = Partial<Record<Exclude<keyof typeof COORDINATOR_OPTIONS, "help">, string>>;
+
+function coordinatorConfigFrom(values: CoordinatorValues, env: NodeJS.ProcessEnv) {
+  return compileCoordinatorConfig(
+    {
+      port: values.port,
+      host: values.host,
+      dataDir: values["data-dir"],
+      nats: values.nats,
+      natsPort: values["nats-port"],
+      advertiseNats: values["advertise-nats"],
+      jobsDir: values["jobs-dir"],
+      headroom: values.headroom,
+      lostAfter: values["lost-after"],
+    },
+    env,
+  );
+}
+
+function loggerFor(context: CommandContext) {
+  return createLogger({ level: context.env.MEMFARM_LOG_LEVEL === "debug" ? "debug" : "info" });
+}
+
 function printReady(context: CommandContext, coordinator: Coordinator): void {
   context.stdout(
     [
@@ -80,21 +103,8 @@ export async function upCommand(context: CommandContext): Promise<number> {
     name: { type: "string" },
     labels: { type: "string" },
   });
-  const log = createLogger({ level: context.env.MEMFARM_LOG_LEVEL === "debug" ? "debug" : "info" });
-  const config = compileCoordinatorConfig(
-    {
-      port: values.port,
-      host: values.host,
-      dataDir: values["data-dir"],
-      nats: values.nats,
-      natsPort: values["nats-port"],
-      advertiseNats: values["advertise-nats"],
-      jobsDir: values["jobs-dir"],
-      headroom: values.headroom,
-      lostAfter: values["lost-after"],
-    },
-    context.env,
-  );
+  const log = loggerFor(context);
+  const config = coordinatorConfigFrom(values, context.env);
   const agentConfig = compileAgentConfig({
     nats: "pending", // replaced below once the coordinator knows its NATS URL
     name: values.name,
@@ -129,21 +139,8 @@ export async function upCommand(context: CommandContext): Promise<number> {
 
 export async function coordinatorCommand(context: CommandContext): Promise<number> {
   const { values } = parseCommand("coordinator", context.args, COORDINATOR_OPTIONS);
-  const log = createLogger({ level: context.env.MEMFARM_LOG_LEVEL === "debug" ? "debug" : "info" });
-  const config = compileCoordinatorConfig(
-    {
-      port: values.port,
-      host: values.host,
-      dataDir: values["data-dir"],
-      nats: values.nats,
-      natsPort: values["nats-port"],
-      advertiseNats: values["advertise-nats"],
-      jobsDir: values["jobs-dir"],
-      headroom: values.headroom,
-      lostAfter: values["lost-after"],
-    },
-    context.env,
-  );
+  const log = loggerFor(context);
+  const config = coordinatorConfigFrom(values, context.env);
   const coordinator = await Coordinator.start(config, log);
   printReady(context, coordinator);
   return runUntilSignal(
@@ -166,7 +163,7 @@ export async function agentCommand(context: CommandContext): Promise<number> {
     "sample-interval-ms": { type: "string" },
     help: { type: "boolean", short: "h" },
   });
-  const log = createLogger({ level: context.env.MEMFARM_LOG_LEVEL === "debug" ? "debug" : "info" });
+  const log = loggerFor(context);
   const config = compileAgentConfig({
     nats: values.nats,
     creds: values.creds,
