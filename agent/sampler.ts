@@ -1,17 +1,24 @@
-import pidusage from "pidusage";
 import type { Sample } from "../protocol/messages.ts";
+import { CLOCK_TICKS_PER_SECOND, readProc } from "./proc-reading.ts";
 import { peakRssOf, type SeenProcesses, treeOf } from "./process-tree.ts";
+
+/** Look for new processes in the tree every this many samples. */
+const WALK_EVERY = 4;
 
 /**
  * Samples a process tree's memory and CPU at a fixed interval and keeps the
  * true peak: the larger of the highest summed RSS and the highest single
- * process's kernel high-water mark (VmHWM), which catches spikes between samples.
+ * process's kernel high-water mark (VmHWM), which catches spikes between
+ * samples. CPU is the tree's CPU time over the interval, in % of one core.
  */
 export class TreeSampler {
   private timer: NodeJS.Timeout | null = null;
   private peakBytes = 0;
   private lastSample: Sample | null = null;
-  private sampling = false;
+  private ticks = 0;
+  private pids: number[] = [];
+  private lastAt: number | null = null;
+  private readonly cpuSeen = new Map<number, { ticks: number; at: number }>();
 
   constructor(
     private readonly seen: SeenProcesses,
@@ -21,8 +28,8 @@ export class TreeSampler {
   ) {}
 
   start(): void {
-    this.timer = setInterval(() => void this.sampleOnce(), this.intervalMs);
-    void this.sampleOnce();
+    this.timer = setInterval(() => this.sampleOnce(), this.intervalMs);
+    this.sampleOnce();
   }
 
   /** Takes a last reading of the high-water marks (the tree may still exist) and stops. */
@@ -45,31 +52,40 @@ export class TreeSampler {
     return this.lastSample;
   }
 
-  private async sampleOnce(): Promise<void> {
-    if (this.sampling) return; // a slow /proc read must not pile up readings
-    this.sampling = true;
-    try {
-      const pids = treeOf(this.rootPid);
-      if (pids.length === 0) return;
-      this.seen.remember(pids);
-      const readings = await Promise.allSettled(pids.map((pid) => pidusage(pid)));
-      let rssBytes = 0;
-      let cpuPercent = 0;
-      let processes = 0;
-      for (const reading of readings) {
-        if (reading.status !== "fulfilled") continue; // the process ended meanwhile
-        rssBytes += reading.value.memory;
-        cpuPercent += reading.value.cpu;
-        processes += 1;
-      }
-      this.readHighWaterMarks(pids);
-      this.peakBytes = Math.max(this.peakBytes, rssBytes);
-      if (processes === 0 || this.timer === null) return;
-      this.lastSample = { at: Date.now(), rssBytes, cpuPercent: Math.round(cpuPercent * 10) / 10, processes };
-      this.onSample(this.lastSample);
-    } finally {
-      this.sampling = false;
+  private sampleOnce(): void {
+    const now = Date.now();
+    // The tree walk is the costly part; new processes are looked for every few samples, and the known
+    // ones read on every sample (the job's cgroup or the kernel's marks cover what lives in between).
+    const walk = this.ticks % WALK_EVERY === 0;
+    if (walk) {
+      this.pids = treeOf(this.rootPid);
+      this.seen.remember(this.pids);
+      // High-water marks only grow while a process lives, so reading them less often loses nothing.
+      this.readHighWaterMarks(this.pids);
     }
+    this.ticks += 1;
+    let rssBytes = 0;
+    let cpuTicks = 0;
+    let processes = 0;
+    const alive: number[] = [];
+    for (const pid of this.pids) {
+      const reading = readProc(pid);
+      if (!reading) continue;
+      alive.push(pid);
+      processes += 1;
+      rssBytes += reading.rssBytes;
+      const previous = this.cpuSeen.get(pid);
+      if (previous) cpuTicks += reading.cpuTicks - previous.ticks;
+      this.cpuSeen.set(pid, { ticks: reading.cpuTicks, at: now });
+    }
+    this.pids = alive;
+    this.peakBytes = Math.max(this.peakBytes, rssBytes);
+    const elapsedSeconds = this.lastAt === null ? 0 : (now - this.lastAt) / 1000;
+    this.lastAt = now;
+    if (processes === 0 || this.timer === null) return;
+    const cpuPercent = elapsedSeconds > 0 ? (cpuTicks / CLOCK_TICKS_PER_SECOND / elapsedSeconds) * 100 : 0;
+    this.lastSample = { at: now, rssBytes, cpuPercent: Math.round(cpuPercent * 10) / 10, processes };
+    this.onSample(this.lastSample);
   }
 
   private readHighWaterMarks(pids: number[]): void {

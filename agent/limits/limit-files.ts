@@ -51,14 +51,6 @@ export function tryWrite(path: string, text: string): boolean {
   }
 }
 
-/** `VmRSS` and `VmHWM` of a process from /proc/PID/status, in bytes: one read, no `ps`, no pidusage. */
-export function memoryOf(pid: number): { rss: number; hwm: number } | null {
-  const status = readText(`/proc/${pid}/status`);
-  if (status === null) return null;
-  const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB$`, "m").exec(status)?.[1] ?? 0);
-  return { rss: kib("VmRSS") * 1024, hwm: kib("VmHWM") * 1024 };
-}
-
 /**
  * Makes the kernel's OOM killer choose this process (and its children, which
  * inherit the value) before anything else on the host, the agent included.

@@ -1,8 +1,9 @@
 import { MemfarmError } from "../../protocol/errors.ts";
 import { killTree } from "../kill-tree.ts";
+import { memoryOf } from "../proc-reading.ts";
 import { SeenProcesses, treeOf } from "../process-tree.ts";
 import type { JobLimit } from "./job-limit.ts";
-import { memoryOf, preferForOomKill } from "./limit-files.ts";
+import { preferForOomKill } from "./limit-files.ts";
 
 /**
  * The limit where the host offers no cgroup: polls the job's process tree,
