@@ -5,6 +5,9 @@ import { SeenProcesses, treeOf } from "../process-tree.ts";
 import type { JobLimit } from "./job-limit.ts";
 import { preferForOomKill } from "./limit-files.ts";
 
+/** Look for new processes in the tree on every this many polls (300 ms at the default 100 ms). */
+const WALK_EVERY = 3;
+
 /**
  * The limit where the host offers no cgroup: polls the job's process tree,
  * sums its resident memory from /proc/PID/status, and kills the whole tree once
@@ -19,6 +22,9 @@ export class WatchdogLimit implements JobLimit {
   private seen = new SeenProcesses();
   private readonly roots: number[] = [];
   private timer: NodeJS.Timeout | null = null;
+  private polls = 0;
+  /** The job's processes as of the last walk, less those that ended since. */
+  private known: number[] = [];
   private peak = 0;
   private fired = false;
   private killing: Promise<void> | null = null;
@@ -93,19 +99,31 @@ export class WatchdogLimit implements JobLimit {
     })();
   }
 
-  /** Reads the tree once: keeps the peak (summed RSS, each VmHWM) and returns the summed RSS. */
+  /**
+   * Reads the tree once: keeps the peak (summed RSS, each VmHWM) and returns
+   * the summed RSS. Walking the tree costs more than reading it, so new
+   * processes are looked for on every WALK_EVERY-th poll; the known ones are
+   * read on every poll.
+   */
   private measure(): number {
-    const pids = this.pids();
-    this.seen.remember(pids);
+    const walk = this.polls % WALK_EVERY === 0;
+    this.polls += 1;
+    if (walk) {
+      this.known = this.pids();
+      this.seen.remember(this.known);
+    }
     let total = 0;
-    for (const pid of pids) {
+    const alive: number[] = [];
+    for (const pid of this.known) {
       const memory = memoryOf(pid);
       if (memory === null) continue; // ended meanwhile
+      alive.push(pid);
       total += memory.rss;
       this.peak = Math.max(this.peak, memory.hwm);
     }
+    this.known = alive;
     this.peak = Math.max(this.peak, total);
-    this.forgetEnded();
+    if (walk) this.forgetEnded();
     return total;
   }
 
