@@ -2,8 +2,8 @@ import type { Sample } from "../protocol/messages.ts";
 import { CLOCK_TICKS_PER_SECOND, readProc } from "./proc-reading.ts";
 import { peakRssOf, type SeenProcesses, treeOf } from "./process-tree.ts";
 
-/** Look for new processes in the tree every this many samples. */
-const WALK_EVERY = 4;
+/** Look for new processes (and read their high-water marks) at least this often. */
+const WALK_PERIOD_MS = 1000;
 
 /**
  * Samples a process tree's memory and CPU at a fixed interval and keeps the
@@ -56,7 +56,7 @@ export class TreeSampler {
     const now = Date.now();
     // The tree walk is the costly part; new processes are looked for every few samples, and the known
     // ones read on every sample (the job's cgroup or the kernel's marks cover what lives in between).
-    const walk = this.ticks % WALK_EVERY === 0;
+    const walk = this.ticks % Math.max(1, Math.round(WALK_PERIOD_MS / this.intervalMs)) === 0;
     if (walk) {
       this.pids = treeOf(this.rootPid);
       this.seen.remember(this.pids);
