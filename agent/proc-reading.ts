@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { closeSync, openSync, readFileSync, readSync } from "node:fs";
 
 /**
  * One process's CPU time and memory, from two small synchronous reads of
@@ -25,10 +25,21 @@ const PAGE_SIZE = (() => {
   }
 })();
 
-/** CPU time and RSS of one process from a single read of /proc/PID/stat; null if it is gone or a zombie. */
-export function readProc(pid: number): ProcReading | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+/**
+ * Reads processes' /proc files over and over, keeping each file open: a
+ * /proc/PID file read again from offset 0 shows the process as it is now, so
+ * each sample costs one pread per file instead of open, read and close.
+ * Lifecycle: reads open lazily; forgetExcept() closes the files of processes
+ * no longer sampled; close() closes all.
+ */
+export class ProcReader {
+  private readonly files = new Map<string, { pid: number; fd: number }>();
+  private readonly buffer = Buffer.alloc(8192);
+
+  /** CPU time and RSS of one process from /proc/PID/stat; null if it is gone or a zombie. */
+  stat(pid: number): ProcReading | null {
+    const stat = this.read(pid, "stat");
+    if (stat === null) return null;
     // Fields after the command name, which may hold spaces and parentheses: state is field 3.
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     if (fields[0] === "Z" || fields[0] === "X") return null;
@@ -36,8 +47,50 @@ export function readProc(pid: number): ProcReading | null {
       cpuTicks: Number(fields[11]) + Number(fields[12]), // utime (14) + stime (15)
       rssBytes: Number(fields[21]) * PAGE_SIZE, // rss (24), in pages
     };
-  } catch {
-    return null; // gone between the walk and the read
+  }
+
+  /** The kernel's high-water mark of the process's resident set (VmHWM), in bytes. */
+  highWaterMark(pid: number): number | null {
+    const status = this.read(pid, "status");
+    const match = status === null ? null : /^VmHWM:\s+(\d+) kB$/m.exec(status);
+    return match ? Number(match[1]) * 1024 : null;
+  }
+
+  forgetExcept(pids: number[]): void {
+    const keep = new Set(pids);
+    for (const [path, file] of [...this.files]) if (!keep.has(file.pid)) this.closeFile(path);
+  }
+
+  close(): void {
+    for (const path of [...this.files.keys()]) this.closeFile(path);
+  }
+
+  private read(pid: number, name: string): string | null {
+    const path = `/proc/${pid}/${name}`;
+    try {
+      let file = this.files.get(path);
+      if (file === undefined) {
+        file = { pid, fd: openSync(path, "r") };
+        this.files.set(path, file);
+      }
+      const length = readSync(file.fd, this.buffer, 0, this.buffer.length, 0);
+      if (length === 0) throw new Error("gone");
+      return this.buffer.toString("latin1", 0, length);
+    } catch {
+      this.closeFile(path); // the process ended (ESRCH)
+      return null;
+    }
+  }
+
+  private closeFile(path: string): void {
+    const file = this.files.get(path);
+    this.files.delete(path);
+    if (file === undefined) return;
+    try {
+      closeSync(file.fd);
+    } catch {
+      // Already closed.
+    }
   }
 }
 

@@ -1,6 +1,6 @@
 import type { Sample } from "../protocol/messages.ts";
-import { CLOCK_TICKS_PER_SECOND, readProc } from "./proc-reading.ts";
-import { peakRssOf, type SeenProcesses, treeOf } from "./process-tree.ts";
+import { CLOCK_TICKS_PER_SECOND, ProcReader } from "./proc-reading.ts";
+import { type SeenProcesses, treeOf } from "./process-tree.ts";
 
 /** Look for new processes (and read their high-water marks) at least this often. */
 const WALK_PERIOD_MS = 1000;
@@ -19,6 +19,7 @@ export class TreeSampler {
   private pids: number[] = [];
   private lastAt: number | null = null;
   private readonly cpuSeen = new Map<number, { ticks: number; at: number }>();
+  private readonly reader = new ProcReader();
 
   constructor(
     private readonly seen: SeenProcesses,
@@ -37,6 +38,7 @@ export class TreeSampler {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     this.readHighWaterMarks(treeOf(this.rootPid));
+    this.reader.close();
   }
 
   /** A high-water mark read elsewhere (before a per-test reset) that the job's peak must include. */
@@ -69,7 +71,7 @@ export class TreeSampler {
     let processes = 0;
     const alive: number[] = [];
     for (const pid of this.pids) {
-      const reading = readProc(pid);
+      const reading = this.reader.stat(pid);
       if (!reading) continue;
       alive.push(pid);
       processes += 1;
@@ -79,6 +81,11 @@ export class TreeSampler {
       this.cpuSeen.set(pid, { ticks: reading.cpuTicks, at: now });
     }
     this.pids = alive;
+    if (walk) {
+      // A long job starts thousands of short-lived processes: forget those that ended.
+      this.reader.forgetExcept(alive);
+      for (const pid of [...this.cpuSeen.keys()]) if (!alive.includes(pid)) this.cpuSeen.delete(pid);
+    }
     this.peakBytes = Math.max(this.peakBytes, rssBytes);
     const elapsedSeconds = this.lastAt === null ? 0 : (now - this.lastAt) / 1000;
     this.lastAt = now;
@@ -89,6 +96,6 @@ export class TreeSampler {
   }
 
   private readHighWaterMarks(pids: number[]): void {
-    for (const pid of pids) this.peakBytes = Math.max(this.peakBytes, peakRssOf(pid) ?? 0);
+    for (const pid of pids) this.peakBytes = Math.max(this.peakBytes, this.reader.highWaterMark(pid) ?? 0);
   }
 }
