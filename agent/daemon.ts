@@ -40,7 +40,6 @@ export class AgentDaemon {
   private readonly finishing = new Set<Promise<void>>();
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private heartbeatMs = DEFAULT_HEARTBEAT_MS;
-  private registered = false;
 
   constructor(
     private readonly config: AgentConfig,
@@ -133,7 +132,6 @@ export class AgentDaemon {
         );
         if (!reply.ok) throw new Error(reply.error ?? "registration refused");
         this.heartbeatMs = reply.heartbeatIntervalMs || DEFAULT_HEARTBEAT_MS;
-        this.registered = true;
         return;
       } catch (thrown) {
         if (tries === 1 || tries % 30 === 0) {
@@ -166,7 +164,6 @@ export class AgentDaemon {
         reregister?: boolean;
       }>();
       if (reply.reregister) {
-        this.registered = false;
         await this.register();
       }
     } catch (thrown) {
@@ -220,10 +217,5 @@ export class AgentDaemon {
 
   private async onProbe(msg: Msg): Promise<unknown> {
     return probePython(parseProbePythonRequest(msg.data).python);
-  }
-
-  /** For tests and status pages: whether the coordinator has accepted this agent. */
-  get isRegistered(): boolean {
-    return this.registered;
   }
 }

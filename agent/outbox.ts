@@ -36,10 +36,6 @@ export class Outbox {
     });
   }
 
-  get pending(): number {
-    return this.queue.length;
-  }
-
   /** Stops retrying; messages still queued are dropped (the issue on durability takes them to disk). */
   close(): void {
     this.closed = true;

@@ -1,5 +1,6 @@
 import { expectedDurationMs } from "./learned-reservation.ts";
 import type { PlacementInput } from "./placement/index.ts";
+import type { QueuedJob } from "./store/jobs-store.ts";
 import type { Store } from "./store/store.ts";
 
 /**
@@ -7,7 +8,7 @@ import type { Store } from "./store/store.ts";
  * what runs on them and until when, and the waiting jobs with how long they
  * are expected to run (history, else their time limit).
  */
-export function readPlacementInput(store: Store, nowMs: number): PlacementInput {
+export function readPlacementInput(store: Store, queued: QueuedJob[], nowMs: number): PlacementInput {
   const durations = new Map<string, number>();
   const expected = (suite: string, memlimitBytes: number | null, timeoutSeconds: number) => {
     const key = `${suite}\0${memlimitBytes}\0${timeoutSeconds}`;
@@ -32,7 +33,7 @@ export function readPlacementInput(store: Store, nowMs: number): PlacementInput 
   return {
     nowMs,
     agents: store.agents.capacities().map((agent) => ({ ...agent, running: running.get(agent.name) ?? [] })),
-    queued: store.jobs.queued().map((job) => ({
+    queued: queued.map((job) => ({
       id: job.id,
       priority: job.priority,
       reservationBytes: job.reservationBytes,

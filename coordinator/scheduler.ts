@@ -66,8 +66,9 @@ export class Scheduler {
 
   private async pass(): Promise<void> {
     this.declareSilentAgentsLost();
-    const previous = new Map(this.store.jobs.queued().map((job) => [job.id, job.heldReason]));
-    const { placements, held } = placeJobs(readPlacementInput(this.store, Date.now()));
+    const queued = this.store.jobs.queued();
+    const previous = new Map(queued.map((job) => [job.id, job.heldReason]));
+    const { placements, held } = placeJobs(readPlacementInput(this.store, queued, Date.now()));
     for (const { jobId, reason } of held) {
       if (previous.get(jobId) === reason) continue;
       this.store.jobs.setHeldReason(jobId, reason);

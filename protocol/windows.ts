@@ -35,14 +35,6 @@ export function parseWindows(text: string, field = "no-new-jobs"): DailyWindow[]
     });
 }
 
-/** Whether `atMs` falls inside the window. */
-export function inWindow(window: DailyWindow, atMs: number): boolean {
-  const minute = Math.floor((atMs % 86_400_000) / 60_000);
-  return window.fromMinute < window.toMinute
-    ? minute >= window.fromMinute && minute < window.toMinute
-    : minute >= window.fromMinute || minute < window.toMinute;
-}
-
 export function formatWindow(window: DailyWindow): string {
   const hhmm = (minute: number) =>
     `${String(Math.floor(minute / 60)).padStart(2, "0")}:${String(minute % 60).padStart(2, "0")}`;

@@ -24,6 +24,20 @@ function writeTests(dir: string): void {
   );
 }
 
+/** The shipped suites plus `local-tests`, which runs the test files written into `testDir`. */
+function localTestsJobsDir(testDir: string): string {
+  writeTests(testDir);
+  return makeJobsDir({
+    "local-tests": {
+      description: "local",
+      args: ["--testdir", testDir],
+      workers: 1,
+      memlimit: "2G",
+      timeoutSeconds: 600,
+    },
+  });
+}
+
 describe("the memfarm CLI, as separate processes (coordinator, agent, client)", () => {
   let dir: string;
   let coordinator: CliProcess;
@@ -35,16 +49,7 @@ describe("the memfarm CLI, as separate processes (coordinator, agent, client)", 
     python = findTestPython();
     dir = mkdtempSync(join(tmpdir(), "memfarm-cli-"));
     const testDir = mkdtempSync(join(tmpdir(), "memfarm-cli-tests-"));
-    writeTests(testDir);
-    const jobsDir = makeJobsDir({
-      "local-tests": {
-        description: "local",
-        args: ["--testdir", testDir],
-        workers: 1,
-        memlimit: "2G",
-        timeoutSeconds: 600,
-      },
-    });
+    const jobsDir = localTestsJobsDir(testDir);
     coordinator = new CliProcess([
       "coordinator",
       "--port",
@@ -193,16 +198,7 @@ describe("memfarm up", () => {
     const python = findTestPython();
     const dir = mkdtempSync(join(tmpdir(), "memfarm-up-"));
     const testDir = mkdtempSync(join(tmpdir(), "memfarm-up-tests-"));
-    writeTests(testDir);
-    const jobsDir = makeJobsDir({
-      "local-tests": {
-        description: "local",
-        args: ["--testdir", testDir],
-        workers: 1,
-        memlimit: "2G",
-        timeoutSeconds: 600,
-      },
-    });
+    const jobsDir = localTestsJobsDir(testDir);
     const up = new CliProcess([
       "up",
       "--port",

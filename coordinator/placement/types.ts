@@ -1,4 +1,5 @@
 import type { AgentState, Priority } from "../../protocol/job-status.ts";
+import type { DailyWindow } from "../../protocol/windows.ts";
 
 /** One agent as placement sees it: what it offers, what already runs there, when it takes nothing new. */
 export interface PlacementAgent {
@@ -25,10 +26,8 @@ export interface RunningJob {
   expectedEndMs: number;
 }
 
-export interface BlackoutWindow {
-  fromMinute: number;
-  toMinute: number;
-}
+/** The protocol's daily UTC window, as agents advertise it. */
+export type BlackoutWindow = DailyWindow;
 
 export interface PlacementJob {
   /** Also the submit order: lower id = older. */

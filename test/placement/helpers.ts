@@ -122,14 +122,5 @@ export function assertKeepsTheRules(input: PlacementInput, output: PlacementOutp
   }
 }
 
-/** A small seeded generator (mulberry32), so random cases are the same on every run. */
-export function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let value = state;
-    value = Math.imul(value ^ (value >>> 15), value | 1);
-    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
-    return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The benchmarks' seeded generator, so random cases are the same on every run. */
+export { seededRandom as seeded } from "../../bench/packing/rng.ts";
