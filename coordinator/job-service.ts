@@ -38,7 +38,7 @@ export class JobService {
       reservation,
       this.deps.store.jobs.pastRuns(request.suite.name, request.memlimitBytes),
     );
-    this.refuseIfNeverRunnable(learned ?? reservation, request.labels, request.exclusive);
+    this.refuseIfNeverRunnable(learned ?? reservation, request.labels);
     const job = this.deps.store.jobs.insert({
       suite: request.suite.name,
       priority: request.priority,
@@ -134,17 +134,10 @@ export class JobService {
    * rather than queued forever. With no agent registered (or all lost) it is
    * accepted and waits, with the reason shown, for one to join.
    */
-  private refuseIfNeverRunnable(
-    reservationBytes: number,
-    labels: Record<string, string>,
-    exclusive: boolean,
-  ): void {
+  private refuseIfNeverRunnable(reservationBytes: number, labels: Record<string, string>): void {
     const agents = this.deps.store.agents.capacities().map((agent) => ({ ...agent, running: [] }));
     if (!agents.some((agent) => agent.state !== AgentState.lost)) return;
-    const reason = whyNeverRunnable(
-      { id: 0, priority: "normal", reservationBytes, labels, exclusive, expectedDurationMs: 0 },
-      agents,
-    );
+    const reason = whyNeverRunnable({ reservationBytes, labels }, agents);
     if (reason !== null) {
       throw new ValidationError(
         "never_runnable",

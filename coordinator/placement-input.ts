@@ -35,6 +35,7 @@ export function readPlacementInput(store: Store, queued: QueuedJob[], nowMs: num
     agents: store.agents.capacities().map((agent) => ({ ...agent, running: running.get(agent.name) ?? [] })),
     queued: queued.map((job) => ({
       id: job.id,
+      submittedMs: job.submittedMs,
       priority: job.priority,
       reservationBytes: job.reservationBytes,
       labels: job.labels,

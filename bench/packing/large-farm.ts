@@ -4,6 +4,7 @@ import { between, pick, seededRandom } from "./rng.ts";
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 60 * MINUTE_MS;
+const DAY_MS = 24 * HOUR_MS;
 
 /**
  * The throughput benchmark's input: a large farm already half busy and a deep queue, the same for
@@ -56,6 +57,8 @@ export function largeFarm(agentCount: number, jobCount: number, seed: number): P
     else if (bigmem && where < 0.3) labels.pool = "bigmem";
     queued.push({
       id,
+      // Submitted over the last day, one every ~9 seconds.
+      submittedMs: nowMs - DAY_MS + id * (DAY_MS / jobCount),
       priority: random() < 0.1 ? "high" : random() < 0.11 ? "low" : "normal",
       reservationBytes: (bigmem ? 4 + workers * memlimit : 2 + workers * 4) * GiB,
       labels,

@@ -16,7 +16,7 @@ import { between, pick, seededRandom } from "./rng.ts";
  *   6–34 GiB), 1–3 hours.
  *
  * All jobs are submitted at once (a backlog, so the makespan measures packing, not arrivals), in a
- * random order; 10% high and 10% low priority.
+ * random order, at normal priority unless `priorities` draws 10% high and 10% low.
  */
 export interface TraceJob extends PlacementJob {
   /** e.g. `bigmem -M60g -j4`: what a person would have submitted. */
@@ -35,13 +35,16 @@ export interface TraceOptions {
   seed: number;
   /** Estimates off by up to this fraction either way (0: history predicts every job exactly). */
   estimateError: number;
+  /** 10% high and 10% low priority (default: every job normal). */
+  priorities?: boolean;
 }
 
 export function referenceTrace(options: TraceOptions): TraceJob[] {
   const random = seededRandom(options.seed);
   const jobs: TraceJob[] = [];
   for (let id = 1; id <= options.jobs; id += 1) {
-    const priority = random() < 0.1 ? "high" : random() < 0.11 ? "low" : "normal";
+    const drawn = random() < 0.1 ? "high" : random() < 0.11 ? "low" : "normal";
+    const priority = options.priorities ? drawn : "normal";
     let command: string;
     let reservationBytes: number;
     let durationMs: number;
@@ -66,6 +69,7 @@ export function referenceTrace(options: TraceOptions): TraceJob[] {
     const error = (random() * 2 - 1) * options.estimateError;
     jobs.push({
       id,
+      submittedMs: 0, // the whole backlog at once
       priority,
       reservationBytes,
       labels: {},

@@ -8,7 +8,10 @@ import type { PlacementAgent, PlacementJob } from "./types.ts";
  * back)? If not, why, e.g. "needs 300.0 GiB but the largest host with arch=aarch64 offers 238.0 GiB".
  * A job refused here would otherwise wait forever.
  */
-export function whyNeverRunnable(job: PlacementJob, agents: readonly PlacementAgent[]): string | null {
+export function whyNeverRunnable(
+  job: Pick<PlacementJob, "reservationBytes" | "labels">,
+  agents: readonly PlacementAgent[],
+): string | null {
   const registered = agents.filter((agent) => agent.state !== AgentState.lost);
   if (registered.length === 0) {
     return agents.length === 0 ? NO_AGENTS : `all ${agents.length} agents that joined the farm are lost`;

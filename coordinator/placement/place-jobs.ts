@@ -15,7 +15,8 @@ export const MAX_RESERVATIONS = 100;
  * Decides which waiting jobs start now, and where: a pure function of the farm's state, so it is
  * tested and measured without NATS or SQLite.
  *
- * Jobs are taken in queue order (priority, then age). A job starts on an online agent that carries
+ * Jobs are taken in queue order (priority, then age less a bounded credit for size: queue-order.ts).
+ * A job starts on an online agent that carries
  * its labels, is outside its blackout windows and has room for its whole expected duration beside
  * everything running there and every reservation made earlier in the pass; among those, the one with
  * the least free memory (best fit), so big hosts stay free for big jobs. A job that cannot start gets
@@ -25,7 +26,7 @@ export const MAX_RESERVATIONS = 100;
 export function placeJobs(input: PlacementInput, options: PlacementOptions = {}): PlacementOutput {
   const maxReservations = options.maxReservations ?? MAX_RESERVATIONS;
   const farm = new Farm(input.agents, input.nowMs);
-  const queue = inQueueOrder(input.queued);
+  const queue = inQueueOrder(input.queued, (labels) => farm.factsFor(labels).largestOnline);
   const priorityOf = new Map<number, Priority>(queue.map((job) => [job.id, job.priority]));
   const reservedPriorities = new Set<Priority>();
   let reservations = 0;

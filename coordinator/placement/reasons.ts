@@ -93,7 +93,7 @@ export function waitingReason(waiting: Waiting): string {
   if (waiting.blocker) {
     const { jobId, priority, agent, startMs } = waiting.blocker;
     const whose =
-      PRIORITY_RANK[priority] < PRIORITY_RANK[waiting.priority] ? "a higher-priority" : "an older";
+      PRIORITY_RANK[priority] < PRIORITY_RANK[waiting.priority] ? "a higher-priority" : "an earlier-queued";
     reason = `waiting behind ${whose} job's reservation (job ${jobId} on ${agent} from ${at(startMs)})`;
   } else if (waiting.dark) {
     reason = `in a blackout window until ${at(waiting.dark.untilMs)} on ${waiting.dark.agent}`;

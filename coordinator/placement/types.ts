@@ -30,8 +30,10 @@ export interface RunningJob {
 export type BlackoutWindow = DailyWindow;
 
 export interface PlacementJob {
-  /** Also the submit order: lower id = older. */
+  /** Lower id = submitted earlier; breaks ties of the queue order. */
   id: number;
+  /** When it was submitted (ms since the epoch): the queue is first come first served within a priority. */
+  submittedMs: number;
   priority: Priority;
   reservationBytes: number;
   /** The agent must carry every one. */

@@ -38,6 +38,8 @@ export interface JobFilter {
 /** What the scheduler needs of a waiting job. */
 export interface QueuedJob {
   id: number;
+  /** When it was submitted, in ms since the epoch (a job requeued after a lost agent keeps its place). */
+  submittedMs: number;
   priority: Priority;
   /** What the scheduler counts: the learned reservation where there is one, else the declared one. */
   reservationBytes: number;
@@ -161,6 +163,7 @@ export class JobsStore {
   queued(): QueuedJob[] {
     return this.queuedStatement.all().map((row) => ({
       id: row.id,
+      submittedMs: Date.parse(row.created_at),
       priority: row.priority,
       reservationBytes: row.scheduled_bytes ?? row.reservation_bytes,
       labels: JSON.parse(row.labels) as Record<string, string>,

@@ -7,6 +7,8 @@ import {
   type PlacementOutput,
   placeJobs,
 } from "../../coordinator/placement/index.ts";
+import { hasLabels } from "../../coordinator/placement/labels.ts";
+import { inQueueOrder } from "../../coordinator/placement/queue-order.ts";
 import { agent, assertKeepsTheRules, HOUR, job, MINUTE, NOW, running, seeded } from "./helpers.ts";
 
 function place(input: PlacementInput, maxReservations?: number): PlacementOutput {
@@ -50,7 +52,8 @@ describe("backfill", () => {
     const out = place({
       nowMs: NOW,
       agents: [busy()],
-      queued: [job(1, 80), job(2, 30, { expectedDurationMs: 3 * HOUR })],
+      // Submitted at NOW, long after job 1: its size credit (0.9 h) cannot take it ahead.
+      queued: [job(1, 80), job(2, 30, { expectedDurationMs: 3 * HOUR, submittedMs: NOW })],
     });
     assert.deepEqual(out.placements, []);
     assert.deepEqual(out.held[0]?.reservation, { agent: "a", startMs: NOW + 2 * HOUR });
@@ -93,7 +96,7 @@ describe("backfill", () => {
       const output = place(input, 8);
       // Jobs behind a job never change what happens to it: the queue cut after any job gives the
       // same placement or reservation for every job up to the cut.
-      const order = [...input.queued].sort((a, b) => rank(a) - rank(b) || a.id - b.id);
+      const order = inQueueOrder(input.queued, (labels) => largestOnline(input, labels));
       const cut = order.slice(0, Math.ceil(order.length / 2));
       const partial = placeJobs({ ...input, queued: cut }, { maxReservations: 8 });
       const fate = (out: PlacementOutput, id: number) =>
@@ -105,7 +108,10 @@ describe("backfill", () => {
   });
 });
 
-const rank = (queued: PlacementJob) => ({ high: 0, normal: 1, low: 2 })[queued.priority];
+function largestOnline(input: PlacementInput, labels: Record<string, string>): number {
+  const online = input.agents.filter((each) => each.state === "online" && hasLabels(each.labels, labels));
+  return Math.max(0, ...online.map((each) => each.capacityBytes));
+}
 
 /** Places only what fits now, in queue order: no reservations (what the old placement did). */
 function greedy(input: PlacementInput): PlacementOutput {

@@ -74,7 +74,7 @@ describe("why a job waits", () => {
       [
         "waiting for 90.0 GiB of free memory (reserved on a, expected to start at 13:00 UTC)",
         // Job 3 is high priority too, so it is next; job 2 (normal) comes after it.
-        "waiting behind an older job's reservation (job 1 on a from 13:00 UTC) (reserved on a, expected to start at 14:00 UTC)",
+        "waiting behind an earlier-queued job's reservation (job 1 on a from 13:00 UTC) (reserved on a, expected to start at 14:00 UTC)",
         "waiting behind a higher-priority job's reservation (job 1 on a from 13:00 UTC) (reserved on a, expected to start at 14:00 UTC)",
       ],
     );

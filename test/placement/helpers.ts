@@ -13,6 +13,7 @@ import type {
 export const GiB = 1024 ** 3;
 export const MINUTE = 60_000;
 export const HOUR = 60 * MINUTE;
+export const DAY = 24 * HOUR;
 /** 2026-11-24 12:00 UTC. */
 export const NOW = Date.UTC(2026, 10, 24, 12, 0);
 
@@ -35,6 +36,8 @@ export function agent(
 export function job(id: number, reservationGiB: number, extra: Partial<PlacementJob> = {}): PlacementJob {
   return {
     id,
+    // One a minute, in id order, over the day before NOW.
+    submittedMs: NOW - DAY + id * MINUTE,
     priority: "normal",
     reservationBytes: reservationGiB * GiB,
     labels: {},

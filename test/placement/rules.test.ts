@@ -131,6 +131,31 @@ describe("placement rules", () => {
     );
   });
 
+  it("starts the bigger of two jobs submitted together first (they pack tighter that way)", () => {
+    const out = place({
+      agents: [agent("a", 100)],
+      queued: [
+        job(1, 20, { submittedMs: NOW - HOUR }),
+        job(2, 90, { submittedMs: NOW - HOUR, expectedDurationMs: 2 * HOUR }),
+      ],
+    });
+    assert.deepEqual(out.placements, [{ jobId: 2, agent: "a" }]);
+    assert.equal(out.held[0]?.reservation?.startMs, NOW + 2 * HOUR);
+  });
+
+  it("keeps first come first served when the bigger job came later than its size credit", () => {
+    // Job 2 would fill the host for 1.8 h; it came 3 h after job 1, so it waits behind it.
+    const out = place({
+      agents: [agent("a", 100)],
+      queued: [
+        job(1, 20, { submittedMs: NOW - 4 * HOUR }),
+        job(2, 90, { submittedMs: NOW - HOUR, expectedDurationMs: 2 * HOUR }),
+      ],
+    });
+    assert.deepEqual(out.placements, [{ jobId: 1, agent: "a" }]);
+    assert.equal(out.held[0]?.reservation?.startMs, NOW + HOUR);
+  });
+
   it("fills several agents in one pass, each up to its capacity", () => {
     const agents = Array.from({ length: 5 }, (_, index) => agent(`h${index}`, 100));
     const queued = Array.from({ length: 60 }, (_, index) => job(index + 1, 10 + (index % 4) * 5));
