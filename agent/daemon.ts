@@ -128,7 +128,7 @@ export class AgentDaemon {
     for (let tries = 1; this.lifecycle === "running"; tries += 1) {
       try {
         const reply = parseRegisterReply(
-          (await nc.request(Subjects.register, encode(request), { timeout: 3000 })).data,
+          (await nc.request(Subjects.register(this.config.name), encode(request), { timeout: 3000 })).data,
         );
         if (!reply.ok) throw new Error(reply.error ?? "registration refused");
         this.heartbeatMs = reply.heartbeatIntervalMs || DEFAULT_HEARTBEAT_MS;
@@ -160,7 +160,9 @@ export class AgentDaemon {
       running: [...this.attempts.keys()],
     };
     try {
-      const reply = (await nc.request(Subjects.heartbeat, encode(beat), { timeout: 2000 })).json<{
+      const reply = (
+        await nc.request(Subjects.heartbeat(this.config.name), encode(beat), { timeout: 2000 })
+      ).json<{
         reregister?: boolean;
       }>();
       if (reply.reregister) {

@@ -13,7 +13,7 @@ import {
   parseProgress,
   parseRegisterRequest,
 } from "../protocol/messages.ts";
-import { MAX_MESSAGE_BYTES, Subjects } from "../protocol/subjects.ts";
+import { agentOfSubject, MAX_MESSAGE_BYTES, Subjects } from "../protocol/subjects.ts";
 import type { FarmEvents } from "./events.ts";
 import { applyProgress, applyResult } from "./reports.ts";
 import type { Store } from "./store/store.ts";
@@ -48,8 +48,8 @@ export class Dispatcher {
   ) {}
 
   start(): void {
-    this.serve(Subjects.register, (msg) => this.onRegister(msg));
-    this.serve(Subjects.heartbeat, (msg) => this.onHeartbeat(msg));
+    this.serve(Subjects.anyRegister, (msg) => this.onRegister(msg));
+    this.serve(Subjects.anyHeartbeat, (msg) => this.onHeartbeat(msg));
     this.serve(Subjects.progress, (msg) => {
       const verdict = applyProgress(this.store, this.events, this.log, parseProgress(msg.data));
       return { ok: true, verdict };
@@ -132,6 +132,7 @@ export class Dispatcher {
 
   private onRegister(msg: Msg): unknown {
     const request = parseRegisterRequest(msg.data);
+    checkSender(msg.subject, request.name);
     const capacity = Math.max(
       0,
       request.facts.memoryBytes - this.options.headroomFor(request.facts.memoryBytes),
@@ -161,7 +162,14 @@ export class Dispatcher {
 
   private onHeartbeat(msg: Msg): unknown {
     const beat = parseHeartbeat(msg.data);
+    checkSender(msg.subject, beat.name);
     const known = this.store.agents.heartbeat(beat.name, beat.usedBytes);
     return { ok: true, reregister: !known };
   }
+}
+
+/** An agent speaks only for itself: the name in the body must be the one in the subject. */
+function checkSender(subject: string, name: string): void {
+  const sender = agentOfSubject(subject);
+  if (sender !== name) throw new Error(`agent ${sender ?? "?"} sent a message in the name of ${name}`);
 }
