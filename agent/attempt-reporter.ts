@@ -1,6 +1,5 @@
-import type { LogLine, Progress, Sample, TestRecord } from "../protocol/messages.ts";
-import { encode } from "../protocol/messages.ts";
-import { Subjects } from "../protocol/subjects.ts";
+import type { LogLine, Report, Sample, TestRecord } from "../protocol/messages.ts";
+import { encode, reportMessageId } from "../protocol/messages.ts";
 import type { Outbox } from "./outbox.ts";
 import type { AttemptOutcome } from "./run-attempt.ts";
 
@@ -10,7 +9,7 @@ const MAX_BATCH_CHARS = 256 * 1024;
 
 /**
  * Batches an attempt's log lines and samples into numbered progress messages
- * and sends its result last, all through the outbox so they arrive in order.
+ * and sends its result last, all through the attempt's outbox so they arrive in order.
  */
 export class AttemptReporter {
   private log: LogLine[] = [];
@@ -60,13 +59,19 @@ export class AttemptReporter {
   async finish(outcome: AttemptOutcome): Promise<void> {
     clearInterval(this.timer);
     this.flush();
-    await this.outbox.send(Subjects.result, encode({ ...outcome, lastSeq: this.seq }));
+    await this.send({ kind: "result", ...outcome, lastSeq: this.seq });
+    this.outbox.finish();
+  }
+
+  private send(report: Report): Promise<void> {
+    return this.outbox.send(encode(report), reportMessageId(report));
   }
 
   private flush(force = false): void {
     if (!force && this.log.length === 0 && this.samples.length === 0 && this.tests.length === 0) return;
     this.seq += 1;
-    const progress: Progress = {
+    const progress: Report = {
+      kind: "progress",
       jobId: this.jobId,
       attemptId: this.attemptId,
       seq: this.seq,
@@ -80,6 +85,6 @@ export class AttemptReporter {
     this.samples = [];
     this.tests = [];
     this.batchChars = 0;
-    void this.outbox.send(Subjects.progress, encode(progress));
+    void this.send(progress);
   }
 }

@@ -1,3 +1,5 @@
+import { join } from "node:path";
+import { type JetStreamClient, jetstream } from "@nats-io/jetstream";
 import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node";
 import { coerceError } from "../protocol/errors.ts";
 import type { Logger } from "../protocol/logger.ts";
@@ -7,17 +9,22 @@ import {
   type Heartbeat,
   parseAssignment,
   parseCancelRequest,
+  parseHeartbeatReply,
   parseProbePythonRequest,
   parseRegisterReply,
   type RegisterRequest,
+  type Report,
+  reportMessageId,
 } from "../protocol/messages.ts";
 import { connectNats } from "../protocol/nats-connect.ts";
 import { Subjects } from "../protocol/subjects.ts";
 import { AttemptReporter } from "./attempt-reporter.ts";
 import type { AgentConfig } from "./config.ts";
+import { FinishedAttempts } from "./finished-attempts.ts";
 import { readHostFacts } from "./host-facts.ts";
 import { Outbox } from "./outbox.ts";
 import { probePython } from "./python-check.ts";
+import { ReportJournal } from "./report-journal.ts";
 import { RunningAttempt } from "./run-attempt.ts";
 
 /**
@@ -33,6 +40,9 @@ const RESULT_DELIVERY_DEADLINE_MS = 5000;
 export class AgentDaemon {
   private lifecycle: AgentLifecycle = "created";
   private nc: NatsConnection | null = null;
+  private js: JetStreamClient | null = null;
+  /** Ended attempts whose results are on their way or just arrived: the coordinator must not lose them. */
+  private readonly finished = new FinishedAttempts();
   /** One outbox per attempt: its reports stay in order, and one job's log does not hold up another's start. */
   private readonly outboxes = new Set<Outbox>();
   private readonly subscriptions: Subscription[] = [];
@@ -61,6 +71,8 @@ export class AgentDaemon {
       `memfarm-agent-${this.config.name}`,
     );
     this.nc = nc;
+    this.js = jetstream(nc);
+    this.replayJournals();
     this.serve(Subjects.assign(this.config.name), (msg) => this.onAssign(msg));
     this.serve(Subjects.cancel(this.config.name), (msg) => this.onCancel(msg));
     this.serve(Subjects.probePython(this.config.name), (msg) => this.onProbe(msg));
@@ -124,6 +136,7 @@ export class AgentDaemon {
         blackouts: this.config.blackouts,
       }),
       running: [...this.attempts.keys()],
+      finished: this.finished.list(),
     };
     for (let tries = 1; this.lifecycle === "running"; tries += 1) {
       try {
@@ -132,6 +145,7 @@ export class AgentDaemon {
         );
         if (!reply.ok) throw new Error(reply.error ?? "registration refused");
         this.heartbeatMs = reply.heartbeatIntervalMs || DEFAULT_HEARTBEAT_MS;
+        this.stopDisowned(reply.stop);
         return;
       } catch (thrown) {
         if (tries === 1 || tries % 30 === 0) {
@@ -158,13 +172,13 @@ export class AgentDaemon {
         0,
       ),
       running: [...this.attempts.keys()],
+      finished: this.finished.list(),
     };
     try {
-      const reply = (
-        await nc.request(Subjects.heartbeat(this.config.name), encode(beat), { timeout: 2000 })
-      ).json<{
-        reregister?: boolean;
-      }>();
+      const reply = parseHeartbeatReply(
+        (await nc.request(Subjects.heartbeat(this.config.name), encode(beat), { timeout: 2000 })).data,
+      );
+      this.stopDisowned(reply.stop);
       if (reply.reregister) {
         await this.register();
       }
@@ -179,7 +193,7 @@ export class AgentDaemon {
     const assignment = parseAssignment(msg.data);
     if (this.attempts.has(assignment.attemptId)) return { accepted: true };
     if (this.lifecycle !== "running") return { accepted: false, reason: "the agent is shutting down" };
-    const outbox = new Outbox(this.nc as NatsConnection, this.log);
+    const outbox = this.outboxFor(new ReportJournal(this.outboxDir, assignment.attemptId));
     this.outboxes.add(outbox);
     const reporter = new AttemptReporter(assignment.jobId, assignment.attemptId, outbox);
     const attempt = new RunningAttempt(assignment, {
@@ -199,7 +213,9 @@ export class AgentDaemon {
     const finished = attempt.done
       .then((outcome) => {
         this.log.info("attempt finished", { job: assignment.jobId, status: outcome.status });
-        return reporter.finish(outcome);
+        this.finished.delivering(assignment.attemptId);
+        this.attempts.delete(assignment.attemptId);
+        return reporter.finish(outcome).then(() => this.finished.delivered(assignment.attemptId));
       })
       .finally(() => {
         this.outboxes.delete(outbox);
@@ -208,6 +224,59 @@ export class AgentDaemon {
       });
     this.finishing.add(finished);
     return { accepted: true };
+  }
+
+  private get outboxDir(): string {
+    return join(this.config.workDir, "outbox");
+  }
+
+  private outboxFor(journal: ReportJournal, alreadyAcknowledged = 0): Outbox {
+    const subject = Subjects.reports(this.config.name);
+    return new Outbox(this.js as JetStreamClient, subject, journal, this.log, alreadyAcknowledged);
+  }
+
+  /**
+   * Reports an earlier agent process wrote but did not get acknowledged (NATS was down, or the
+   * process died): sent again, in order, in the background. An attempt whose result is among them
+   * ended before the restart and is reported as finished, not lost; the others were cut short and
+   * the coordinator requeues them.
+   */
+  private replayJournals(): void {
+    for (const pending of ReportJournal.pending(this.outboxDir)) {
+      const journal = new ReportJournal(this.outboxDir, pending.attemptId);
+      if (pending.unacknowledged.length === 0) {
+        journal.remove();
+        continue;
+      }
+      this.log.info("delivering reports left by an earlier run", {
+        attempt: pending.attemptId,
+        reports: pending.unacknowledged.length,
+      });
+      if (pending.hasResult) this.finished.delivering(pending.attemptId);
+      const outbox = this.outboxFor(journal, pending.acknowledged);
+      this.outboxes.add(outbox);
+      const sent = pending.unacknowledged.map((payload) => {
+        const report = JSON.parse(payload) as Report;
+        return outbox.send(payload, reportMessageId(report), true);
+      });
+      void Promise.all(sent).then(() => {
+        outbox.finish();
+        this.outboxes.delete(outbox);
+        if (pending.hasResult) this.finished.delivered(pending.attemptId);
+      });
+    }
+  }
+
+  /** The coordinator no longer counts these attempts as ours (requeued, canceled): stop them. */
+  private stopDisowned(attemptIds: string[]): void {
+    for (const attemptId of attemptIds) {
+      const attempt = this.attempts.get(attemptId);
+      if (!attempt) continue;
+      this.log.warn("stopping an attempt the coordinator no longer assigns to this agent", {
+        attempt: attemptId,
+      });
+      attempt.stop("canceled");
+    }
   }
 
   private async onCancel(msg: Msg): Promise<{ ok: boolean; known: boolean }> {

@@ -1,45 +1,61 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { NatsConnection } from "@nats-io/transport-node";
+import type { JetStreamClient } from "@nats-io/jetstream";
 import { coerceError } from "../protocol/errors.ts";
 import type { Logger } from "../protocol/logger.ts";
+import type { ReportJournal } from "./report-journal.ts";
 
 interface Letter {
-  subject: string;
   payload: string;
+  messageId: string;
   resolve: () => void;
 }
 
-const REQUEST_TIMEOUT_MS = 5000;
+const PUBLISH_TIMEOUT_MS = 5000;
 const MAX_BACKOFF_MS = 5000;
 
 /**
- * Messages to the coordinator that must arrive: sent one at a time in order,
- * each as a request, and retried with backoff until the coordinator answers.
- * The coordinator applies them idempotently (attempt id + sequence number),
- * so a retry after a lost reply changes nothing.
+ * One attempt's reports on their way to the coordinator. Each is written to the attempt's journal
+ * first, then published to the reports stream (JetStream) one at a time, in order, and retried with
+ * backoff until the stream acknowledges it. The stream drops a republished message id and the
+ * coordinator applies each report once, so a retry after a lost acknowledgement changes nothing.
+ * While NATS is unreachable reports wait here and on disk; after the agent restarts, the journal
+ * is replayed (see ReportJournal.pending).
  */
 export class Outbox {
   private readonly queue: Letter[] = [];
   private sending = false;
   private closed = false;
+  private acknowledged: number;
 
   constructor(
-    private readonly nc: NatsConnection,
+    private readonly js: JetStreamClient,
+    private readonly subject: string,
+    private readonly journal: ReportJournal,
     private readonly log: Logger,
-  ) {}
+    /** Reports of this journal that an earlier process already had acknowledged. */
+    alreadyAcknowledged = 0,
+  ) {
+    this.acknowledged = alreadyAcknowledged;
+  }
 
-  /** Queues a message; the promise settles once the coordinator has acknowledged it. */
-  send(subject: string, payload: string): Promise<void> {
+  /** Queues a report; the promise settles once the stream has it (or the outbox is closed). */
+  send(payload: string, messageId: string, journaled = false): Promise<void> {
+    if (!journaled) this.journal.append(payload);
     return new Promise((resolve) => {
-      this.queue.push({ subject, payload, resolve });
+      this.queue.push({ payload, messageId, resolve });
       void this.pump();
     });
   }
 
-  /** Stops retrying; messages still queued are dropped (the issue on durability takes them to disk). */
+  /** Stops retrying; what is still queued stays in the journal for the next agent process. */
   close(): void {
     this.closed = true;
     for (const letter of this.queue.splice(0)) letter.resolve();
+  }
+
+  /** Everything sent was acknowledged: the journal can go. */
+  finish(): void {
+    if (this.queue.length === 0 && !this.closed) this.journal.remove();
   }
 
   private async pump(): Promise<void> {
@@ -50,24 +66,20 @@ export class Outbox {
       while (!this.closed && this.queue.length > 0) {
         const letter = this.queue[0] as Letter;
         try {
-          const reply = await this.nc.request(letter.subject, letter.payload, {
-            timeout: REQUEST_TIMEOUT_MS,
+          await this.js.publish(this.subject, letter.payload, {
+            msgID: letter.messageId,
+            timeout: PUBLISH_TIMEOUT_MS,
           });
-          const answer = reply.json<{ ok?: boolean; error?: string }>();
-          if (answer.ok !== true) {
-            this.log.warn("coordinator refused a message; dropping it", {
-              subject: letter.subject,
-              error: answer.error,
-            });
-          }
           this.queue.shift();
+          this.acknowledged += 1;
+          this.journal.markAcknowledged(this.acknowledged);
           letter.resolve();
           failures = 0;
         } catch (thrown) {
           failures += 1;
           if (failures === 1 || failures % 20 === 0) {
-            this.log.warn("coordinator did not acknowledge; retrying", {
-              subject: letter.subject,
+            this.log.warn("the reports stream did not acknowledge; retrying", {
+              attempt: this.journal.attemptId,
               error: coerceError(thrown).message,
             });
           }

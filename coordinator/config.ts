@@ -16,6 +16,7 @@ export interface CoordinatorOptions {
   jobsDir?: string;
   headroom?: string;
   lostAfter?: string;
+  streamReplicas?: string;
 }
 
 export interface CoordinatorConfig {
@@ -34,6 +35,8 @@ export interface CoordinatorConfig {
   lostAfterMs: number;
   schedulerTickMs: number;
   maxAttempts: number;
+  /** Copies of the reports stream: 3 on a JetStream cluster, 1 on one server. */
+  streamReplicas: number;
 }
 
 /** Where a farm keeps its data unless told otherwise; the CLI looks here for the admin token. */
@@ -94,5 +97,20 @@ export function compileCoordinatorConfig(
     lostAfterMs,
     schedulerTickMs: 1000,
     maxAttempts: 3,
+    streamReplicas: readReplicas(options.streamReplicas, splitList(options.nats ?? "").length),
   };
+}
+
+/** Default: 3 copies when the coordinator is given three or more NATS servers (a cluster), else 1. */
+function readReplicas(text: string | undefined, natsServers: number): number {
+  if (text === undefined) return natsServers >= 3 ? 3 : 1;
+  const replicas = Number(text);
+  if (!Number.isInteger(replicas) || replicas < 1 || replicas > 5) {
+    throw new ValidationError(
+      "invalid_replicas",
+      `--stream-replicas must be a whole number from 1 to 5 (JetStream's limit), not "${text}"`,
+      "stream-replicas",
+    );
+  }
+  return replicas;
 }

@@ -11,6 +11,8 @@ import { EmbeddedNats } from "./embedded-nats.ts";
 import { FarmEvents } from "./events.ts";
 import { createApp } from "./http/app.ts";
 import { JobService } from "./job-service.ts";
+import { ReportStream } from "./report-stream.ts";
+import { applyReport } from "./reports.ts";
 import { Scheduler } from "./scheduler.ts";
 import { openStore, type Store } from "./store/store.ts";
 import { loadSuites } from "./suites.ts";
@@ -34,6 +36,7 @@ export class Coordinator {
       nc: NatsConnection;
       embedded: EmbeddedNats | null;
       dispatcher: Dispatcher;
+      reports: ReportStream;
       scheduler: Scheduler;
       server: Server;
     },
@@ -81,6 +84,16 @@ export class Coordinator {
         assign: (agent, assignment) => dispatcher.assign(agent, assignment),
       });
       wake = () => scheduler.wake();
+      const reports = await ReportStream.start(nc, {
+        replicas: config.streamReplicas,
+        log,
+        apply: (agent, report) => {
+          const verdict = applyReport(store, events, log, agent, report);
+          if (verdict === "applied" && report.kind === "result") wake();
+          return verdict;
+        },
+      });
+      cleanups.unshift(() => reports.stop());
       scheduler.start();
       cleanups.unshift(() => scheduler.stop());
       const jobs = new JobService({
@@ -110,6 +123,7 @@ export class Coordinator {
         nc,
         embedded,
         dispatcher,
+        reports,
         scheduler,
         server,
       });
@@ -125,11 +139,12 @@ export class Coordinator {
   }
 
   async stop(): Promise<void> {
-    const { server, scheduler, dispatcher, nc, embedded } = this.parts;
+    const { server, scheduler, dispatcher, reports, nc, embedded } = this.parts;
     const closed = new Promise((resolve) => server.close(resolve));
     server.closeAllConnections(); // live event streams would otherwise hold the server open
     await closed;
     await scheduler.stop();
+    await reports.stop();
     dispatcher.stop();
     await nc.drain().catch(() => undefined);
     await embedded?.stop();

@@ -7,15 +7,13 @@ import {
   encode,
   type ProbePythonReply,
   parseAssignReply,
-  parseAttemptResult,
   parseHeartbeat,
   parseProbePythonReply,
-  parseProgress,
   parseRegisterRequest,
 } from "../protocol/messages.ts";
 import { agentOfSubject, MAX_MESSAGE_BYTES, Subjects } from "../protocol/subjects.ts";
 import type { FarmEvents } from "./events.ts";
-import { applyProgress, applyResult } from "./reports.ts";
+import { reconcileAgent } from "./reconcile-agent.ts";
 import type { Store } from "./store/store.ts";
 
 export interface DispatcherOptions {
@@ -31,8 +29,8 @@ const ASSIGN_TIMEOUT_MS = 5000;
 const PROBE_TIMEOUT_MS = 25_000;
 
 /**
- * The coordinator's side of NATS: answers agents (register, heartbeat,
- * progress, result) and sends them work (assign, cancel, probe). Every
+ * The coordinator's side of core NATS: answers agents (register, heartbeat) and sends them work
+ * (assign, cancel, probe). Progress and results come through the reports stream (report-stream.ts). Every
  * message is validated; a bad one is answered with an error and logged, and
  * changes nothing.
  */
@@ -50,15 +48,6 @@ export class Dispatcher {
   start(): void {
     this.serve(Subjects.anyRegister, (msg) => this.onRegister(msg));
     this.serve(Subjects.anyHeartbeat, (msg) => this.onHeartbeat(msg));
-    this.serve(Subjects.progress, (msg) => {
-      const verdict = applyProgress(this.store, this.events, this.log, parseProgress(msg.data));
-      return { ok: true, verdict };
-    });
-    this.serve(Subjects.result, (msg) => {
-      const verdict = applyResult(this.store, this.events, this.log, parseAttemptResult(msg.data));
-      if (verdict === "applied") this.options.onCapacityChanged();
-      return { ok: true, verdict };
-    });
   }
 
   stop(): void {
@@ -138,18 +127,7 @@ export class Dispatcher {
       request.facts.memoryBytes - this.options.headroomFor(request.facts.memoryBytes),
     );
     this.store.agents.register(request.name, request.facts, capacity);
-    // Attempts the coordinator thinks run there but the agent no longer has: the agent restarted.
-    for (const active of this.store.jobs.activeAttemptsOf(request.name)) {
-      if (!request.running.includes(active.attemptId)) {
-        this.store.jobs.loseAttempt(
-          active.attemptId,
-          this.options.maxAttempts,
-          `agent ${request.name} restarted`,
-        );
-        const job = this.store.jobs.get(active.jobId);
-        if (job) this.events.emit("job", job);
-      }
-    }
+    const stop = this.reconcile(request.name, request.running, request.finished);
     this.log.info("agent registered", {
       agent: request.name,
       arch: request.facts.arch,
@@ -157,14 +135,29 @@ export class Dispatcher {
       memoryBytes: request.facts.memoryBytes,
     });
     this.options.onCapacityChanged();
-    return { ok: true, heartbeatIntervalMs: this.options.heartbeatIntervalMs };
+    return { ok: true, heartbeatIntervalMs: this.options.heartbeatIntervalMs, stop };
   }
 
   private onHeartbeat(msg: Msg): unknown {
     const beat = parseHeartbeat(msg.data);
     checkSender(msg.subject, beat.name);
     const known = this.store.agents.heartbeat(beat.name, beat.usedBytes);
-    return { ok: true, reregister: !known };
+    if (!known) return { ok: true, reregister: true, stop: [] };
+    return { ok: true, reregister: false, stop: this.reconcile(beat.name, beat.running, beat.finished) };
+  }
+
+  /** Requeues what the agent lost, and says which attempts it must stop (reconcile-agent.ts). */
+  private reconcile(agent: string, running: string[], finished: string[]): string[] {
+    const stop = reconcileAgent(
+      this.store,
+      this.events,
+      this.log,
+      { agent, running, finished },
+      { maxAttempts: this.options.maxAttempts, nowMs: Date.now() },
+    );
+    if (stop.length > 0)
+      this.log.warn("telling an agent to stop attempts it no longer owns", { agent, stop });
+    return stop;
   }
 }
 

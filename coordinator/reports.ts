@@ -1,7 +1,33 @@
 import type { Logger } from "../protocol/logger.ts";
-import type { AttemptResult, Progress } from "../protocol/messages.ts";
+import type { AttemptResult, Progress, Report } from "../protocol/messages.ts";
 import type { FarmEvents } from "./events.ts";
+import type { ReportVerdict } from "./report-stream.ts";
 import type { Store } from "./store/store.ts";
+
+/**
+ * Applies one report from the stream, after checking that the attempt was given to the agent that
+ * sent it: an agent cannot report for another agent's attempt.
+ */
+export function applyReport(
+  store: Store,
+  events: FarmEvents,
+  log: Logger,
+  agent: string,
+  report: Report,
+): ReportVerdict {
+  const attempt = store.jobs.attempt(report.attemptId);
+  if (attempt && attempt.agent !== agent) {
+    log.warn("rejected a report about another agent's attempt", {
+      agent,
+      attempt: report.attemptId,
+      owner: attempt.agent,
+    });
+    return "forged";
+  }
+  return report.kind === "progress"
+    ? applyProgress(store, events, log, report)
+    : applyResult(store, events, log, report);
+}
 
 /**
  * Applies what agents report about attempts. Both functions are idempotent:

@@ -29,18 +29,30 @@ export interface RegisterRequest {
   facts: HostFacts;
   /** Attempts the agent is still running (after a reconnect). */
   running: string[];
+  /** Attempts that ended whose result is on its way (or was just delivered): not lost. */
+  finished: string[];
 }
 
 export interface RegisterReply {
   ok: boolean;
   heartbeatIntervalMs: number;
   error?: string;
+  /** Attempts the agent runs that are no longer its own (requeued elsewhere, canceled): stop them. */
+  stop: string[];
 }
 
 export interface Heartbeat {
   name: string;
   usedBytes: number;
   running: string[];
+  finished: string[];
+}
+
+export interface HeartbeatReply {
+  ok: boolean;
+  /** The coordinator does not know this agent (it lost its state, or declared the agent lost). */
+  reregister: boolean;
+  stop: string[];
 }
 
 /** How to build the interpreter for a job that names a git ref instead of an interpreter. */
@@ -191,6 +203,17 @@ function readCount(fields: Record<string, unknown>, key: string, where: string):
   return value;
 }
 
+/** A list of attempt ids, bounded: an agent runs a handful of attempts, not thousands. */
+function readIds(fields: Record<string, unknown>, key: string): string[] {
+  const ids = readStringArray(fields, key);
+  if (ids.length > 1000) throw new ValidationError("invalid_value", `${key} lists too many ids`, key);
+  for (const id of ids) {
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(id))
+      throw new ValidationError("invalid_value", `${key} holds a bad id`, key);
+  }
+  return ids;
+}
+
 function readId(fields: Record<string, unknown>, key: string): string {
   const value = readString(fields, key);
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(value)) {
@@ -216,7 +239,8 @@ export function parseRegisterRequest(data: Uint8Array | string): RegisterRequest
   return {
     name: checkAgentName(readString(fields, "name")),
     facts: parseHostFacts(fields.facts),
-    running: readStringArray(fields, "running"),
+    running: readIds(fields, "running"),
+    finished: fields.finished === undefined ? [] : readIds(fields, "finished"),
   };
 }
 
@@ -226,6 +250,7 @@ export function parseRegisterReply(data: Uint8Array | string): RegisterReply {
     ok: readBoolean(fields, "ok"),
     heartbeatIntervalMs: readCount(fields, "heartbeatIntervalMs", ""),
     error: readOptionalString(fields, "error"),
+    stop: fields.stop === undefined ? [] : readIds(fields, "stop"),
   };
 }
 
@@ -234,7 +259,17 @@ export function parseHeartbeat(data: Uint8Array | string): Heartbeat {
   return {
     name: checkAgentName(readString(fields, "name")),
     usedBytes: readCount(fields, "usedBytes", ""),
-    running: readStringArray(fields, "running"),
+    running: readIds(fields, "running"),
+    finished: fields.finished === undefined ? [] : readIds(fields, "finished"),
+  };
+}
+
+export function parseHeartbeatReply(data: Uint8Array | string): HeartbeatReply {
+  const fields = readObject(parseJson(data), "heartbeat reply");
+  return {
+    ok: readBoolean(fields, "ok"),
+    reregister: fields.reregister === true,
+    stop: fields.stop === undefined ? [] : readIds(fields, "stop"),
   };
 }
 
@@ -365,7 +400,10 @@ function parseTestRecord(value: unknown): TestRecord {
 }
 
 export function parseProgress(data: Uint8Array | string): Progress {
-  const fields = readObject(parseJson(data), "progress");
+  return progressFrom(readObject(parseJson(data), "progress"));
+}
+
+function progressFrom(fields: Record<string, unknown>): Progress {
   const commit = readOptionalString(fields, "commit");
   if (commit !== undefined && !/^[0-9a-f]{40,64}$/.test(commit)) {
     throw new ValidationError("invalid_value", "commit must be a full hex commit id", "commit");
@@ -393,7 +431,10 @@ function parseCounts(value: unknown): TestCounts | null {
 }
 
 export function parseAttemptResult(data: Uint8Array | string): AttemptResult {
-  const fields = readObject(parseJson(data), "result");
+  return resultFrom(readObject(parseJson(data), "result"));
+}
+
+function resultFrom(fields: Record<string, unknown>): AttemptResult {
   const status = readString(fields, "status");
   if (!isFinalStatus(status)) {
     throw new ValidationError("invalid_value", `status "${status}" is not a final job status`, "status");
@@ -416,4 +457,23 @@ export function parseAttemptResult(data: Uint8Array | string): AttemptResult {
     limitKind: readOptionalString(fields, "limitKind") ?? null,
     lastSeq: readCount(fields, "lastSeq", ""),
   };
+}
+
+/**
+ * What travels on an agent's reports subject (JetStream): an attempt's progress or its result, in
+ * the order the agent sent them. `kind` tells which.
+ */
+export type Report = ({ kind: "progress" } & Progress) | ({ kind: "result" } & AttemptResult);
+
+/** The JetStream message id of a report: a republish of the same report is dropped by the stream. */
+export function reportMessageId(report: Report): string {
+  return report.kind === "progress" ? `${report.attemptId}.${report.seq}` : `${report.attemptId}.result`;
+}
+
+export function parseReport(data: Uint8Array | string): Report {
+  const fields = readObject(parseJson(data), "report");
+  const kind = readString(fields, "kind");
+  if (kind === "progress") return { kind, ...progressFrom(fields) };
+  if (kind === "result") return { kind, ...resultFrom(fields) };
+  throw new ValidationError("invalid_value", `kind "${kind}" is not progress or result`, "kind");
 }

@@ -14,6 +14,10 @@ export interface AttemptResource {
   status: AttemptStatus;
   startedAt: string | null;
   finishedAt: string | null;
+  /** Why it ended as it did, when the farm decided (e.g. "agent a1 was lost"). */
+  note: string | null;
+  /** The outcome of a result that arrived after this attempt had stopped being current: rejected. */
+  lateResult: string | null;
 }
 
 export interface Provenance {

@@ -19,9 +19,6 @@ export const Subjects = {
    */
   reports: (agent: string) => `memfarm.reports.${agent}`,
   anyReports: "memfarm.reports.*",
-  /** Until reports move to JetStream: progress and results as acknowledged requests. */
-  progress: "memfarm.attempts.progress",
-  result: "memfarm.attempts.result",
   /** coordinator → one agent, request: run this attempt. */
   assign: (agent: string) => `memfarm.agent.${agent}.assign`,
   /** coordinator → one agent, request: stop this attempt. */

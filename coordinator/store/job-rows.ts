@@ -51,6 +51,8 @@ export interface AttemptRow {
   started_at: string | null;
   finished_at: string | null;
   last_seq: number;
+  note: string | null;
+  late_result: string | null;
 }
 
 export function toAttemptResource(row: AttemptRow): AttemptResource {
@@ -61,6 +63,8 @@ export function toAttemptResource(row: AttemptRow): AttemptResource {
     status: row.status,
     startedAt: row.started_at,
     finishedAt: row.finished_at,
+    note: row.note,
+    lateResult: row.late_result,
   };
 }
 

@@ -70,6 +70,8 @@ export interface ActiveAttempt {
   jobId: number;
   agent: string;
   status: JobStatus;
+  /** When it was handed to the agent (ISO 8601). */
+  assignedAt: string;
 }
 
 export type ResultVerdict = "applied" | "duplicate" | "stale";
@@ -108,8 +110,9 @@ export class JobsStore {
       SELECT agent, SUM(COALESCE(scheduled_bytes, reservation_bytes)) AS bytes FROM jobs
       WHERE status IN ${ACTIVE} AND agent IS NOT NULL GROUP BY agent`);
     this.activeOfAgent = db.prepare(`
-      SELECT current_attempt AS attemptId, id AS jobId, agent, status FROM jobs
-      WHERE agent = ? AND status IN ${ACTIVE}`);
+      SELECT j.current_attempt AS attemptId, j.id AS jobId, j.agent, j.status, a.started_at AS assignedAt
+      FROM jobs j JOIN attempts a ON a.id = j.current_attempt
+      WHERE j.agent = ? AND j.status IN ${ACTIVE}`);
   }
 
   insert(job: NewJob, now = new Date()): JobResource {
@@ -325,7 +328,13 @@ export class JobsStore {
       const job = this.byId.get(Number(result.jobId));
       if (!attempt || !job || attempt.job_id !== job.id) return "stale";
       if (attempt.status === result.status && job.current_attempt === attempt.id) return "duplicate";
-      if (job.current_attempt !== attempt.id || !["assigned", "running"].includes(job.status)) return "stale";
+      if (job.current_attempt !== attempt.id || !["assigned", "running"].includes(job.status)) {
+        // Kept for the record (the first one only: a redelivery changes nothing), never applied.
+        this.db
+          .prepare("UPDATE attempts SET late_result = ? WHERE id = ? AND late_result IS NULL")
+          .run(result.status, attempt.id);
+        return "stale";
+      }
       this.db
         .prepare(`UPDATE jobs SET status = @status, started_at = COALESCE(started_at, @startedAt),
                     finished_at = @finishedAt, exit_code = @exitCode, signal = @signal, peak_rss_bytes = @peak,
@@ -382,7 +391,9 @@ export class JobsStore {
       if (!job || job.current_attempt !== attemptId || !["assigned", "running"].includes(job.status))
         return null;
       const at = now.toISOString();
-      this.db.prepare("UPDATE attempts SET status = 'lost', finished_at = ? WHERE id = ?").run(at, attemptId);
+      this.db
+        .prepare("UPDATE attempts SET status = 'lost', finished_at = ?, note = ? WHERE id = ?")
+        .run(at, reason, attemptId);
       if (job.cancel_requested) {
         this.db
           .prepare(`UPDATE jobs SET status = 'canceled', finished_at = ?, error = ? WHERE id = ?`)

@@ -1,0 +1,99 @@
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+const JOURNAL = ".jsonl";
+const ACKED = ".acked";
+
+/** An attempt's reports that a previous agent process wrote but never got acknowledged. */
+export interface PendingJournal {
+  attemptId: string;
+  /** How many reports were acknowledged (the outbox counts on from there). */
+  acknowledged: number;
+  /** The reports, in order, after the last acknowledged one (JSON text, one per entry). */
+  unacknowledged: string[];
+  /** Whether the attempt's result is among them: it finished, and only its delivery is left. */
+  hasResult: boolean;
+}
+
+/**
+ * One attempt's reports on disk, in `DIR/<attemptId>.jsonl` (one report per line, appended before
+ * it is sent) and `DIR/<attemptId>.acked` (how many of them the stream has acknowledged). A report
+ * survives NATS being down and the agent process dying; a new process replays what is left.
+ * Writes are synchronous and small (a few per second per attempt).
+ */
+export class ReportJournal {
+  private readonly journalFile: string;
+  private readonly ackedFile: string;
+
+  constructor(
+    readonly dir: string,
+    readonly attemptId: string,
+  ) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    this.journalFile = join(dir, `${attemptId}${JOURNAL}`);
+    this.ackedFile = join(dir, `${attemptId}${ACKED}`);
+  }
+
+  append(report: string): void {
+    appendFileSync(this.journalFile, `${report}\n`, { mode: 0o600 });
+  }
+
+  markAcknowledged(count: number): void {
+    writeFileSync(this.ackedFile, String(count));
+  }
+
+  /** Everything was delivered: the journal is no longer needed. */
+  remove(): void {
+    rmSync(this.journalFile, { force: true });
+    rmSync(this.ackedFile, { force: true });
+  }
+
+  /** Journals left by a previous process, oldest attempt first by name. */
+  static pending(dir: string): PendingJournal[] {
+    let names: string[];
+    try {
+      names = readdirSync(dir).filter((name) => name.endsWith(JOURNAL));
+    } catch {
+      return [];
+    }
+    return names.sort().map((name) => {
+      const attemptId = name.slice(0, -JOURNAL.length);
+      const lines = readFileSync(join(dir, name), "utf8").split("\n");
+      // A line cut short by a crash mid-write is the last one; it was never sent, so drop it.
+      const complete = lines.filter(
+        (line, index) => line !== "" && (index < lines.length - 1 || isJson(line)),
+      );
+      const acked = readAcked(join(dir, `${attemptId}${ACKED}`));
+      const unacknowledged = complete.slice(acked);
+      const hasResult = complete.length > 0 && kindOf(complete.at(-1) as string) === "result";
+      return { attemptId, acknowledged: acked, unacknowledged, hasResult };
+    });
+  }
+}
+
+function readAcked(file: string): number {
+  try {
+    const count = Number.parseInt(readFileSync(file, "utf8"), 10);
+    return Number.isSafeInteger(count) && count > 0 ? count : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** The result is always an attempt's last report. */
+function kindOf(line: string): unknown {
+  try {
+    return (JSON.parse(line) as { kind?: unknown }).kind;
+  } catch {
+    return undefined;
+  }
+}
+
+function isJson(line: string): boolean {
+  try {
+    JSON.parse(line);
+    return true;
+  } catch {
+    return false;
+  }
+}
