@@ -41,13 +41,17 @@ Example:
   memfarm up --port 8080 --data-dir ./farm`,
   coordinator: `memfarm coordinator [--port 8080] [--host 127.0.0.1] [--data-dir DIR] [--nats URL[,URL...]]
                     [--advertise-nats URL[,URL...]] [--nats-port PORT] [--jobs-dir DIR] [--headroom SIZE]
-                    [--lost-after SECONDS]
+                    [--lost-after SECONDS] [--stream-replicas N]
 
 Runs the coordinator alone. Without --nats it starts an embedded nats-server. Suite files in --jobs-dir
 (default: the package's jobs/) are checked at start; a broken one stops it with the file and field named.
+Agents' reports travel through the JetStream stream MEMFARM_REPORTS, which the coordinator creates with
+--stream-replicas copies (default: 3 when given three or more --nats URLs, a cluster; else 1).
+An agent silent for --lost-after seconds (default 15) is lost and its jobs are requeued.
 
-Example:
-  memfarm coordinator --nats nats://10.0.0.5:4222 --advertise-nats nats://farm.example.org:4222`,
+Examples:
+  memfarm coordinator --nats nats://10.0.0.5:4222 --advertise-nats nats://farm.example.org:4222
+  memfarm coordinator --nats nats://n1:4222,nats://n2:4222,nats://n3:4222`,
   agent: `memfarm agent --nats URL[,URL...] [--creds FILE] [--name NAME] [--memory SIZE] [--labels k=v,...]
               [--work-dir DIR] [--sample-interval-ms MS] [--allow-local-repos] [--no-new-jobs HH:MM-HH:MM,...]
 

@@ -1,4 +1,4 @@
-import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node";
+import { type Msg, type NatsConnection, RequestError, type Subscription } from "@nats-io/transport-node";
 import { coerceError } from "../protocol/errors.ts";
 import type { Logger } from "../protocol/logger.ts";
 import {
@@ -15,6 +15,9 @@ import { agentOfSubject, MAX_MESSAGE_BYTES, Subjects } from "../protocol/subject
 import type { FarmEvents } from "./events.ts";
 import { reconcileAgent } from "./reconcile-agent.ts";
 import type { Store } from "./store/store.ts";
+
+/** An agent's answer to an assignment, or why there was none. */
+export type AssignOutcome = AssignReply & { unreachable: boolean };
 
 export interface DispatcherOptions {
   heartbeatIntervalMs: number;
@@ -54,14 +57,18 @@ export class Dispatcher {
     for (const subscription of this.subscriptions.splice(0)) subscription.unsubscribe();
   }
 
-  async assign(agent: string, assignment: Assignment): Promise<AssignReply> {
+  async assign(agent: string, assignment: Assignment): Promise<AssignOutcome> {
     try {
       const reply = await this.nc.request(Subjects.assign(agent), encode(assignment), {
         timeout: ASSIGN_TIMEOUT_MS,
       });
-      return parseAssignReply(reply.data);
+      return { ...parseAssignReply(reply.data), unreachable: false };
     } catch (thrown) {
-      return { accepted: false, reason: `agent ${agent} did not answer: ${coerceError(thrown).message}` };
+      // "No responders": nothing listens on the agent's subject, so the agent is gone (killed, or
+      // its host is down), not slow. A timeout may be a slow agent: that one keeps its place.
+      const unreachable = thrown instanceof RequestError && thrown.isNoResponders();
+      const reason = `agent ${agent} did not answer: ${coerceError(thrown).message}`;
+      return { accepted: false, reason, unreachable };
     }
   }
 

@@ -1,6 +1,7 @@
 import { coerceError } from "../protocol/errors.ts";
 import type { Logger } from "../protocol/logger.ts";
-import type { Assignment, AssignReply } from "../protocol/messages.ts";
+import type { Assignment } from "../protocol/messages.ts";
+import type { AssignOutcome } from "./dispatcher.ts";
 import type { FarmEvents } from "./events.ts";
 import { placeJobs } from "./placement/index.ts";
 import { readPlacementInput } from "./placement-input.ts";
@@ -12,7 +13,7 @@ export interface SchedulerOptions {
   /** Agents lost for this long (no heartbeat) lose their attempts. */
   lostAfterMs: number;
   maxAttempts: number;
-  assign: (agent: string, assignment: Assignment) => Promise<AssignReply>;
+  assign: (agent: string, assignment: Assignment) => Promise<AssignOutcome>;
 }
 
 /**
@@ -25,6 +26,7 @@ export interface SchedulerOptions {
  */
 export class Scheduler {
   private timer: NodeJS.Timeout | null = null;
+  private startedAtMs = 0;
   private passing: Promise<void> | null = null;
   private again = false;
 
@@ -36,6 +38,7 @@ export class Scheduler {
   ) {}
 
   start(): void {
+    this.startedAtMs = Date.now();
     this.timer = setInterval(() => this.wake(), this.options.tickMs);
     this.wake();
   }
@@ -103,20 +106,28 @@ export class Scheduler {
     const reason = `agent ${agent} did not take the job: ${reply.reason ?? "no reason given"}`;
     this.log.warn("assignment failed", { job: jobId, agent, reason });
     if (this.store.jobs.revertAssignment(jobId, attemptId, reason)) this.emitJob(jobId);
+    // Nothing listens for it: lost now rather than after lost-after seconds of bounced assignments.
+    if (reply.unreachable && this.store.agents.markLost(agent)) this.loseAttemptsOf(agent, "unreachable");
   }
 
   private declareSilentAgentsLost(): void {
+    // Right after a (re)start, silence may be the coordinator's own: agents heartbeat into the void
+    // while it is down. They get a whole lost-after period to reach the new process.
+    if (Date.now() - this.startedAtMs < this.options.lostAfterMs) return;
     const lost = this.store.agents.markSilentLost(new Date(Date.now() - this.options.lostAfterMs));
-    for (const agent of lost) {
-      this.log.warn("agent lost: no heartbeat", { agent, afterMs: this.options.lostAfterMs });
-      for (const active of this.store.jobs.activeAttemptsOf(agent)) {
-        const status = this.store.jobs.loseAttempt(
-          active.attemptId,
-          this.options.maxAttempts,
-          `agent ${agent} was lost`,
-        );
-        if (status) this.emitJob(active.jobId);
-      }
+    for (const agent of lost) this.loseAttemptsOf(agent, "no heartbeat");
+  }
+
+  /** The agent is lost: its attempts are lost too, and their jobs requeued within their budget. */
+  private loseAttemptsOf(agent: string, why: string): void {
+    this.log.warn(`agent lost: ${why}`, { agent, lostAfterMs: this.options.lostAfterMs });
+    for (const active of this.store.jobs.activeAttemptsOf(agent)) {
+      const status = this.store.jobs.loseAttempt(
+        active.attemptId,
+        this.options.maxAttempts,
+        `agent ${agent} was lost (${why})`,
+      );
+      if (status) this.emitJob(active.jobId);
     }
   }
 

@@ -18,6 +18,7 @@ const COORDINATOR_OPTIONS = {
   "jobs-dir": { type: "string" },
   headroom: { type: "string" },
   "lost-after": { type: "string" },
+  "stream-replicas": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -67,6 +68,7 @@ function coordinatorConfigFrom(values: CoordinatorValues, env: NodeJS.ProcessEnv
       jobsDir: values["jobs-dir"],
       headroom: values.headroom,
       lostAfter: values["lost-after"],
+      streamReplicas: values["stream-replicas"],
     },
     env,
   );

@@ -88,6 +88,15 @@ export class AgentsStore {
     })();
   }
 
+  /** Declares one agent lost at once (nothing answers on its subjects); false if it already was. */
+  markLost(name: string): boolean {
+    return (
+      this.db
+        .prepare("UPDATE agents SET state = 'lost', used_bytes = 0 WHERE name = ? AND state != 'lost'")
+        .run(name).changes > 0
+    );
+  }
+
   setDrained(name: string, drained: boolean): boolean {
     return (
       this.db

@@ -1,0 +1,110 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { createServer, Socket } from "node:net";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+
+/** A TCP port that was free a moment ago (nats-server must reuse it across restarts). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = new Socket();
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+    socket.connect(port, "127.0.0.1");
+  });
+}
+
+/**
+ * One real nats-server with JetStream, on a fixed loopback port and store, so a test can kill it
+ * (SIGKILL, like a crash) and start it again on the same data, as an admin would after a reboot.
+ */
+export class NatsNode {
+  private child: ChildProcess | null = null;
+  private exited: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly port: number,
+    private readonly args: string[],
+  ) {}
+
+  get url(): string {
+    return `nats://127.0.0.1:${this.port}`;
+  }
+
+  /** A single server: `-js -sd DIR` on `port`. */
+  static single(dir: string, port: number): NatsNode {
+    mkdirSync(dir, { recursive: true });
+    return new NatsNode(port, ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", dir]);
+  }
+
+  async start(): Promise<void> {
+    const child = spawn("nats-server", this.args, { stdio: "ignore", detached: true });
+    this.child = child;
+    this.exited = new Promise((resolve) => child.once("exit", () => resolve()));
+    for (let tries = 0; tries < 200; tries += 1) {
+      if (child.exitCode !== null) throw new Error(`nats-server exited with ${child.exitCode}`);
+      if (await listening(this.port)) return;
+      await sleep(25);
+    }
+    throw new Error(`nats-server did not listen on ${this.port}`);
+  }
+
+  /** SIGKILL: no chance to flush or say goodbye. */
+  async kill(): Promise<void> {
+    this.child?.kill("SIGKILL");
+    await this.exited;
+  }
+
+  async stop(): Promise<void> {
+    if (this.child && this.child.exitCode === null && this.child.signalCode === null) {
+      this.child.kill("SIGTERM");
+      await this.exited;
+    }
+  }
+}
+
+/**
+ * A 3-node JetStream cluster on loopback ports, from config files (server_name, cluster routes,
+ * jetstream store_dir), as platform.md describes.
+ */
+export async function startCluster(dir: string): Promise<NatsNode[]> {
+  const clientPorts = [await freePort(), await freePort(), await freePort()];
+  const routePorts = [await freePort(), await freePort(), await freePort()];
+  const nodes = clientPorts.map((port, index) => {
+    const name = `n${index + 1}`;
+    const store = join(dir, name);
+    mkdirSync(store, { recursive: true });
+    const routes = routePorts
+      .filter((_, other) => other !== index)
+      .map((route) => `nats-route://127.0.0.1:${route}`);
+    const config = join(dir, `${name}.conf`);
+    writeFileSync(
+      config,
+      [
+        `server_name: ${name}`,
+        `listen: 127.0.0.1:${port}`,
+        `jetstream { store_dir: "${store}" }`,
+        `cluster { name: memfarm-test, listen: 127.0.0.1:${routePorts[index]}, routes: [${routes.join(", ")}] }`,
+        "",
+      ].join("\n"),
+    );
+    return new NatsNode(port, ["-c", config]);
+  });
+  await Promise.all(nodes.map((node) => node.start()));
+  return nodes;
+}
