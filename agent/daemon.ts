@@ -12,7 +12,7 @@ import {
   type RegisterRequest,
 } from "../protocol/messages.ts";
 import { connectNats } from "../protocol/nats-connect.ts";
-import { Subjects } from "../protocol/subjects.ts";
+import { inboxPrefixFor, Subjects } from "../protocol/subjects.ts";
 import { AttemptReporter } from "./attempt-reporter.ts";
 import type { AgentConfig } from "./config.ts";
 import { readHostFacts } from "./host-facts.ts";
@@ -59,6 +59,7 @@ export class AgentDaemon {
     const nc = await connectNats(
       { servers: this.config.natsServers, credsFile: this.config.credsFile },
       `memfarm-agent-${this.config.name}`,
+      { inboxPrefix: inboxPrefixFor(this.config.name), log: this.log },
     );
     this.nc = nc;
     this.serve(Subjects.assign(this.config.name), (msg) => this.onAssign(msg));
