@@ -63,9 +63,10 @@ export class Coordinator {
       let embedded: EmbeddedNats | null = null;
       let natsUrls = config.natsServers;
       const ownNats = natsUrls.length === 0;
-      const identity = ownNats
-        ? await NatsAuthority.ensureCoordinatorSeed(config.dataDir)
-        : await externalIdentity(config.natsCredsFile);
+      // The coordinator's own NKey unless --creds gives other credentials (an external server's).
+      const identity = config.natsCredsFile
+        ? await givenIdentity(config.natsCredsFile)
+        : await NatsAuthority.ensureCoordinatorSeed(config.dataDir);
       const natsAuthority = new NatsAuthority({
         dataDir: config.dataDir,
         store: store.natsCredentials,
@@ -162,11 +163,8 @@ export class Coordinator {
   }
 }
 
-/** The coordinator's own user on an external NATS: its --creds file, and its key if that is an NKey seed. */
-async function externalIdentity(
-  credsFile: string | undefined,
-): Promise<{ file: string | undefined; publicKey: string | null }> {
-  if (!credsFile) return { file: undefined, publicKey: null };
+/** The coordinator's user from its --creds file: its key if that is an NKey seed (not for a JWT). */
+async function givenIdentity(credsFile: string): Promise<{ file: string; publicKey: string | null }> {
   const credentials = await readCredentialsFile(credsFile);
   return { file: credsFile, publicKey: credentials.kind === "nkey" ? credentials.publicKey : null };
 }

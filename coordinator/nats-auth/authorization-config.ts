@@ -44,7 +44,7 @@ export function renderAuthorizationConfig(coordinatorKey: string | null, agents:
     "# `memfarm agents creds NAME` and `memfarm agents revoke NAME`, then reload nats-server.",
     ...(coordinatorKey
       ? []
-      : ["# The coordinator's own user is not listed (its --creds is not an NKey seed): add it."]),
+      : ["# The coordinator's own user is not listed (its --creds is a JWT .creds file): add it."]),
     "authorization {",
     "  users = [",
     users.join("\n"),
