@@ -17,7 +17,7 @@ import {
   reportMessageId,
 } from "../protocol/messages.ts";
 import { connectNats } from "../protocol/nats-connect.ts";
-import { Subjects } from "../protocol/subjects.ts";
+import { inboxPrefixFor, Subjects } from "../protocol/subjects.ts";
 import { AttemptReporter } from "./attempt-reporter.ts";
 import type { AgentConfig } from "./config.ts";
 import { FinishedAttempts } from "./finished-attempts.ts";
@@ -69,6 +69,7 @@ export class AgentDaemon {
     const nc = await connectNats(
       { servers: this.config.natsServers, credsFile: this.config.credsFile },
       `memfarm-agent-${this.config.name}`,
+      { inboxPrefix: inboxPrefixFor(this.config.name), log: this.log },
     );
     this.nc = nc;
     this.js = jetstream(nc);

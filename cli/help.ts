@@ -16,6 +16,7 @@ Use a farm:
   cancel JOB         stop a queued or running job
   retry JOB          run a finished job again as a new job
   hosts              list agents; hosts drain|undrain NAME
+  agents             agents' NATS credentials: agents creds NAME, agents revoke NAME
 
 Global options: --url URL (MEMFARM_URL, default http://127.0.0.1:8080), --token TOKEN (MEMFARM_TOKEN;
 a local farm's token is read from DATA_DIR/admin-token), --data-dir DIR (MEMFARM_DATA_DIR), --json.
@@ -35,15 +36,20 @@ export const COMMAND_HELP: Record<string, string> = {
 
 Starts a whole farm on this machine: an embedded nats-server (JetStream on, store under DATA_DIR/nats,
 a free port unless --nats-port), the coordinator (SQLite in DATA_DIR, HTTP API and dashboard on --port)
-and one local agent advertising this machine (or --memory SIZE of it). Ctrl-C stops everything it started.
+and one local agent advertising this machine (or --memory SIZE of it). The nats-server admits only the
+coordinator (DATA_DIR/credentials/coordinator.nk) and agents with credentials issued by the farm (the
+local one: DATA_DIR/credentials/agent-NAME.nk). Ctrl-C stops everything it started.
 
 Example:
   memfarm up --port 8080 --data-dir ./farm`,
-  coordinator: `memfarm coordinator [--port 8080] [--host 127.0.0.1] [--data-dir DIR] [--nats URL[,URL...]]
+  coordinator: `memfarm coordinator [--port 8080] [--host 127.0.0.1] [--data-dir DIR] [--nats URL[,URL...] [--creds FILE]]
                     [--advertise-nats URL[,URL...]] [--nats-port PORT] [--jobs-dir DIR] [--headroom SIZE]
                     [--lost-after SECONDS] [--stream-replicas N]
 
-Runs the coordinator alone. Without --nats it starts an embedded nats-server. Suite files in --jobs-dir
+Runs the coordinator alone. Without --nats it starts an embedded nats-server that admits only the
+coordinator and agents with credentials it issued (memfarm agents creds NAME); at start it prints the
+join command for an agent on this machine. With --nats, --creds FILE is the coordinator's own
+credentials (an NKey seed or a .creds file) for that server. Suite files in --jobs-dir
 (default: the package's jobs/) are checked at start; a broken one stops it with the file and field named.
 Agents' reports travel through the JetStream stream MEMFARM_REPORTS, which the coordinator creates with
 --stream-replicas copies (default: 3 when given three or more --nats URLs, a cluster; else 1).
@@ -60,9 +66,11 @@ each in its own cgroup (v2 or v1) limited to the job's reservation, or under a w
 no cgroup. --allow-local-repos lets jobs build from file:// URLs and local paths (tests, local mirrors).
 --no-new-jobs 22:00-08:00 (UTC) keeps the host from starting jobs in that window every day; running
 jobs go on (a host shared with nightly benchmarks).
+--creds FILE: this agent's NATS credentials (memfarm agents creds NAME issues them; an NKey seed file,
+or a NATS .creds file for a server in JWT mode). They are valid for --name NAME only.
 
 Example:
-  memfarm agent --nats nats://127.0.0.1:4222 --labels pool=bigmem`,
+  memfarm agent --nats nats://127.0.0.1:4222 --creds arm1.nk --name arm1 --labels pool=bigmem`,
   submit: `memfarm submit SUITE (--python PATH | --ref REF [--repo URL]) [--memlimit SIZE] [--tests NAME,...]
                [--priority low|normal|high] [--label k=v]... [--exclusive] [--follow] [--json]
 
@@ -105,4 +113,17 @@ memfarm hosts undrain NAME
 
 Example:
   memfarm hosts drain arm-500g-1`,
+  agents: `memfarm agents creds NAME [--output FILE] [--json]
+memfarm agents revoke NAME [--json]
+
+creds issues NATS credentials (an NKey user seed) for the agent NAME: it may publish and subscribe on
+its own subjects only. Without --output the file's content goes to stdout; --output writes it with mode
+0600. Issuing again replaces the agent's key. revoke stops the key: the agent's connection is dropped
+and it cannot connect again. A coordinator running its own nats-server applies both at once; with an
+external NATS (--nats URL) include DATA_DIR/nats/authorization.conf in that server's config and reload it.
+
+Example:
+  memfarm agents creds arm-500g-1 --output arm-500g-1.nk
+  scp arm-500g-1.nk arm-500g-1:.memfarm/ && ssh arm-500g-1 memfarm agent --nats nats://farm:4222 \\
+      --creds .memfarm/arm-500g-1.nk --name arm-500g-1`,
 };

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { MemfarmError, ValidationError } from "../protocol/errors.ts";
 import { CliError } from "./client.ts";
+import { agentsCommand } from "./commands/agent-commands.ts";
 import { agentCommand, coordinatorCommand, upCommand } from "./commands/farm-commands.ts";
 import { hostsCommand } from "./commands/host-commands.ts";
 import {
@@ -26,6 +27,7 @@ const COMMANDS: Record<string, (context: CommandContext) => Promise<number>> = {
   cancel: cancelCommand,
   retry: retryCommand,
   hosts: hostsCommand,
+  agents: agentsCommand,
 };
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {

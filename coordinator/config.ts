@@ -11,6 +11,7 @@ export interface CoordinatorOptions {
   host?: string;
   dataDir?: string;
   nats?: string;
+  natsCreds?: string;
   natsPort?: string;
   advertiseNats?: string;
   jobsDir?: string;
@@ -25,6 +26,8 @@ export interface CoordinatorConfig {
   dataDir: string;
   /** External NATS servers; empty means "start an embedded nats-server". */
   natsServers: string[];
+  /** The coordinator's credentials for an external NATS (`--creds`); the embedded one uses its own key. */
+  natsCredsFile: string | undefined;
   embeddedNatsPort: number;
   /** The NATS URLs agents are told to use; empty means "the ones the coordinator uses". */
   advertiseNats: string[];
@@ -84,11 +87,20 @@ export function compileCoordinatorConfig(
       "lost-after",
     );
   }
+  const natsServers = splitList(options.nats ?? "");
+  if (options.natsCreds !== undefined && natsServers.length === 0) {
+    throw new ValidationError(
+      "invalid_option",
+      "--creds is for an external NATS (--nats URL); the embedded nats-server uses the coordinator's own key",
+      "creds",
+    );
+  }
   return {
     host: options.host ?? "127.0.0.1",
     port: readPort(options.port ?? env.MEMFARM_PORT, 8080, "port"),
     dataDir: options.dataDir ? resolve(options.dataDir) : defaultDataDir(env),
-    natsServers: splitList(options.nats ?? ""),
+    natsServers,
+    natsCredsFile: options.natsCreds === undefined ? undefined : resolve(options.natsCreds),
     embeddedNatsPort: readPort(options.natsPort, 0, "nats-port"),
     advertiseNats: splitList(options.advertiseNats ?? ""),
     jobsDir: options.jobsDir ? resolve(options.jobsDir) : DEFAULT_JOBS_DIR,

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "../protocol/logger.ts";
 import { connectNats } from "../protocol/nats-connect.ts";
+import { readCredentialsFile } from "../protocol/nats-credentials.ts";
 import { ensureAdminToken } from "./admin-token.ts";
 import type { CoordinatorConfig } from "./config.ts";
 import { Dispatcher } from "./dispatcher.ts";
@@ -11,6 +12,7 @@ import { EmbeddedNats } from "./embedded-nats.ts";
 import { FarmEvents } from "./events.ts";
 import { createApp } from "./http/app.ts";
 import { JobService } from "./job-service.ts";
+import { NatsAuthority } from "./nats-auth/nats-authority.ts";
 import { ReportStream } from "./report-stream.ts";
 import { applyReport } from "./reports.ts";
 import { Scheduler } from "./scheduler.ts";
@@ -32,6 +34,8 @@ export class Coordinator {
     readonly natsUrls: string[],
     readonly adminToken: string,
     readonly httpUrl: string,
+    /** Issues and revokes agents' NATS credentials. */
+    readonly natsAuthority: NatsAuthority,
     private readonly parts: {
       nc: NatsConnection;
       embedded: EmbeddedNats | null;
@@ -41,6 +45,11 @@ export class Coordinator {
       server: Server;
     },
   ) {}
+
+  /** Whether the nats-server is ours (embedded): credentials then take effect without an admin. */
+  get managesNats(): boolean {
+    return this.parts.embedded !== null;
+  }
 
   /** The NATS URLs agents should use. */
   get advertisedNats(): string[] {
@@ -56,17 +65,33 @@ export class Coordinator {
       const adminToken = await ensureAdminToken(config.dataDir, store.tokens);
       let embedded: EmbeddedNats | null = null;
       let natsUrls = config.natsServers;
-      if (natsUrls.length === 0) {
+      const ownNats = natsUrls.length === 0;
+      // The coordinator's own NKey unless --creds gives other credentials (an external server's).
+      const identity = config.natsCredsFile
+        ? await givenIdentity(config.natsCredsFile)
+        : await NatsAuthority.ensureCoordinatorSeed(config.dataDir);
+      const natsAuthority = new NatsAuthority({
+        dataDir: config.dataDir,
+        store: store.natsCredentials,
+        coordinatorKey: identity.publicKey,
+        reload: ownNats ? () => (embedded as EmbeddedNats).reload() : null,
+        log,
+      });
+      await natsAuthority.writeAuthorization();
+      if (ownNats) {
         embedded = new EmbeddedNats({
           dataDir: join(config.dataDir, "nats"),
           port: config.embeddedNatsPort,
+          authorizationFile: natsAuthority.authorizationFile,
           log,
         });
         const started = embedded;
         cleanups.unshift(() => started.stop());
         natsUrls = [await embedded.start()];
       }
-      const nc = await connectNats({ servers: natsUrls }, "memfarm-coordinator");
+      const nc = await connectNats({ servers: natsUrls, credsFile: identity.file }, "memfarm-coordinator", {
+        log: log.child({ part: "nats" }),
+      });
       cleanups.unshift(() => nc.drain());
       const events = new FarmEvents(log);
       let wake = () => {};
@@ -113,13 +138,14 @@ export class Coordinator {
         suiteNames: [...suites.keys()],
         exampleSubmit: EXAMPLE_SUBMIT,
         wakeScheduler: wake,
+        natsAuthority,
       });
       const server = await listen(app, config.host, config.port);
       const address = server.address();
       const port = typeof address === "object" && address ? address.port : config.port;
       const httpUrl = `http://${config.host}:${port}`;
       log.info("coordinator ready", { http: httpUrl, nats: natsUrls.join(",") });
-      return new Coordinator(config, store, natsUrls, adminToken, httpUrl, {
+      return new Coordinator(config, store, natsUrls, adminToken, httpUrl, natsAuthority, {
         nc,
         embedded,
         dispatcher,
@@ -150,6 +176,12 @@ export class Coordinator {
     await embedded?.stop();
     this.store.close();
   }
+}
+
+/** The coordinator's user from its --creds file: its key if that is an NKey seed (not for a JWT). */
+async function givenIdentity(credsFile: string): Promise<{ file: string; publicKey: string | null }> {
+  const credentials = await readCredentialsFile(credsFile);
+  return { file: credsFile, publicKey: credentials.kind === "nkey" ? credentials.publicKey : null };
 }
 
 function listen(app: ReturnType<typeof createApp>, host: string, port: number): Promise<Server> {

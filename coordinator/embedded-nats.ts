@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdir, readdir, readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { dirname, join, relative } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { MemfarmError } from "../protocol/errors.ts";
 import type { Logger } from "../protocol/logger.ts";
@@ -11,15 +11,46 @@ export interface EmbeddedNatsOptions {
   /** Client port; 0 lets nats-server pick a free one. */
   port: number;
   host?: string;
+  /** The `authorization { users = [...] }` include (NatsAuthority writes it); it must exist at start. */
+  authorizationFile: string;
   binary?: string;
   log: Logger;
 }
 
 const READY_TIMEOUT_MS = 10_000;
+const RELOAD_TIMEOUT_MS = 10_000;
+/** What nats-server logs when a reload (SIGHUP) is done, or why it failed (server/reload.go). */
+const RELOADED = /Reloaded server configuration/;
+const RELOAD_FAILED = /Failed to reload server configuration: ([^\n]*)/;
+
+/**
+ * The server's config file: listen address, JetStream store, ports file, and the authorization
+ * include. nats-server resolves an include relative to the file that names it.
+ */
+export function renderServerConfig(options: {
+  host: string;
+  port: number;
+  storeDir: string;
+  portsDir: string;
+  configFile: string;
+  authorizationFile: string;
+}): string {
+  const quote = (text: string) => JSON.stringify(text);
+  return [
+    "# Written by memfarm at each start; edits are overwritten.",
+    `host: ${quote(options.host)}`,
+    `port: ${options.port === 0 ? -1 : options.port}`,
+    `jetstream { store_dir: ${quote(options.storeDir)} }`,
+    `ports_file_dir: ${quote(options.portsDir)}`,
+    `include ${quote(relative(dirname(options.configFile), options.authorizationFile))}`,
+    "",
+  ].join("\n");
+}
 
 /**
  * A nats-server child process with JetStream on, for a farm on one machine.
  * Lifecycle: start() resolves once the server listens and its URL is known;
+ * reload() makes it read its config again (SIGHUP), which is how revoked credentials take effect;
  * stop() sends SIGTERM, then SIGKILL after a grace period, and waits for the exit.
  */
 export class EmbeddedNats {
@@ -35,22 +66,25 @@ export class EmbeddedNats {
   }
 
   async start(): Promise<string> {
-    const { dataDir, port, host = "127.0.0.1", binary = "nats-server", log } = this.options;
+    const {
+      dataDir,
+      port,
+      host = "127.0.0.1",
+      binary = "nats-server",
+      log,
+      authorizationFile,
+    } = this.options;
     const storeDir = join(dataDir, "jetstream");
     const portsDir = join(dataDir, "ports");
+    const configFile = join(dataDir, "nats-server.conf");
     await mkdir(storeDir, { recursive: true });
     await mkdir(portsDir, { recursive: true });
-    const args = [
-      "-a",
-      host,
-      "-p",
-      String(port === 0 ? -1 : port),
-      "-js",
-      "-sd",
-      storeDir,
-      "--ports_file_dir",
-      portsDir,
-    ];
+    await writeFile(
+      configFile,
+      renderServerConfig({ host, port, storeDir, portsDir, configFile, authorizationFile }),
+      { mode: 0o600 },
+    );
+    const args = ["-c", configFile];
     // Its own process group: a Ctrl-C in the terminal reaches only memfarm, which stops the server
     // last, after the agent has delivered its final results through it.
     const child = spawn(binary, args, { stdio: ["ignore", "ignore", "pipe"], shell: false, detached: true });
@@ -80,6 +114,48 @@ export class EmbeddedNats {
     this.clientUrl = await Promise.race([ready, failed]);
     log.info("embedded nats-server started", { url: this.clientUrl, pid: child.pid, store: storeDir });
     return this.clientUrl;
+  }
+
+  /** Makes the server read its config again; resolves once it has applied it. */
+  async reload(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null || !child.stderr) {
+      throw new MemfarmError("nats_not_running", "the embedded nats-server is not running; cannot reload it");
+    }
+    const stderr = child.stderr;
+    let seen = "";
+    let onData: (chunk: Buffer) => void = () => {};
+    let timer: NodeJS.Timeout | undefined;
+    const applied = new Promise<void>((resolve, reject) => {
+      onData = (chunk) => {
+        seen = (seen + chunk.toString()).slice(-8000);
+        if (RELOADED.test(seen)) resolve();
+        const failure = RELOAD_FAILED.exec(seen);
+        if (failure) {
+          reject(
+            new MemfarmError("nats_reload_failed", `nats-server did not reload its config: ${failure[1]}`),
+          );
+        }
+      };
+      timer = setTimeout(
+        () =>
+          reject(
+            new MemfarmError(
+              "nats_reload_failed",
+              `nats-server did not reload within ${RELOAD_TIMEOUT_MS} ms`,
+            ),
+          ),
+        RELOAD_TIMEOUT_MS,
+      );
+    });
+    stderr.on("data", onData);
+    try {
+      child.kill("SIGHUP");
+      await applied;
+    } finally {
+      stderr.off("data", onData);
+      clearTimeout(timer);
+    }
   }
 
   /** Kills the server at once (a forced exit must not leave it behind). */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -60,11 +60,24 @@ describe("the memfarm CLI, as separate processes (coordinator, agent, client)", 
       jobsDir,
     ]);
     const [, url] = await coordinator.waitFor(/Dashboard:\s+(http:\/\/\S+?)\/\n/);
-    const [, nats] = await coordinator.waitFor(/memfarm agent --nats (\S+)/);
+    const [, nats, localCreds] = await coordinator.waitFor(
+      /memfarm agent --nats (\S+) --creds (\S+) --name \S+\n/,
+    );
+    assert.ok(
+      localCreds?.startsWith(join(dir, "data")),
+      "the join line names a credentials file in the data dir",
+    );
+    env = { MEMFARM_URL: url, MEMFARM_DATA_DIR: join(dir, "data"), MEMFARM_TOKEN: "" };
+    const credsFile = join(dir, "cli-agent.nk");
+    const issued = await runCli(["agents", "creds", "cli-agent", "--output", credsFile], env);
+    assert.equal(issued.code, 0, issued.stderr);
+    assert.equal(statSync(credsFile).mode & 0o777, 0o600);
     agent = new CliProcess([
       "agent",
       "--nats",
       nats ?? "",
+      "--creds",
+      credsFile,
       "--name",
       "cli-agent",
       "--memory",
@@ -73,7 +86,6 @@ describe("the memfarm CLI, as separate processes (coordinator, agent, client)", 
       join(dir, "agent"),
     ]);
     await agent.waitFor(/joined the farm/);
-    env = { MEMFARM_URL: url, MEMFARM_DATA_DIR: join(dir, "data"), MEMFARM_TOKEN: "" };
   });
   after(async () => {
     await agent?.stop();

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { compileAgentConfig } from "../../agent/config.ts";
+import { compileAgentConfig, defaultAgentName } from "../../agent/config.ts";
 import { AgentDaemon } from "../../agent/daemon.ts";
 import { compileCoordinatorConfig } from "../../coordinator/config.ts";
 import { Coordinator, EXAMPLE_SUBMIT } from "../../coordinator/coordinator.ts";
@@ -13,6 +13,7 @@ const COORDINATOR_OPTIONS = {
   host: { type: "string" },
   "data-dir": { type: "string" },
   nats: { type: "string" },
+  creds: { type: "string" },
   "nats-port": { type: "string" },
   "advertise-nats": { type: "string" },
   "jobs-dir": { type: "string" },
@@ -63,6 +64,7 @@ function coordinatorConfigFrom(values: CoordinatorValues, env: NodeJS.ProcessEnv
       host: values.host,
       dataDir: values["data-dir"],
       nats: values.nats,
+      natsCreds: values.creds,
       natsPort: values["nats-port"],
       advertiseNats: values["advertise-nats"],
       jobsDir: values["jobs-dir"],
@@ -78,7 +80,36 @@ function loggerFor(context: CommandContext) {
   return createLogger({ level: context.env.MEMFARM_LOG_LEVEL === "debug" ? "debug" : "info" });
 }
 
-function printReady(context: CommandContext, coordinator: Coordinator): void {
+/** How an agent joins: the exact command with its credentials file, or how to get one first. */
+type JoinHint = { kind: "local"; name: string; credsFile: string } | { kind: "issue"; name: string };
+
+function joinLines(coordinator: Coordinator, hint: JoinHint): string[] {
+  const nats = coordinator.advertisedNats.join(",");
+  if (hint.kind === "local") {
+    return [
+      "Join an agent on this machine to the farm:",
+      `  memfarm agent --nats ${nats} --creds ${hint.credsFile} --name ${hint.name}`,
+    ];
+  }
+  const file = `${hint.name}.nk`;
+  return [
+    "Join an agent to the farm (credentials for that host alone, then the agent):",
+    `  memfarm agents creds ${hint.name} --output ${file}${coordinator.config.port === 8080 ? "" : ` --url ${coordinator.httpUrl}`}`,
+    ...(coordinator.managesNats
+      ? []
+      : [
+          `  (then include ${coordinator.natsAuthority.authorizationFile} in the nats-server config and reload it)`,
+        ]),
+    `  memfarm agent --nats ${nats} --creds ${file} --name ${hint.name}`,
+  ];
+}
+
+function printReady(
+  context: CommandContext,
+  coordinator: Coordinator,
+  joinHelp: string[],
+  extra: string[] = [],
+): void {
   context.stdout(
     [
       "",
@@ -87,9 +118,9 @@ function printReady(context: CommandContext, coordinator: Coordinator): void {
       `  API:        ${coordinator.httpUrl}/api/v1`,
       `  NATS:       ${coordinator.natsUrls.join(",")}`,
       `  Admin token in ${join(coordinator.config.dataDir, "admin-token")}`,
+      ...extra,
       "",
-      "Join an agent on this machine to the farm:",
-      `  memfarm agent --nats ${coordinator.advertisedNats.join(",")}`,
+      ...joinHelp,
       "",
       "Run a first job:",
       `  ${EXAMPLE_SUBMIT}${coordinator.config.port === 8080 ? "" : ` --url ${coordinator.httpUrl}`}`,
@@ -115,17 +146,24 @@ export async function upCommand(context: CommandContext): Promise<number> {
     workDir: join(config.dataDir, "agent"),
   });
   const coordinator = await Coordinator.start(config, log.child({ part: "coordinator" }));
-  const agent = new AgentDaemon(
-    { ...agentConfig, natsServers: coordinator.natsUrls },
-    log.child({ part: "agent" }),
-  );
+  let agent: AgentDaemon;
+  let credsFile: string | undefined;
   try {
+    // An external NATS admits whom its own admin lets in; the embedded one, whom the farm issued keys.
+    credsFile = coordinator.managesNats
+      ? await coordinator.natsAuthority.ensureLocalAgent(agentConfig.name)
+      : undefined;
+    agent = new AgentDaemon(
+      { ...agentConfig, natsServers: coordinator.natsUrls, credsFile },
+      log.child({ part: "agent" }),
+    );
     await agent.start();
   } catch (thrown) {
     await coordinator.stop();
     throw thrown;
   }
-  printReady(context, coordinator);
+  const local = `  Local agent ${agentConfig.name}${credsFile ? `, its NATS credentials in ${credsFile}` : ""}`;
+  printReady(context, coordinator, joinLines(coordinator, { kind: "issue", name: "NAME" }), [local]);
   return runUntilSignal(
     context,
     async () => {
@@ -144,7 +182,17 @@ export async function coordinatorCommand(context: CommandContext): Promise<numbe
   const log = loggerFor(context);
   const config = coordinatorConfigFrom(values, context.env);
   const coordinator = await Coordinator.start(config, log);
-  printReady(context, coordinator);
+  let hint: JoinHint = { kind: "issue", name: "NAME" };
+  if (coordinator.managesNats) {
+    try {
+      const name = defaultAgentName();
+      hint = { kind: "local", name, credsFile: await coordinator.natsAuthority.ensureLocalAgent(name) };
+    } catch (thrown) {
+      // A hostname that makes no agent name: the admin picks one with `memfarm agents creds`.
+      log.warn("no credentials for an agent on this machine", { error: (thrown as Error).message });
+    }
+  }
+  printReady(context, coordinator, joinLines(coordinator, hint));
   return runUntilSignal(
     context,
     () => coordinator.stop(),

@@ -5,6 +5,7 @@ import { checkAgentName } from "../../protocol/names.ts";
 import type { AgentResource } from "../../protocol/resources.ts";
 import type { FarmEvents } from "../events.ts";
 import type { JobService } from "../job-service.ts";
+import type { NatsAuthority } from "../nats-auth/nats-authority.ts";
 import type { Store } from "../store/store.ts";
 import { AuthError, adapt, readIdParam } from "./handler.ts";
 import { streamJobEvents } from "./job-events-stream.ts";
@@ -14,6 +15,7 @@ export interface ApiDeps {
   jobs: JobService;
   events: FarmEvents;
   wakeScheduler: () => void;
+  natsAuthority: NatsAuthority;
 }
 
 const MAX_PAGE = 500;
@@ -172,6 +174,26 @@ export function apiRoutes(deps: ApiDeps): Router {
       }, authenticate),
     );
   }
+  router.post(
+    "/agents/:name/credentials",
+    adapt(
+      async ({ params }) => ({
+        status: 201,
+        body: await deps.natsAuthority.issue(params.name ?? ""),
+      }),
+      authenticate,
+    ),
+  );
+  router.post(
+    "/agents/:name/revoke",
+    adapt(
+      async ({ params }) => ({
+        status: 200,
+        body: await deps.natsAuthority.revoke(params.name ?? ""),
+      }),
+      authenticate,
+    ),
+  );
   return router;
 }
 

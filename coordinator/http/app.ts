@@ -3,6 +3,7 @@ import express from "express";
 import type { Logger } from "../../protocol/logger.ts";
 import type { FarmEvents } from "../events.ts";
 import type { JobService } from "../job-service.ts";
+import type { NatsAuthority } from "../nats-auth/nats-authority.ts";
 import { VIEWS_DIR } from "../paths.ts";
 import type { Store } from "../store/store.ts";
 import { apiRoutes } from "./api-routes.ts";
@@ -18,6 +19,7 @@ export interface AppDeps {
   suiteNames: string[];
   exampleSubmit: string;
   wakeScheduler: () => void;
+  natsAuthority: NatsAuthority;
 }
 
 /** Request bodies are small JSON documents; anything larger is refused with 413. */

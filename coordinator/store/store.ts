@@ -2,6 +2,7 @@ import { AgentsStore } from "./agents-store.ts";
 import { type Db, openDatabase } from "./database.ts";
 import { JobsStore } from "./jobs-store.ts";
 import { LogsStore } from "./logs-store.ts";
+import { NatsCredentialsStore } from "./nats-credentials-store.ts";
 import { SamplesStore } from "./samples-store.ts";
 import { TestsStore } from "./tests-store.ts";
 import { TokensStore } from "./tokens-store.ts";
@@ -15,6 +16,7 @@ export interface Store {
   tests: TestsStore;
   agents: AgentsStore;
   tokens: TokensStore;
+  natsCredentials: NatsCredentialsStore;
   close(): void;
 }
 
@@ -28,6 +30,7 @@ export function openStore(file: string): Store {
     tests: new TestsStore(db),
     agents: new AgentsStore(db),
     tokens: new TokensStore(db),
+    natsCredentials: new NatsCredentialsStore(db),
     close: () => db.close(),
   };
 }

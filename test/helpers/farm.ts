@@ -40,8 +40,8 @@ export function makeJobsDir(extra: Record<string, unknown>): string {
 }
 
 /**
- * A whole farm for one test: an embedded nats-server on a free port, a
- * coordinator with its own SQLite file and HTTP port, and one agent.
+ * A whole farm for one test: an embedded nats-server on a free port (NKey users, as in production),
+ * a coordinator with its own SQLite file and HTTP port, and one agent with its own credentials.
  */
 export async function startFarm(
   options: {
@@ -59,10 +59,12 @@ export async function startFarm(
     {},
   );
   const coordinator = await Coordinator.start(config, silentLogger);
+  const agentName = options.agentName ?? "test-agent";
   const agent = new AgentDaemon(
     compileAgentConfig({
       nats: coordinator.natsUrls.join(","),
-      name: options.agentName ?? "test-agent",
+      creds: await coordinator.natsAuthority.ensureLocalAgent(agentName),
+      name: agentName,
       memory: options.memory ?? "16G",
       workDir: join(dir, "agent"),
       sampleIntervalMs: 200,
