@@ -32,10 +32,13 @@ Example:
 export const COMMAND_HELP: Record<string, string> = {
   up: `memfarm up [--port 8080] [--host 127.0.0.1] [--data-dir DIR] [--memory SIZE] [--name NAME] [--labels k=v,...]
            [--nats URL] [--nats-port PORT] [--jobs-dir DIR] [--headroom SIZE] [--lost-after SECONDS]
+           [--drain-timeout SECONDS]
 
 Starts a whole farm on this machine: an embedded nats-server (JetStream on, store under DATA_DIR/nats,
 a free port unless --nats-port), the coordinator (SQLite in DATA_DIR, HTTP API and dashboard on --port)
-and one local agent advertising this machine (or --memory SIZE of it). Ctrl-C stops everything it started.
+and one local agent advertising this machine (or --memory SIZE of it). Ctrl-C stops everything it started:
+running jobs are handed back to the queue and run again at the next start, unless --drain-timeout
+SECONDS lets them finish first. A second Ctrl-C kills them at once.
 
 Example:
   memfarm up --port 8080 --data-dir ./farm`,
@@ -45,20 +48,28 @@ Example:
 
 Runs the coordinator alone. Without --nats it starts an embedded nats-server. Suite files in --jobs-dir
 (default: the package's jobs/) are checked at start; a broken one stops it with the file and field named.
+On SIGTERM or Ctrl-C it stops taking work (calls that change the farm get HTTP 503 shutting_down),
+answers the requests in flight and exits 0; jobs on agents keep running. A second signal forces.
 
 Example:
   memfarm coordinator --nats nats://10.0.0.5:4222 --advertise-nats nats://farm.example.org:4222`,
   agent: `memfarm agent --nats URL[,URL...] [--creds FILE] [--name NAME] [--memory SIZE] [--labels k=v,...]
               [--work-dir DIR] [--sample-interval-ms MS] [--allow-local-repos] [--no-new-jobs HH:MM-HH:MM,...]
+              [--drain-timeout SECONDS]
 
 Joins this host to a farm: advertises its memory, cores, arch and labels, runs the jobs it is given,
 each in its own cgroup (v2 or v1) limited to the job's reservation, or under a watchdog where there is
 no cgroup. --allow-local-repos lets jobs build from file:// URLs and local paths (tests, local mirrors).
 --no-new-jobs 22:00-08:00 (UTC) keeps the host from starting jobs in that window every day; running
 jobs go on (a host shared with nightly benchmarks).
+On SIGTERM or Ctrl-C the agent drains: it takes no new jobs and lets running ones finish for up to
+--drain-timeout SECONDS (default 600; 0 = at once), then stops them and hands them back, and the
+coordinator queues them again at once (this does not count against the job's attempts). A second
+signal kills running jobs and exits.
 
-Example:
-  memfarm agent --nats nats://127.0.0.1:4222 --labels pool=bigmem`,
+Examples:
+  memfarm agent --nats nats://127.0.0.1:4222 --labels pool=bigmem
+  memfarm agent --nats nats://127.0.0.1:4222 --drain-timeout 3600`,
   submit: `memfarm submit SUITE (--python PATH | --ref REF [--repo URL]) [--memlimit SIZE] [--tests NAME,...]
                [--priority low|normal|high] [--label k=v]... [--exclusive] [--follow] [--json]
 

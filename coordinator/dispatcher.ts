@@ -137,7 +137,7 @@ export class Dispatcher {
       0,
       request.facts.memoryBytes - this.options.headroomFor(request.facts.memoryBytes),
     );
-    this.store.agents.register(request.name, request.facts, capacity);
+    this.store.agents.register(request.name, request.facts, capacity, request.draining);
     // Attempts the coordinator thinks run there but the agent no longer has: the agent restarted.
     for (const active of this.store.jobs.activeAttemptsOf(request.name)) {
       if (!request.running.includes(active.attemptId)) {
@@ -163,7 +163,7 @@ export class Dispatcher {
   private onHeartbeat(msg: Msg): unknown {
     const beat = parseHeartbeat(msg.data);
     checkSender(msg.subject, beat.name);
-    const known = this.store.agents.heartbeat(beat.name, beat.usedBytes);
+    const known = this.store.agents.heartbeat(beat.name, beat.usedBytes, beat.draining);
     return { ok: true, reregister: !known };
   }
 }

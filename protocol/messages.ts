@@ -29,6 +29,8 @@ export interface RegisterRequest {
   facts: HostFacts;
   /** Attempts the agent is still running (after a reconnect). */
   running: string[];
+  /** The agent is shutting down: it finishes what it runs and takes no new work. */
+  draining?: boolean;
 }
 
 export interface RegisterReply {
@@ -41,6 +43,26 @@ export interface Heartbeat {
   name: string;
   usedBytes: number;
   running: string[];
+  /** The agent is shutting down: it finishes what it runs and takes no new work. */
+  draining?: boolean;
+}
+
+/**
+ * agent → coordinator, request: the agent stopped an attempt because it is
+ * shutting down, not because of the job. The job should run again elsewhere.
+ */
+export interface HandBack {
+  name: string;
+  jobId: string;
+  attemptId: string;
+  reason: string;
+}
+
+export interface HandBackReply {
+  ok: boolean;
+  /** What became of the job: `queued` (it runs again), or final when it was canceled meanwhile. */
+  jobStatus?: string;
+  error?: string;
 }
 
 /** How to build the interpreter for a job that names a git ref instead of an interpreter. */
@@ -217,6 +239,7 @@ export function parseRegisterRequest(data: Uint8Array | string): RegisterRequest
     name: checkAgentName(readString(fields, "name")),
     facts: parseHostFacts(fields.facts),
     running: readStringArray(fields, "running"),
+    draining: readOptionalBoolean(fields, "draining"),
   };
 }
 
@@ -235,7 +258,32 @@ export function parseHeartbeat(data: Uint8Array | string): Heartbeat {
     name: checkAgentName(readString(fields, "name")),
     usedBytes: readCount(fields, "usedBytes", ""),
     running: readStringArray(fields, "running"),
+    draining: readOptionalBoolean(fields, "draining"),
   };
+}
+
+export function parseHandBack(data: Uint8Array | string): HandBack {
+  const fields = readObject(parseJson(data), "hand-back");
+  return {
+    name: checkAgentName(readString(fields, "name")),
+    jobId: readId(fields, "jobId"),
+    attemptId: readId(fields, "attemptId"),
+    reason: readString(fields, "reason").slice(0, 500),
+  };
+}
+
+export function parseHandBackReply(data: Uint8Array | string): HandBackReply {
+  const fields = readObject(parseJson(data), "hand-back reply");
+  return {
+    ok: readBoolean(fields, "ok"),
+    jobStatus: readOptionalString(fields, "jobStatus"),
+    error: readOptionalString(fields, "error"),
+  };
+}
+
+/** Older agents leave optional flags out; false is what they mean. */
+function readOptionalBoolean(fields: Record<string, unknown>, key: string): boolean {
+  return fields[key] === undefined ? false : readBoolean(fields, key);
 }
 
 export function parseAssignment(data: Uint8Array | string): Assignment {

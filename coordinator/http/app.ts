@@ -9,6 +9,7 @@ import { apiRoutes } from "./api-routes.ts";
 import { dashboardRoutes } from "./dashboard-routes.ts";
 import { errorMiddleware } from "./handler.ts";
 import { metricsRoute } from "./metrics-route.ts";
+import { SHUTTING_DOWN, type ShutdownGate } from "./shutdown-gate.ts";
 
 export interface AppDeps {
   store: Store;
@@ -18,6 +19,8 @@ export interface AppDeps {
   suiteNames: string[];
   exampleSubmit: string;
   wakeScheduler: () => void;
+  /** Refuses work once the coordinator stops, and tells when requests in flight are answered. */
+  gate: ShutdownGate;
 }
 
 /** Request bodies are small JSON documents; anything larger is refused with 413. */
@@ -29,9 +32,14 @@ export function createApp(deps: AppDeps): express.Express {
   app.set("view engine", "ejs");
   app.set("views", VIEWS_DIR);
   app.use("/static", express.static(join(VIEWS_DIR, "static"), { maxAge: "1h" }));
-  app.get("/healthz", (_req, res) => {
-    res.json({ ok: true });
-  });
+  app.use(deps.gate.middleware);
+  // Healthy means "send me work": a stopping coordinator says no, so a load balancer moves on.
+  const healthz = (_req: express.Request, res: express.Response) => {
+    if (deps.gate.isClosed) res.status(503).json({ ok: false, ...SHUTTING_DOWN });
+    else res.json({ ok: true });
+  };
+  app.get("/healthz", healthz);
+  app.get("/api/v1/healthz", healthz);
   app.get("/metrics", metricsRoute(deps.store));
   app.use("/api/v1", express.json({ limit: MAX_BODY, type: () => true }), apiRoutes(deps));
   app.use("/api/v1", (_req, res) => {
