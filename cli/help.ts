@@ -16,6 +16,7 @@ Use a farm:
   cancel JOB         stop a queued or running job
   retry JOB          run a finished job again as a new job
   hosts              list agents; hosts drain|undrain NAME
+  tokens             list, create or revoke API tokens (with the admin token)
 
 Global options: --url URL (MEMFARM_URL, default http://127.0.0.1:8080), --token TOKEN (MEMFARM_TOKEN;
 a local farm's token is read from DATA_DIR/admin-token), --data-dir DIR (MEMFARM_DATA_DIR), --json.
@@ -112,4 +113,16 @@ memfarm hosts undrain NAME
 
 Example:
   memfarm hosts drain arm-500g-1`,
+  tokens: `memfarm tokens [list] [--json]
+memfarm tokens create OWNER [--json]    a new token for OWNER (a person or a bot); shown only once
+memfarm tokens revoke ID [--json]       refused from the next request on
+
+Managing tokens needs the farm's admin token (a local farm's DATA_DIR/admin-token is used by default).
+Only hashes are stored: a lost token cannot be shown again; revoke it and create another.
+--json prints the API's records ({"tokens": [{id, owner, createdAt, revokedAt}]}; create adds "token").
+
+Examples:
+  memfarm tokens create pr-bot
+  MEMFARM_TOKEN=mf_... memfarm submit bigmem-smoke --python /usr/bin/python3
+  memfarm tokens revoke 2`,
 };

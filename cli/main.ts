@@ -11,6 +11,7 @@ import {
   showCommand,
   submitCommand,
 } from "./commands/job-commands.ts";
+import { tokensCommand } from "./commands/token-commands.ts";
 import type { CommandContext } from "./context.ts";
 import { ExitCode } from "./exit-codes.ts";
 import { COMMAND_HELP, MAIN_HELP } from "./help.ts";
@@ -26,6 +27,7 @@ const COMMANDS: Record<string, (context: CommandContext) => Promise<number>> = {
   cancel: cancelCommand,
   retry: retryCommand,
   hosts: hostsCommand,
+  tokens: tokensCommand,
 };
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {

@@ -109,6 +109,19 @@ export interface SampleResource {
   processes: number;
 }
 
+/** An API token's record; the secret itself is shown once, when it is created, and never stored. */
+export interface TokenResource {
+  id: number;
+  owner: string;
+  createdAt: string;
+  revokedAt: string | null;
+}
+
+/** What `POST /tokens` answers: the record and, this once, the secret. */
+export interface CreatedTokenResource extends TokenResource {
+  token: string;
+}
+
 export interface ApiErrorBody {
   error: { code: string; message: string; field?: string };
 }

@@ -8,6 +8,7 @@ import type { JobService } from "../job-service.ts";
 import type { Store } from "../store/store.ts";
 import { AuthError, adapt, readIdParam } from "./handler.ts";
 import { streamJobEvents } from "./job-events-stream.ts";
+import { tokenRoutes } from "./token-routes.ts";
 
 export interface ApiDeps {
   store: Store;
@@ -172,6 +173,7 @@ export function apiRoutes(deps: ApiDeps): Router {
       }, authenticate),
     );
   }
+  router.use("/tokens", tokenRoutes(authenticate, store.tokens));
   return router;
 }
 
