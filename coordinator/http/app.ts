@@ -8,6 +8,7 @@ import type { Store } from "../store/store.ts";
 import { apiRoutes } from "./api-routes.ts";
 import { dashboardRoutes } from "./dashboard-routes.ts";
 import { errorMiddleware } from "./handler.ts";
+import { jsonBody } from "./json-body.ts";
 import { metricsRoute } from "./metrics-route.ts";
 import { SHUTTING_DOWN, type ShutdownGate } from "./shutdown-gate.ts";
 
@@ -22,9 +23,6 @@ export interface AppDeps {
   /** Refuses work once the coordinator stops, and tells when requests in flight are answered. */
   gate: ShutdownGate;
 }
-
-/** Request bodies are small JSON documents; anything larger is refused with 413. */
-const MAX_BODY = "64kb";
 
 export function createApp(deps: AppDeps): express.Express {
   const app = express();
@@ -41,7 +39,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.get("/healthz", healthz);
   app.get("/api/v1/healthz", healthz);
   app.get("/metrics", metricsRoute(deps.store));
-  app.use("/api/v1", express.json({ limit: MAX_BODY, type: () => true }), apiRoutes(deps));
+  app.use("/api/v1", ...jsonBody(), apiRoutes(deps));
   app.use("/api/v1", (_req, res) => {
     res.status(404).json({
       error: { code: "no_such_endpoint", message: "no such API endpoint; see the README for the API" },

@@ -5,6 +5,7 @@ import { readObject } from "../../protocol/validate.ts";
 import { ADMIN_OWNER } from "../admin-token.ts";
 import type { TokensStore } from "../store/tokens-store.ts";
 import { adapt, ForbiddenError, readIdParam } from "./handler.ts";
+import { expectNoBody } from "./json-body.ts";
 
 const OWNER_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
 
@@ -68,8 +69,9 @@ export function tokenRoutes(authenticate: (req: Request) => string, tokens: Toke
   );
   router.post(
     "/:id/revoke",
-    adapt(({ params, requester }) => {
+    adapt(({ params, body, requester }) => {
       requireAdmin(requester);
+      expectNoBody(body);
       const id = readIdParam(params, "id", "token");
       const existing = tokens.get(id);
       if (!existing) throw new NotFoundError(`token ${id} does not exist; memfarm tokens list shows them`);
