@@ -63,6 +63,12 @@ export class AttemptReporter {
     this.outbox.finish();
   }
 
+  /** The attempt was handed back: nothing more of it is worth sending, now or after a restart. */
+  abandon(): void {
+    clearInterval(this.timer);
+    this.outbox.discard();
+  }
+
   private send(report: Report): Promise<void> {
     return this.outbox.send(encode(report), reportMessageId(report));
   }

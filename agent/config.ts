@@ -23,6 +23,8 @@ export interface AgentOptions {
   limitMode?: LimitMode;
   /** `22:00-08:00,...` (UTC): windows in which this host starts no new job. */
   noNewJobs?: string;
+  /** Seconds running jobs may go on after a shutdown signal before they are handed back ("0": at once). */
+  drainTimeout?: string;
 }
 
 export interface AgentConfig {
@@ -39,9 +41,27 @@ export interface AgentConfig {
   killGraceMs: number;
   limitMode: LimitMode;
   blackouts: DailyWindow[];
+  /** How long running attempts may finish after stop() before they are stopped and handed back. */
+  drainTimeoutMs: number;
 }
 
 export const DEFAULT_SAMPLE_INTERVAL_MS = 1000;
+/** Long enough for a bigmem-smoke job; a long bigmem run is handed back and runs again elsewhere. */
+export const DEFAULT_DRAIN_TIMEOUT_SECONDS = 600;
+const MAX_DRAIN_TIMEOUT_SECONDS = 7 * 24 * 3600;
+
+function readDrainTimeoutMs(text: string | undefined): number {
+  if (text === undefined) return DEFAULT_DRAIN_TIMEOUT_SECONDS * 1000;
+  const seconds = Number(text);
+  if (!/^\d+$/.test(text.trim()) || seconds > MAX_DRAIN_TIMEOUT_SECONDS) {
+    throw new ValidationError(
+      "invalid_duration",
+      `--drain-timeout must be whole seconds from 0 (hand running jobs back at once) to ${MAX_DRAIN_TIMEOUT_SECONDS}, not "${text}"`,
+      "drain-timeout",
+    );
+  }
+  return seconds * 1000;
+}
 
 /** Agent names become subject tokens: a hostname like `arm1.example.org` becomes `arm1-example-org`. */
 export function defaultAgentName(): string {
@@ -76,5 +96,6 @@ export function compileAgentConfig(options: AgentOptions): AgentConfig {
     killGraceMs: options.killGraceMs ?? 10_000,
     limitMode: options.limitMode ?? "auto",
     blackouts: parseWindows(options.noNewJobs ?? "", "no-new-jobs"),
+    drainTimeoutMs: readDrainTimeoutMs(options.drainTimeout),
   };
 }

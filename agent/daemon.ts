@@ -21,6 +21,7 @@ import { inboxPrefixFor, Subjects } from "../protocol/subjects.ts";
 import { AttemptReporter } from "./attempt-reporter.ts";
 import type { AgentConfig } from "./config.ts";
 import { FinishedAttempts } from "./finished-attempts.ts";
+import { handBackAttempt } from "./hand-back.ts";
 import { readHostFacts } from "./host-facts.ts";
 import { Outbox } from "./outbox.ts";
 import { probePython } from "./python-check.ts";
@@ -28,10 +29,21 @@ import { ReportJournal } from "./report-journal.ts";
 import { RunningAttempt } from "./run-attempt.ts";
 
 /**
- * Lifecycle: created → running (start) → stopping (stop: take no new work,
- * stop running attempts, deliver their results) → stopped.
+ * Lifecycle, set only by start(), stop() and forceStop():
+ *
+ *   created → RUNNING (start) → DRAINING (stop) → STOPPING → STOPPED
+ *
+ * - DRAINING: assignments are refused with a reason; heartbeats go on and say
+ *   `draining`, so the coordinator neither places work here nor declares the
+ *   agent lost; cancel still works; running attempts may finish until the
+ *   drain deadline (`--drain-timeout`).
+ * - STOPPING: attempts still running at the deadline are stopped (their whole
+ *   trees) and handed back, so the coordinator queues their jobs again at once
+ *   without counting the attempt against them. Then the NATS connection drains.
+ * - forceStop() (a second signal) kills every tree and closes the connection
+ *   from any state: the coordinator requeues those jobs once the agent is lost.
  */
-export type AgentLifecycle = "created" | "running" | "stopping" | "stopped";
+export type AgentLifecycle = "created" | "running" | "draining" | "stopping" | "stopped";
 
 const DEFAULT_HEARTBEAT_MS = 2000;
 const RESULT_DELIVERY_DEADLINE_MS = 5000;
@@ -48,6 +60,8 @@ export class AgentDaemon {
   private readonly subscriptions: Subscription[] = [];
   private readonly attempts = new Map<string, RunningAttempt>();
   private readonly finishing = new Set<Promise<void>>();
+  /** Attempts stopped at the drain deadline: handed back rather than reported as errors. */
+  private readonly handingBack = new Set<string>();
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private heartbeatMs = DEFAULT_HEARTBEAT_MS;
 
@@ -86,28 +100,67 @@ export class AgentDaemon {
     });
   }
 
-  /** Stops taking work, stops running attempts, and delivers their results (bounded in time). */
-  async stop(): Promise<void> {
+  /**
+   * Shuts down in steps (see AgentLifecycle): drain for up to
+   * `drainTimeoutMs`, hand back what still runs, then close. Resolves once
+   * every attempt is gone and its result or hand-back was delivered (bounded).
+   */
+  async stop(drainTimeoutMs = this.config.drainTimeoutMs): Promise<void> {
     if (this.lifecycle !== "running") return;
+    this.lifecycle = "draining";
+    this.log.info("draining: taking no new jobs, letting running ones finish", {
+      running: this.attempts.size,
+      deadlineSeconds: drainTimeoutMs / 1000,
+    });
+    this.scheduleHeartbeat(0); // tell the coordinator now, not at the next beat
+    const drained = await this.attemptsSettled(drainTimeoutMs);
+    if (this.lifecycle !== "draining") return; // forced meanwhile
     this.lifecycle = "stopping";
-    for (const subscription of this.subscriptions) subscription.unsubscribe();
-    for (const attempt of this.attempts.values()) attempt.stop("shutdown");
-    const delivered = Promise.all([...this.finishing]);
-    await Promise.race([
-      delivered,
-      new Promise((resolve) => setTimeout(resolve, RESULT_DELIVERY_DEADLINE_MS)),
-    ]);
+    if (!drained) {
+      const left = [...this.attempts.values()];
+      this.log.warn("drain deadline passed: stopping running jobs and handing them back", {
+        jobs: left.map((attempt) => attempt.assignment.jobId).join(","),
+      });
+      for (const attempt of left) {
+        this.handingBack.add(attempt.assignment.attemptId);
+        attempt.stop("shutdown");
+      }
+      await this.attemptsSettled(this.config.killGraceMs + RESULT_DELIVERY_DEADLINE_MS);
+    }
     if (this.heartbeatTimer) clearTimeout(this.heartbeatTimer);
+    for (const subscription of this.subscriptions) subscription.unsubscribe();
     for (const outbox of this.outboxes) outbox.close();
     await this.nc?.drain().catch(() => undefined);
     this.lifecycle = "stopped";
+    this.log.info("agent stopped");
   }
 
   /** For a second Ctrl-C: kills every running test tree at once and closes the connection. */
   forceStop(): void {
+    this.log.warn("forced stop: killing running jobs", { running: this.attempts.size });
     for (const attempt of this.attempts.values()) attempt.forceKill();
+    if (this.heartbeatTimer) clearTimeout(this.heartbeatTimer);
     void this.nc?.close();
     this.lifecycle = "stopped";
+  }
+
+  /** Whether every attempt ended and reported within `ms`. */
+  private async attemptsSettled(ms: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), ms);
+    });
+    const settled = Promise.all([...this.finishing]).then(() => true as const);
+    try {
+      return await Promise.race([settled, deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Heartbeats and registration go on while the agent runs or drains. */
+  private get inFarm(): boolean {
+    return this.lifecycle === "running" || this.lifecycle === "draining";
   }
 
   private serve(subject: string, handle: (msg: Msg) => Promise<unknown>): void {
@@ -138,8 +191,9 @@ export class AgentDaemon {
       }),
       running: [...this.attempts.keys()],
       finished: this.finished.list(),
+      draining: this.lifecycle === "draining",
     };
-    for (let tries = 1; this.lifecycle === "running"; tries += 1) {
+    for (let tries = 1; this.inFarm; tries += 1) {
       try {
         const reply = parseRegisterReply(
           (await nc.request(Subjects.register(this.config.name), encode(request), { timeout: 3000 })).data,
@@ -159,13 +213,14 @@ export class AgentDaemon {
     }
   }
 
-  private scheduleHeartbeat(): void {
-    this.heartbeatTimer = setTimeout(() => void this.heartbeat(), this.heartbeatMs);
+  private scheduleHeartbeat(delayMs = this.heartbeatMs): void {
+    if (this.heartbeatTimer) clearTimeout(this.heartbeatTimer); // one beat pending at a time
+    this.heartbeatTimer = setTimeout(() => void this.heartbeat(), delayMs);
   }
 
   private async heartbeat(): Promise<void> {
     const nc = this.nc;
-    if (!nc || this.lifecycle !== "running") return;
+    if (!nc || !this.inFarm) return;
     const beat: Heartbeat = {
       name: this.config.name,
       usedBytes: [...this.attempts.values()].reduce(
@@ -174,6 +229,7 @@ export class AgentDaemon {
       ),
       running: [...this.attempts.keys()],
       finished: this.finished.list(),
+      draining: this.lifecycle === "draining",
     };
     try {
       const reply = parseHeartbeatReply(
@@ -186,14 +242,19 @@ export class AgentDaemon {
     } catch (thrown) {
       this.log.debug("heartbeat not answered", { error: coerceError(thrown).message });
     } finally {
-      if (this.lifecycle === "running") this.scheduleHeartbeat();
+      if (this.inFarm) this.scheduleHeartbeat();
     }
   }
 
   private async onAssign(msg: Msg): Promise<AssignReply> {
     const assignment = parseAssignment(msg.data);
     if (this.attempts.has(assignment.attemptId)) return { accepted: true };
-    if (this.lifecycle !== "running") return { accepted: false, reason: "the agent is shutting down" };
+    if (this.lifecycle !== "running") {
+      return {
+        accepted: false,
+        reason: `agent ${this.config.name} is shutting down: it finishes its running jobs and takes no new ones`,
+      };
+    }
     const outbox = this.outboxFor(new ReportJournal(this.outboxDir, assignment.attemptId));
     this.outboxes.add(outbox);
     const reporter = new AttemptReporter(assignment.jobId, assignment.attemptId, outbox);
@@ -212,7 +273,18 @@ export class AgentDaemon {
     this.attempts.set(assignment.attemptId, attempt);
     this.log.info("attempt started", { job: assignment.jobId, attempt: assignment.attemptId });
     const finished = attempt.done
-      .then((outcome) => {
+      .then(async (outcome) => {
+        const handingBack = this.handingBack.has(assignment.attemptId) && this.nc;
+        if (handingBack) {
+          const reason = "it shut down and its drain deadline passed";
+          if (
+            await handBackAttempt(this.nc as NatsConnection, this.config.name, assignment, reason, this.log)
+          ) {
+            // The job runs again elsewhere; this attempt's last words would only be rejected as stale.
+            reporter.abandon();
+            return;
+          }
+        }
         this.log.info("attempt finished", { job: assignment.jobId, status: outcome.status });
         this.finished.delivering(assignment.attemptId);
         this.attempts.delete(assignment.attemptId);
@@ -221,6 +293,7 @@ export class AgentDaemon {
       .finally(() => {
         this.outboxes.delete(outbox);
         this.attempts.delete(assignment.attemptId);
+        this.handingBack.delete(assignment.attemptId);
         this.finishing.delete(finished);
       });
     this.finishing.add(finished);

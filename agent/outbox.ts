@@ -53,6 +53,12 @@ export class Outbox {
     for (const letter of this.queue.splice(0)) letter.resolve();
   }
 
+  /** Drops what is queued and the journal: the reports are no longer wanted anywhere. */
+  discard(): void {
+    this.close();
+    this.journal.remove();
+  }
+
   /** Everything sent was acknowledged: the journal can go. */
   finish(): void {
     if (this.queue.length === 0 && !this.closed) this.journal.remove();

@@ -27,8 +27,9 @@ export class ApiClient {
     return this.options.url.replace(/\/+$/, "");
   }
 
-  async get<T>(path: string): Promise<T> {
-    return this.call<T>("GET", path);
+  /** `authenticated`: send the token on a read too (listing tokens needs it). */
+  async get<T>(path: string, options: { authenticated?: boolean } = {}): Promise<T> {
+    return this.call<T>("GET", path, undefined, options.authenticated ?? false);
   }
 
   async post<T>(path: string, body?: unknown): Promise<T> {
@@ -42,10 +43,11 @@ export class ApiClient {
     return response;
   }
 
-  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  private async call<T>(method: string, path: string, body?: unknown, authenticated = true): Promise<T> {
     const headers: Record<string, string> = { accept: "application/json" };
     if (body !== undefined) headers["content-type"] = "application/json";
-    if (method !== "GET" && this.options.token) headers.authorization = `Bearer ${this.options.token}`;
+    if ((method !== "GET" || authenticated) && this.options.token)
+      headers.authorization = `Bearer ${this.options.token}`;
     const response = await this.fetch(path, {
       method,
       headers,

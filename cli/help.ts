@@ -17,6 +17,7 @@ Use a farm:
   retry JOB          run a finished job again as a new job
   hosts              list agents; hosts drain|undrain NAME
   agents             agents' NATS credentials: agents creds NAME, agents revoke NAME
+  tokens             list, create or revoke API tokens (with the admin token)
 
 Global options: --url URL (MEMFARM_URL, default http://127.0.0.1:8080), --token TOKEN (MEMFARM_TOKEN;
 a local farm's token is read from DATA_DIR/admin-token), --data-dir DIR (MEMFARM_DATA_DIR), --json.
@@ -33,12 +34,15 @@ Example:
 export const COMMAND_HELP: Record<string, string> = {
   up: `memfarm up [--port 8080] [--host 127.0.0.1] [--data-dir DIR] [--memory SIZE] [--name NAME] [--labels k=v,...]
            [--nats URL] [--nats-port PORT] [--jobs-dir DIR] [--headroom SIZE] [--lost-after SECONDS]
+           [--drain-timeout SECONDS]
 
 Starts a whole farm on this machine: an embedded nats-server (JetStream on, store under DATA_DIR/nats,
 a free port unless --nats-port), the coordinator (SQLite in DATA_DIR, HTTP API and dashboard on --port)
 and one local agent advertising this machine (or --memory SIZE of it). The nats-server admits only the
 coordinator (DATA_DIR/credentials/coordinator.nk) and agents with credentials issued by the farm (the
-local one: DATA_DIR/credentials/agent-NAME.nk). Ctrl-C stops everything it started.
+local one: DATA_DIR/credentials/agent-NAME.nk). Ctrl-C stops everything it started: running jobs are
+handed back to the queue and run again at the next start, unless --drain-timeout SECONDS lets them
+finish first. A second Ctrl-C kills them at once.
 
 Example:
   memfarm up --port 8080 --data-dir ./farm`,
@@ -54,12 +58,15 @@ credentials (an NKey seed or a .creds file) for that server. Suite files in --jo
 Agents' reports travel through the JetStream stream MEMFARM_REPORTS, which the coordinator creates with
 --stream-replicas copies (default: 3 when given three or more --nats URLs, a cluster; else 1).
 An agent silent for --lost-after seconds (default 15) is lost and its jobs are requeued.
+On SIGTERM or Ctrl-C it stops taking work (calls that change the farm get HTTP 503 shutting_down),
+answers the requests in flight and exits 0; jobs on agents keep running. A second signal forces.
 
 Examples:
   memfarm coordinator --nats nats://10.0.0.5:4222 --advertise-nats nats://farm.example.org:4222
   memfarm coordinator --nats nats://n1:4222,nats://n2:4222,nats://n3:4222`,
   agent: `memfarm agent --nats URL[,URL...] [--creds FILE] [--name NAME] [--memory SIZE] [--labels k=v,...]
               [--work-dir DIR] [--sample-interval-ms MS] [--allow-local-repos] [--no-new-jobs HH:MM-HH:MM,...]
+              [--drain-timeout SECONDS]
 
 Joins this host to a farm: advertises its memory, cores, arch and labels, runs the jobs it is given,
 each in its own cgroup (v2 or v1) limited to the job's reservation, or under a watchdog where there is
@@ -69,8 +76,14 @@ jobs go on (a host shared with nightly benchmarks).
 --creds FILE: this agent's NATS credentials (memfarm agents creds NAME issues them; an NKey seed file,
 or a NATS .creds file for a server in JWT mode). They are valid for --name NAME only.
 
-Example:
-  memfarm agent --nats nats://127.0.0.1:4222 --creds arm1.nk --name arm1 --labels pool=bigmem`,
+On SIGTERM or Ctrl-C the agent drains: it takes no new jobs and lets running ones finish for up to
+--drain-timeout SECONDS (default 600; 0 = at once), then stops them and hands them back, and the
+coordinator queues them again at once (this does not count against the job's attempts). A second
+signal kills running jobs and exits.
+
+Examples:
+  memfarm agent --nats nats://127.0.0.1:4222 --creds arm1.nk --name arm1 --labels pool=bigmem
+  memfarm agent --nats nats://127.0.0.1:4222 --creds arm1.nk --name arm1 --drain-timeout 3600`,
   submit: `memfarm submit SUITE (--python PATH | --ref REF [--repo URL]) [--memlimit SIZE] [--tests NAME,...]
                [--priority low|normal|high] [--label k=v]... [--exclusive] [--follow] [--json]
 
@@ -126,4 +139,16 @@ Example:
   memfarm agents creds arm-500g-1 --output arm-500g-1.nk
   scp arm-500g-1.nk arm-500g-1:.memfarm/ && ssh arm-500g-1 memfarm agent --nats nats://farm:4222 \\
       --creds .memfarm/arm-500g-1.nk --name arm-500g-1`,
+  tokens: `memfarm tokens [list] [--json]
+memfarm tokens create OWNER [--json]    a new token for OWNER (a person or a bot); shown only once
+memfarm tokens revoke ID [--json]       refused from the next request on
+
+Managing tokens needs the farm's admin token (a local farm's DATA_DIR/admin-token is used by default).
+Only hashes are stored: a lost token cannot be shown again; revoke it and create another.
+--json prints the API's records ({"tokens": [{id, owner, createdAt, revokedAt}]}; create adds "token").
+
+Examples:
+  memfarm tokens create pr-bot
+  MEMFARM_TOKEN=mf_... memfarm submit bigmem-smoke --python /usr/bin/python3
+  memfarm tokens revoke 2`,
 };

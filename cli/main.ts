@@ -12,6 +12,7 @@ import {
   showCommand,
   submitCommand,
 } from "./commands/job-commands.ts";
+import { tokensCommand } from "./commands/token-commands.ts";
 import type { CommandContext } from "./context.ts";
 import { ExitCode } from "./exit-codes.ts";
 import { COMMAND_HELP, MAIN_HELP } from "./help.ts";
@@ -28,6 +29,7 @@ const COMMANDS: Record<string, (context: CommandContext) => Promise<number>> = {
   retry: retryCommand,
   hosts: hostsCommand,
   agents: agentsCommand,
+  tokens: tokensCommand,
 };
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {

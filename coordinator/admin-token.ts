@@ -3,6 +3,8 @@ import { join } from "node:path";
 import type { TokensStore } from "./store/tokens-store.ts";
 
 export const ADMIN_TOKEN_FILE = "admin-token";
+/** The owner of the farm's own token; only it manages other tokens. */
+export const ADMIN_OWNER = "admin";
 
 /**
  * The admin API token of this farm, kept in DATA_DIR/admin-token (mode 0600)
@@ -16,7 +18,7 @@ export async function ensureAdminToken(dataDir: string, tokens: TokensStore): Pr
     () => null,
   );
   if (existing && tokens.isValid(existing)) return existing;
-  const token = tokens.create("admin");
+  const token = tokens.create(ADMIN_OWNER);
   await writeFile(file, `${token}\n`, { mode: 0o600 });
   await chmod(file, 0o600);
   return token;

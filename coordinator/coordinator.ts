@@ -10,7 +10,9 @@ import type { CoordinatorConfig } from "./config.ts";
 import { Dispatcher } from "./dispatcher.ts";
 import { EmbeddedNats } from "./embedded-nats.ts";
 import { FarmEvents } from "./events.ts";
+import { HandBacks } from "./hand-backs.ts";
 import { createApp } from "./http/app.ts";
+import { ShutdownGate } from "./http/shutdown-gate.ts";
 import { JobService } from "./job-service.ts";
 import { NatsAuthority } from "./nats-auth/nats-authority.ts";
 import { ReportStream } from "./report-stream.ts";
@@ -22,12 +24,37 @@ import { loadSuites } from "./suites.ts";
 /** The first job a new user runs; printed at start and on the empty jobs page. */
 export const EXAMPLE_SUBMIT = 'memfarm submit bigmem-smoke --python "$(command -v python3)" --follow';
 
+/** How long stop() waits for HTTP requests in flight (a submit may wait on agents' interpreter checks). */
+const HTTP_DRAIN_DEADLINE_MS = 30_000;
+
+/**
+ * Lifecycle, set only by stop() and forceStop():
+ *
+ *   RUNNING → STOPPING → DRAINING → STOPPED
+ *
+ * - STOPPING: calls that change the farm get 503 `shutting_down` (reads and
+ *   /healthz answer, the latter 503 so a load balancer moves on); the
+ *   scheduler places nothing more and its pass in flight finishes.
+ * - DRAINING: HTTP requests already in flight are answered (bounded), the
+ *   server closes (event streams are cut), then NATS drains: messages agents
+ *   already sent are handled.
+ * - STOPPED: the embedded nats-server is stopped and the store closed.
+ *
+ * Jobs on agents are not touched: the agents keep running them and deliver
+ * their results when a coordinator is back. forceStop() (a second signal)
+ * kills the embedded nats-server at once.
+ */
+export type CoordinatorLifecycle = "running" | "stopping" | "draining" | "stopped";
+
 /**
  * The coordinator process: suites, store, NATS (embedded or given),
  * dispatcher, scheduler and HTTP server, started in that order and stopped
- * in reverse: stop taking requests, stop scheduling, drain NATS, close the store.
+ * in reverse (see CoordinatorLifecycle).
  */
 export class Coordinator {
+  private lifecycle: CoordinatorLifecycle = "running";
+  private stopping: Promise<void> | null = null;
+
   private constructor(
     readonly config: CoordinatorConfig,
     readonly store: Store,
@@ -41,14 +68,21 @@ export class Coordinator {
       embedded: EmbeddedNats | null;
       dispatcher: Dispatcher;
       reports: ReportStream;
+      handBacks: HandBacks;
       scheduler: Scheduler;
       server: Server;
+      gate: ShutdownGate;
+      log: Logger;
     },
   ) {}
 
   /** Whether the nats-server is ours (embedded): credentials then take effect without an admin. */
   get managesNats(): boolean {
     return this.parts.embedded !== null;
+  }
+
+  get state(): CoordinatorLifecycle {
+    return this.lifecycle;
   }
 
   /** The NATS URLs agents should use. */
@@ -102,6 +136,8 @@ export class Coordinator {
         onCapacityChanged: () => wake(),
       });
       dispatcher.start();
+      const handBacks = new HandBacks(nc, store, events, log, () => wake());
+      handBacks.start();
       const scheduler = new Scheduler(store, events, log, {
         tickMs: config.schedulerTickMs,
         lostAfterMs: config.lostAfterMs,
@@ -130,6 +166,7 @@ export class Coordinator {
         cancelAttempt: (agent, attemptId) => dispatcher.cancel(agent, attemptId),
         wakeScheduler: wake,
       });
+      const gate = new ShutdownGate();
       const app = createApp({
         store,
         jobs,
@@ -139,6 +176,7 @@ export class Coordinator {
         exampleSubmit: EXAMPLE_SUBMIT,
         wakeScheduler: wake,
         natsAuthority,
+        gate,
       });
       const server = await listen(app, config.host, config.port);
       const address = server.address();
@@ -150,8 +188,11 @@ export class Coordinator {
         embedded,
         dispatcher,
         reports,
+        handBacks,
         scheduler,
         server,
+        gate,
+        log,
       });
     } catch (thrown) {
       for (const cleanup of cleanups) await Promise.resolve(cleanup()).catch(() => undefined);
@@ -161,20 +202,42 @@ export class Coordinator {
 
   /** For a forced exit: kills the embedded nats-server at once. */
   forceStop(): void {
+    this.parts.log.warn("forced stop", { state: this.lifecycle });
     this.parts.embedded?.kill();
+    this.lifecycle = "stopped";
   }
 
-  async stop(): Promise<void> {
-    const { server, scheduler, dispatcher, reports, nc, embedded } = this.parts;
+  /** Shuts down in steps (see CoordinatorLifecycle); a second call waits for the first. */
+  stop(): Promise<void> {
+    this.stopping ??= this.stopInSteps();
+    return this.stopping;
+  }
+
+  private async stopInSteps(): Promise<void> {
+    const { server, gate, scheduler, dispatcher, reports, handBacks, nc, embedded, log } = this.parts;
+    this.lifecycle = "stopping";
+    log.info("stopping: refusing new work (HTTP 503), finishing the scheduling pass");
+    gate.close();
+    await scheduler.stop();
+
+    this.lifecycle = "draining";
+    log.info("draining: answering requests in flight", { requests: gate.requestsInFlight });
+    if (!(await gate.drained(HTTP_DRAIN_DEADLINE_MS))) {
+      log.warn("requests still in flight at the deadline are cut", { requests: gate.requestsInFlight });
+    }
     const closed = new Promise((resolve) => server.close(resolve));
     server.closeAllConnections(); // live event streams would otherwise hold the server open
     await closed;
-    await scheduler.stop();
+    // Reports not yet acknowledged stay in the stream for the next coordinator.
+    log.info("draining: finishing the report being applied");
     await reports.stop();
     dispatcher.stop();
+    handBacks.stop();
     await nc.drain().catch(() => undefined);
     await embedded?.stop();
     this.store.close();
+    this.lifecycle = "stopped";
+    log.info("coordinator stopped");
   }
 }
 

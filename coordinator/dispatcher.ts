@@ -133,7 +133,7 @@ export class Dispatcher {
       0,
       request.facts.memoryBytes - this.options.headroomFor(request.facts.memoryBytes),
     );
-    this.store.agents.register(request.name, request.facts, capacity);
+    this.store.agents.register(request.name, request.facts, capacity, request.draining);
     const stop = this.reconcile(request.name, request.running, request.finished);
     this.log.info("agent registered", {
       agent: request.name,
@@ -148,7 +148,7 @@ export class Dispatcher {
   private onHeartbeat(msg: Msg): unknown {
     const beat = parseHeartbeat(msg.data);
     checkSender(msg.subject, beat.name);
-    const known = this.store.agents.heartbeat(beat.name, beat.usedBytes);
+    const known = this.store.agents.heartbeat(beat.name, beat.usedBytes, beat.draining);
     if (!known) return { ok: true, reregister: true, stop: [] };
     return { ok: true, reregister: false, stop: this.reconcile(beat.name, beat.running, beat.finished) };
   }

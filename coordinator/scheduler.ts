@@ -22,13 +22,15 @@ export interface SchedulerOptions {
  * agents lost so their jobs go back to the queue. One pass runs at a time;
  * wake() during a pass makes another pass follow it.
  *
- * Lifecycle: created → running (start) → stopped (stop; a pass in flight finishes).
+ * Lifecycle: created → running (start) → stopped (stop: no pass starts any
+ * more, not even on wake(); a pass in flight finishes, and stop() waits for it).
  */
 export class Scheduler {
   private timer: NodeJS.Timeout | null = null;
   private startedAtMs = 0;
   private passing: Promise<void> | null = null;
   private again = false;
+  private stopped = false;
 
   constructor(
     private readonly store: Store,
@@ -44,12 +46,14 @@ export class Scheduler {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.passing;
   }
 
   wake(): void {
+    if (this.stopped) return; // results and submits still arrive while the coordinator drains
     if (this.passing) {
       this.again = true;
       return;

@@ -31,6 +31,8 @@ export interface RegisterRequest {
   running: string[];
   /** Attempts that ended whose result is on its way (or was just delivered): not lost. */
   finished: string[];
+  /** The agent is shutting down: it finishes what it runs and takes no new work. */
+  draining?: boolean;
 }
 
 export interface RegisterReply {
@@ -46,6 +48,8 @@ export interface Heartbeat {
   usedBytes: number;
   running: string[];
   finished: string[];
+  /** The agent is shutting down: it finishes what it runs and takes no new work. */
+  draining?: boolean;
 }
 
 export interface HeartbeatReply {
@@ -53,6 +57,24 @@ export interface HeartbeatReply {
   /** The coordinator does not know this agent (it lost its state, or declared the agent lost). */
   reregister: boolean;
   stop: string[];
+}
+
+/**
+ * agent → coordinator, request: the agent stopped an attempt because it is
+ * shutting down, not because of the job. The job should run again elsewhere.
+ */
+export interface HandBack {
+  name: string;
+  jobId: string;
+  attemptId: string;
+  reason: string;
+}
+
+export interface HandBackReply {
+  ok: boolean;
+  /** What became of the job: `queued` (it runs again), or final when it was canceled meanwhile. */
+  jobStatus?: string;
+  error?: string;
 }
 
 /** How to build the interpreter for a job that names a git ref instead of an interpreter. */
@@ -241,6 +263,7 @@ export function parseRegisterRequest(data: Uint8Array | string): RegisterRequest
     facts: parseHostFacts(fields.facts),
     running: readIds(fields, "running"),
     finished: fields.finished === undefined ? [] : readIds(fields, "finished"),
+    draining: readOptionalBoolean(fields, "draining"),
   };
 }
 
@@ -261,6 +284,7 @@ export function parseHeartbeat(data: Uint8Array | string): Heartbeat {
     usedBytes: readCount(fields, "usedBytes", ""),
     running: readIds(fields, "running"),
     finished: fields.finished === undefined ? [] : readIds(fields, "finished"),
+    draining: readOptionalBoolean(fields, "draining"),
   };
 }
 
@@ -271,6 +295,30 @@ export function parseHeartbeatReply(data: Uint8Array | string): HeartbeatReply {
     reregister: fields.reregister === true,
     stop: fields.stop === undefined ? [] : readIds(fields, "stop"),
   };
+}
+
+export function parseHandBack(data: Uint8Array | string): HandBack {
+  const fields = readObject(parseJson(data), "hand-back");
+  return {
+    name: checkAgentName(readString(fields, "name")),
+    jobId: readId(fields, "jobId"),
+    attemptId: readId(fields, "attemptId"),
+    reason: readString(fields, "reason").slice(0, 500),
+  };
+}
+
+export function parseHandBackReply(data: Uint8Array | string): HandBackReply {
+  const fields = readObject(parseJson(data), "hand-back reply");
+  return {
+    ok: readBoolean(fields, "ok"),
+    jobStatus: readOptionalString(fields, "jobStatus"),
+    error: readOptionalString(fields, "error"),
+  };
+}
+
+/** Older agents leave optional flags out; false is what they mean. */
+function readOptionalBoolean(fields: Record<string, unknown>, key: string): boolean {
+  return fields[key] === undefined ? false : readBoolean(fields, key);
 }
 
 export function parseAssignment(data: Uint8Array | string): Assignment {

@@ -5,7 +5,8 @@ import type { TestCounts } from "./messages.ts";
  * The JSON resources of the HTTP API (camelCase, sizes in bytes, times ISO
  * 8601 UTC). The CLI and the dashboard read exactly these; keep them stable.
  */
-export type AttemptStatus = JobStatus | "lost" | "rejected";
+/** `handed_back`: the agent shut down and gave the job back; it does not count against the attempt budget. */
+export type AttemptStatus = JobStatus | "lost" | "rejected" | "handed_back";
 
 export interface AttemptResource {
   id: string;
@@ -110,6 +111,19 @@ export interface SampleResource {
   rssBytes: number;
   cpuPercent: number;
   processes: number;
+}
+
+/** An API token's record; the secret itself is shown once, when it is created, and never stored. */
+export interface TokenResource {
+  id: number;
+  owner: string;
+  createdAt: string;
+  revokedAt: string | null;
+}
+
+/** What `POST /tokens` answers: the record and, this once, the secret. */
+export interface CreatedTokenResource extends TokenResource {
+  token: string;
 }
 
 export interface ApiErrorBody {

@@ -13,6 +13,9 @@ export const Subjects = {
   /** What the coordinator subscribes to for register and heartbeat ("*" = the agent's name). */
   anyRegister: "memfarm.agents.*.register",
   anyHeartbeat: "memfarm.agents.*.heartbeat",
+  /** agent → coordinator, request: an attempt stopped because the agent shuts down; run the job elsewhere. */
+  handBack: (agent: string) => `memfarm.agents.${agent}.hand-back`,
+  anyHandBack: "memfarm.agents.*.hand-back",
   /**
    * agent → coordinator, JetStream (stream REPORTS_STREAM): progress (log lines, samples, tests)
    * and results of attempts, in order, each with a message id so a republish is dropped.

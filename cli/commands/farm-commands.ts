@@ -26,11 +26,13 @@ const COORDINATOR_OPTIONS = {
 /**
  * Runs until SIGINT or SIGTERM, then stops `stop` in order. A second signal
  * forces the exit (after `force` kills what must not outlive us).
+ * `firstSignalDoes` says what the first signal does, for the person who sent it.
  */
 function runUntilSignal(
   context: CommandContext,
   stop: () => Promise<void>,
   force: () => void,
+  firstSignalDoes = "stopping",
 ): Promise<number> {
   return new Promise((resolve) => {
     let stopping = false;
@@ -41,7 +43,7 @@ function runUntilSignal(
         process.exit(130);
       }
       stopping = true;
-      context.stderr(`${signal}: stopping (press Ctrl-C again to force)\n`);
+      context.stderr(`${signal}: ${firstSignalDoes} (press Ctrl-C or send ${signal} again to force)\n`);
       stop().then(
         () => resolve(ExitCode.ok),
         (thrown: unknown) => {
@@ -74,6 +76,13 @@ function coordinatorConfigFrom(values: CoordinatorValues, env: NodeJS.ProcessEnv
     },
     env,
   );
+}
+
+/** What an agent does with running jobs on the first signal, in words. */
+function drainMessage(drainTimeoutMs: number): string {
+  return drainTimeoutMs === 0
+    ? "stopping; running jobs are handed back and run again later"
+    : `draining: running jobs may finish for up to ${drainTimeoutMs / 1000} s, then they are handed back`;
 }
 
 function loggerFor(context: CommandContext) {
@@ -135,6 +144,7 @@ export async function upCommand(context: CommandContext): Promise<number> {
     memory: { type: "string" },
     name: { type: "string" },
     labels: { type: "string" },
+    "drain-timeout": { type: "string" },
   });
   const log = loggerFor(context);
   const config = coordinatorConfigFrom(values, context.env);
@@ -144,6 +154,8 @@ export async function upCommand(context: CommandContext): Promise<number> {
     memory: values.memory,
     labels: values.labels,
     workDir: join(config.dataDir, "agent"),
+    // The whole farm stops together: running jobs go back to the queue and run at the next start.
+    drainTimeout: values["drain-timeout"] ?? "0",
   });
   const coordinator = await Coordinator.start(config, log.child({ part: "coordinator" }));
   let agent: AgentDaemon;
@@ -174,6 +186,7 @@ export async function upCommand(context: CommandContext): Promise<number> {
       agent.forceStop();
       coordinator.forceStop();
     },
+    drainMessage(agentConfig.drainTimeoutMs),
   );
 }
 
@@ -197,6 +210,7 @@ export async function coordinatorCommand(context: CommandContext): Promise<numbe
     context,
     () => coordinator.stop(),
     () => coordinator.forceStop(),
+    "stopping: refusing new work, finishing requests in flight; jobs on agents keep running",
   );
 }
 
@@ -211,6 +225,7 @@ export async function agentCommand(context: CommandContext): Promise<number> {
     "allow-local-repos": { type: "boolean" },
     "no-new-jobs": { type: "string" },
     "sample-interval-ms": { type: "string" },
+    "drain-timeout": { type: "string" },
     help: { type: "boolean", short: "h" },
   });
   const log = loggerFor(context);
@@ -225,6 +240,7 @@ export async function agentCommand(context: CommandContext): Promise<number> {
       values["sample-interval-ms"] === undefined ? undefined : Number(values["sample-interval-ms"]),
     allowLocalRepos: values["allow-local-repos"] === true,
     noNewJobs: values["no-new-jobs"],
+    drainTimeout: values["drain-timeout"],
   });
   const agent = new AgentDaemon(config, log.child({ agent: config.name }));
   await agent.start();
@@ -233,5 +249,6 @@ export async function agentCommand(context: CommandContext): Promise<number> {
     context,
     () => agent.stop(),
     () => agent.forceStop(),
+    drainMessage(config.drainTimeoutMs),
   );
 }

@@ -9,6 +9,8 @@ import type { NatsAuthority } from "../nats-auth/nats-authority.ts";
 import type { Store } from "../store/store.ts";
 import { AuthError, adapt, readIdParam } from "./handler.ts";
 import { streamJobEvents } from "./job-events-stream.ts";
+import { expectNoBody } from "./json-body.ts";
+import { tokenRoutes } from "./token-routes.ts";
 
 export interface ApiDeps {
   store: Store;
@@ -138,20 +140,17 @@ export function apiRoutes(deps: ApiDeps): Router {
   });
   router.post(
     "/jobs/:id/cancel",
-    adapt(
-      async ({ params }) => ({ status: 200, body: await jobs.cancel(readIdParam(params)) }),
-      authenticate,
-    ),
+    adapt(async ({ params, body }) => {
+      expectNoBody(body);
+      return { status: 200, body: await jobs.cancel(readIdParam(params)) };
+    }, authenticate),
   );
   router.post(
     "/jobs/:id/retry",
-    adapt(
-      async ({ params, requester }) => ({
-        status: 201,
-        body: await jobs.retry(readIdParam(params), requester),
-      }),
-      authenticate,
-    ),
+    adapt(async ({ params, body, requester }) => {
+      expectNoBody(body);
+      return { status: 201, body: await jobs.retry(readIdParam(params), requester) };
+    }, authenticate),
   );
   router.get(
     "/agents",
@@ -160,7 +159,8 @@ export function apiRoutes(deps: ApiDeps): Router {
   for (const action of ["drain", "undrain"] as const) {
     router.post(
       `/agents/:name/${action}`,
-      adapt(({ params }) => {
+      adapt(({ params, body }) => {
+        expectNoBody(body);
         const name = checkAgentName(params.name ?? "");
         if (!store.agents.setDrained(name, action === "drain")) {
           throw new ValidationError(
@@ -194,6 +194,7 @@ export function apiRoutes(deps: ApiDeps): Router {
       authenticate,
     ),
   );
+  router.use("/tokens", tokenRoutes(authenticate, store.tokens));
   return router;
 }
 

@@ -9,7 +9,9 @@ import type { Store } from "../store/store.ts";
 import { apiRoutes } from "./api-routes.ts";
 import { dashboardRoutes } from "./dashboard-routes.ts";
 import { errorMiddleware } from "./handler.ts";
+import { jsonBody } from "./json-body.ts";
 import { metricsRoute } from "./metrics-route.ts";
+import { SHUTTING_DOWN, type ShutdownGate } from "./shutdown-gate.ts";
 
 export interface AppDeps {
   store: Store;
@@ -20,10 +22,9 @@ export interface AppDeps {
   exampleSubmit: string;
   wakeScheduler: () => void;
   natsAuthority: NatsAuthority;
+  /** Refuses work once the coordinator stops, and tells when requests in flight are answered. */
+  gate: ShutdownGate;
 }
-
-/** Request bodies are small JSON documents; anything larger is refused with 413. */
-const MAX_BODY = "64kb";
 
 export function createApp(deps: AppDeps): express.Express {
   const app = express();
@@ -31,11 +32,16 @@ export function createApp(deps: AppDeps): express.Express {
   app.set("view engine", "ejs");
   app.set("views", VIEWS_DIR);
   app.use("/static", express.static(join(VIEWS_DIR, "static"), { maxAge: "1h" }));
-  app.get("/healthz", (_req, res) => {
-    res.json({ ok: true });
-  });
+  app.use(deps.gate.middleware);
+  // Healthy means "send me work": a stopping coordinator says no, so a load balancer moves on.
+  const healthz = (_req: express.Request, res: express.Response) => {
+    if (deps.gate.isClosed) res.status(503).json({ ok: false, ...SHUTTING_DOWN });
+    else res.json({ ok: true });
+  };
+  app.get("/healthz", healthz);
+  app.get("/api/v1/healthz", healthz);
   app.get("/metrics", metricsRoute(deps.store));
-  app.use("/api/v1", express.json({ limit: MAX_BODY, type: () => true }), apiRoutes(deps));
+  app.use("/api/v1", ...jsonBody(), apiRoutes(deps));
   app.use("/api/v1", (_req, res) => {
     res.status(404).json({
       error: { code: "no_such_endpoint", message: "no such API endpoint; see the README for the API" },

@@ -31,6 +31,13 @@ export class AuthError extends MemfarmError {
   }
 }
 
+/** A valid token that may not do this (only the farm's admin token manages tokens). */
+export class ForbiddenError extends MemfarmError {
+  constructor(message: string) {
+    super("forbidden", message);
+  }
+}
+
 /** Wraps a handler as express middleware: plain data in, plain data out, errors to the error middleware. */
 export function adapt(
   handler: Handler,
@@ -100,6 +107,8 @@ function toErrorResponse(thrown: unknown): [number, ApiErrorBody] {
   if (thrown instanceof ConflictError)
     return [409, { error: { code: thrown.code, message: thrown.message } }];
   if (thrown instanceof AuthError) return [401, { error: { code: thrown.code, message: thrown.message } }];
+  if (thrown instanceof ForbiddenError)
+    return [403, { error: { code: thrown.code, message: thrown.message } }];
   return [
     500,
     {
@@ -111,14 +120,14 @@ function toErrorResponse(thrown: unknown): [number, ApiErrorBody] {
   ];
 }
 
-/** A positive whole number from a path parameter, or a 400 that says so. */
-export function readIdParam(params: Record<string, string>, key = "id"): number {
+/** A positive whole number from a path parameter, or a 400 that says so (`what`: job, token). */
+export function readIdParam(params: Record<string, string>, key = "id", what = "job"): number {
   const text = params[key] ?? "";
   const id = Number(text);
   if (!/^\d{1,15}$/.test(text) || id < 1) {
     throw new ValidationError(
-      "invalid_job_id",
-      `"${text}" is not a job id; job ids are whole numbers like 42`,
+      `invalid_${what}_id`,
+      `"${text}" is not a ${what} id; ${what} ids are whole numbers like 42`,
       key,
     );
   }

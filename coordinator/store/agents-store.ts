@@ -41,22 +41,28 @@ export class AgentsStore {
     this.upsert = db.prepare(`
       INSERT INTO agents (name, state, hostname, arch, cores, memory_bytes, capacity_bytes, labels, blackouts,
                           registered_at, last_heartbeat_at)
-      VALUES (@name, 'online', @hostname, @arch, @cores, @memoryBytes, @capacityBytes, @labels, @blackouts, @now, @now)
+      VALUES (@name, CASE WHEN @draining = 1 THEN 'draining' ELSE 'online' END, @hostname, @arch, @cores,
+              @memoryBytes, @capacityBytes, @labels, @blackouts, @now, @now)
       ON CONFLICT (name) DO UPDATE SET
-        state = CASE WHEN agents.drained = 1 THEN 'draining' ELSE 'online' END,
+        state = CASE WHEN agents.drained = 1 OR @draining = 1 THEN 'draining' ELSE 'online' END,
         hostname = @hostname, arch = @arch, cores = @cores, memory_bytes = @memoryBytes,
         capacity_bytes = @capacityBytes, labels = @labels, blackouts = @blackouts, registered_at = @now,
         last_heartbeat_at = @now`);
     this.byName = db.prepare("SELECT * FROM agents WHERE name = ?");
     this.all = db.prepare("SELECT * FROM agents ORDER BY name");
+    // The state follows the admin's drain flag and the agent's own word (it drains while shutting down).
     this.touch = db.prepare(
-      "UPDATE agents SET last_heartbeat_at = ?, used_bytes = ? WHERE name = ? AND state != 'lost'",
+      `UPDATE agents SET last_heartbeat_at = ?, used_bytes = ?,
+         state = CASE WHEN drained = 1 OR ? = 1 THEN 'draining' ELSE 'online' END
+       WHERE name = ? AND state != 'lost'`,
     );
   }
 
-  register(name: string, facts: HostFacts, capacityBytes: number, now = new Date()): void {
+  /** `draining`: the agent said it is shutting down (it finishes its jobs and takes no new ones). */
+  register(name: string, facts: HostFacts, capacityBytes: number, draining = false, now = new Date()): void {
     this.upsert.run({
       name,
+      draining: draining ? 1 : 0,
       hostname: facts.hostname,
       arch: facts.arch,
       cores: facts.cores,
@@ -69,8 +75,8 @@ export class AgentsStore {
   }
 
   /** Records a heartbeat; false if the agent is unknown or was declared lost (it must register again). */
-  heartbeat(name: string, usedBytes: number, now = new Date()): boolean {
-    return this.touch.run(now.toISOString(), usedBytes, name).changes > 0;
+  heartbeat(name: string, usedBytes: number, draining = false, now = new Date()): boolean {
+    return this.touch.run(now.toISOString(), usedBytes, draining ? 1 : 0, name).changes > 0;
   }
 
   /** Agents whose last heartbeat is older than `silentSince`: marked lost, and returned. */

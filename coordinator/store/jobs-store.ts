@@ -91,6 +91,7 @@ export class JobsStore {
   private readonly queuedStatement: Statement<[], JobRow>;
   private readonly reservedStatement: Statement<[], { agent: string; bytes: number }>;
   private readonly activeOfAgent: Statement<[string], ActiveAttempt>;
+  private readonly uncountedAttempts: Statement<[number], { n: number }>;
 
   constructor(private readonly db: Db) {
     this.insertStatement = db.prepare(`
@@ -113,6 +114,11 @@ export class JobsStore {
       SELECT j.current_attempt AS attemptId, j.id AS jobId, j.agent, j.status, a.started_at AS assignedAt
       FROM jobs j JOIN attempts a ON a.id = j.current_attempt
       WHERE j.agent = ? AND j.status IN ${ACTIVE}`);
+    // Attempts that never started the job's tests on their agent's account: handed back at a
+    // shutdown, or an assignment the agent refused or never answered.
+    this.uncountedAttempts = db.prepare(
+      "SELECT COUNT(*) AS n FROM attempts WHERE job_id = ? AND status IN ('handed_back', 'rejected')",
+    );
   }
 
   insert(job: NewJob, now = new Date()): JobResource {
@@ -400,16 +406,49 @@ export class JobsStore {
           .run(at, `canceled; ${reason}`, job.id);
         return JobStatus.canceled;
       }
-      if (job.attempt_count >= maxAttempts) {
+      const counted = job.attempt_count - (this.uncountedAttempts.get(job.id)?.n ?? 0);
+      if (counted >= maxAttempts) {
         this.db
           .prepare(`UPDATE jobs SET status = 'error', finished_at = ?, error = ? WHERE id = ?`)
-          .run(at, `${reason}; gave up after ${job.attempt_count} attempts`, job.id);
+          .run(at, `${reason}; gave up after ${counted} attempts`, job.id);
         return JobStatus.error;
       }
       this.db
         .prepare(`UPDATE jobs SET status = 'queued', agent = NULL, current_attempt = NULL, started_at = NULL,
                     held_reason = ? WHERE id = ?`)
         .run(`${reason}; waiting for another attempt`, job.id);
+      return JobStatus.queued;
+    })();
+  }
+
+  /**
+   * The attempt's agent shut down and gave the job back: the attempt is
+   * `handed_back` and the job waits again at once, keeping its place in the
+   * queue. Unlike a lost attempt this does not use up the job's attempts.
+   * A job whose cancel was asked for ends as canceled instead. Only the agent
+   * that holds the attempt may hand it back; null if it does not (a lost race).
+   */
+  handBackAttempt(attemptId: string, agent: string, reason: string, now = new Date()): JobStatus | null {
+    return this.db.transaction((): JobStatus | null => {
+      const attempt = this.attemptById.get(attemptId);
+      if (!attempt || attempt.agent !== agent) return null;
+      const job = this.byId.get(attempt.job_id);
+      if (!job || job.current_attempt !== attemptId || !["assigned", "running"].includes(job.status))
+        return null;
+      const at = now.toISOString();
+      this.db
+        .prepare("UPDATE attempts SET status = 'handed_back', finished_at = ? WHERE id = ?")
+        .run(at, attemptId);
+      if (job.cancel_requested) {
+        this.db
+          .prepare(`UPDATE jobs SET status = 'canceled', finished_at = ?, error = ? WHERE id = ?`)
+          .run(at, `canceled; ${reason}`, job.id);
+        return JobStatus.canceled;
+      }
+      this.db
+        .prepare(`UPDATE jobs SET status = 'queued', agent = NULL, current_attempt = NULL, started_at = NULL,
+                    held_reason = ? WHERE id = ? AND current_attempt = ?`)
+        .run(`${reason}; waiting for another agent`, job.id, attemptId);
       return JobStatus.queued;
     })();
   }

@@ -51,6 +51,8 @@ export async function startFarm(
     allowLocalRepos?: boolean;
     limitMode?: "auto" | "v2" | "v1" | "watchdog";
     killGraceMs?: number;
+    /** Seconds the agent lets running jobs finish on stop(); "0" (the default here) hands them back at once. */
+    drainTimeout?: string;
   } = {},
 ): Promise<TestFarm> {
   const dir = mkdtempSync(join(tmpdir(), "memfarm-test-"));
@@ -71,6 +73,7 @@ export async function startFarm(
       allowLocalRepos: options.allowLocalRepos ?? false,
       limitMode: options.limitMode,
       killGraceMs: options.killGraceMs ?? 2000,
+      drainTimeout: options.drainTimeout ?? "0",
     }),
     silentLogger,
   );
