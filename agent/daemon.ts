@@ -23,6 +23,7 @@ import type { AgentConfig } from "./config.ts";
 import { FinishedAttempts } from "./finished-attempts.ts";
 import { handBackAttempt } from "./hand-back.ts";
 import { readHostFacts } from "./host-facts.ts";
+import { JobProcessRecords } from "./leftover-jobs.ts";
 import { Outbox } from "./outbox.ts";
 import { probePython } from "./python-check.ts";
 import { ReportJournal } from "./report-journal.ts";
@@ -55,6 +56,7 @@ export class AgentDaemon {
   private js: JetStreamClient | null = null;
   /** Ended attempts whose results are on their way or just arrived: the coordinator must not lose them. */
   private readonly finished = new FinishedAttempts();
+  private readonly processRecords: JobProcessRecords;
   /** One outbox per attempt: its reports stay in order, and one job's log does not hold up another's start. */
   private readonly outboxes = new Set<Outbox>();
   private readonly subscriptions: Subscription[] = [];
@@ -68,7 +70,9 @@ export class AgentDaemon {
   constructor(
     private readonly config: AgentConfig,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.processRecords = new JobProcessRecords(join(config.workDir, "running"));
+  }
 
   get state(): AgentLifecycle {
     return this.lifecycle;
@@ -87,6 +91,7 @@ export class AgentDaemon {
     );
     this.nc = nc;
     this.js = jetstream(nc);
+    this.processRecords.killLeftovers(this.log);
     this.replayJournals();
     this.serve(Subjects.assign(this.config.name), (msg) => this.onAssign(msg));
     this.serve(Subjects.cancel(this.config.name), (msg) => this.onCancel(msg));
@@ -269,6 +274,7 @@ export class AgentDaemon {
       allowLocalRepos: this.config.allowLocalRepos,
       limitMode: this.config.limitMode,
       onStarted: () => reporter.markStarted(),
+      processRecords: this.processRecords,
     });
     this.attempts.set(assignment.attemptId, attempt);
     this.log.info("attempt started", { job: assignment.jobId, attempt: assignment.attemptId });

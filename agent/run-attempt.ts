@@ -5,6 +5,7 @@ import { coerceError } from "../protocol/errors.ts";
 import { JobStatus } from "../protocol/job-status.ts";
 import type { Assignment, AttemptResult, LogLine, Sample, TestRecord } from "../protocol/messages.ts";
 import { prepareCpython } from "./build/prepare-cpython.ts";
+import type { JobProcessRecords } from "./leftover-jobs.ts";
 import { createJobLimit, type JobLimit, type LimitMode } from "./limits/index.ts";
 import { classifyEnding } from "./outcome.ts";
 import { SeenProcesses } from "./process-tree.ts";
@@ -26,6 +27,8 @@ export interface AttemptOptions {
   onCommit: (commit: string) => void;
   /** Called once the attempt is under way (fetching, building or testing). */
   onStarted: () => void;
+  /** Where running test interpreters are recorded, for the next agent process to clean up. */
+  processRecords: JobProcessRecords;
 }
 
 export type StopReason = "canceled" | "shutdown";
@@ -118,6 +121,7 @@ export class RunningAttempt {
         onTests: options.onTests,
         onStarted: (pid) => {
           this.rootPid = pid;
+          options.processRecords.record(assignment.attemptId, pid);
         },
       });
       if (ending.survivors.length > 0) {
@@ -162,6 +166,7 @@ export class RunningAttempt {
         limitKind: limit.kind,
       };
     } finally {
+      options.processRecords.forget(assignment.attemptId);
       await limit.dispose();
       await rm(cwd, { recursive: true, force: true }).catch(() => undefined);
     }

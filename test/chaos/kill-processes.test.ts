@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
+import { processExists } from "../../agent/process-tree.ts";
 import type { JobResource } from "../../protocol/resources.ts";
+import { processesMentioning } from "../helpers/cli.ts";
 import { freePort, NatsNode } from "../helpers/nats-servers.ts";
 import { ProcessFarm } from "../helpers/process-farm.ts";
 import { findTestPython } from "../helpers/python.ts";
@@ -63,12 +65,16 @@ describe("chaos: processes killed mid-job", { timeout: 600_000 }, () => {
     await farm.killAgent("survivor");
   });
 
-  it("an agent restarted mid-job: the attempt is reported lost at once and requeued", async () => {
+  it("an agent restarted mid-job: it kills the test left running, the attempt is lost and requeued", async () => {
     await farm.startAgent("phoenix");
     const queued = await farm.submitNap(python);
     await running(queued.id);
+    const orphans = processesMentioning(farm.napTestsDir);
+    assert.ok(orphans.length > 0, "the nap test runs");
     await farm.killAgent("phoenix");
+    assert.ok(orphans.some(processExists), "a test outlives its killed agent (its own process group)");
     await farm.startAgent("phoenix"); // same name, same work dir: it comes back without the attempt
+    assert.deepEqual(orphans.filter(processExists), [], "the restarted agent killed the leftover test");
 
     const job = await farm.waitUntilFinished(queued.id);
     await assertPassedExactlyOnce(farm, job);

@@ -39,7 +39,7 @@ export class ProcessFarm {
   natsUrls: string[] = [];
 
   constructor() {
-    const testDir = join(this.dir, "nap-tests");
+    const testDir = this.napTestsDir;
     mkdirSync(testDir);
     writeNapTests(testDir);
     this.jobsDir = makeJobsDir({
@@ -51,6 +51,11 @@ export class ProcessFarm {
         timeoutSeconds: 300,
       },
     });
+  }
+
+  /** The nap suite's --testdir: it appears on the command line of every nap test process. */
+  get napTestsDir(): string {
+    return join(this.dir, "nap-tests");
   }
 
   get dataDir(): string {
