@@ -18,6 +18,7 @@ export interface EmbeddedNatsOptions {
 }
 
 const READY_TIMEOUT_MS = 10_000;
+const PID_FILE = "nats-server.pid";
 const RELOAD_TIMEOUT_MS = 10_000;
 /** What nats-server logs when a reload (SIGHUP) is done, or why it failed (server/reload.go). */
 const RELOADED = /Reloaded server configuration/;
@@ -42,6 +43,7 @@ export function renderServerConfig(options: {
     `port: ${options.port === 0 ? -1 : options.port}`,
     `jetstream { store_dir: ${quote(options.storeDir)} }`,
     `ports_file_dir: ${quote(options.portsDir)}`,
+    `pid_file: ${quote(join(dirname(options.configFile), PID_FILE))}`,
     `include ${quote(relative(dirname(options.configFile), options.authorizationFile))}`,
     "",
   ].join("\n");
@@ -79,6 +81,7 @@ export class EmbeddedNats {
     const configFile = join(dataDir, "nats-server.conf");
     await mkdir(storeDir, { recursive: true });
     await mkdir(portsDir, { recursive: true });
+    await stopLeftoverServer(join(dataDir, PID_FILE), configFile, log);
     await writeFile(
       configFile,
       renderServerConfig({ host, port, storeDir, portsDir, configFile, authorizationFile }),
@@ -192,5 +195,28 @@ export class EmbeddedNats {
       "nats_not_ready",
       `nats-server did not report its port within ${READY_TIMEOUT_MS} ms`,
     );
+  }
+}
+
+/**
+ * A coordinator killed outright (SIGKILL, OOM) leaves its nats-server running in its own process
+ * group, holding the JetStream store. The next start stops it first, if the pid in the pid file
+ * is still a nats-server started with this data dir's config (not a reused pid).
+ */
+async function stopLeftoverServer(pidFile: string, configFile: string, log: Logger): Promise<void> {
+  const pid = Number.parseInt(await readFile(pidFile, "utf8").catch(() => ""), 10);
+  if (!Number.isSafeInteger(pid) || pid <= 0) return;
+  const cmdline = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
+  if (!cmdline.includes("nats-server") || !cmdline.includes(configFile)) return;
+  log.warn("stopping a nats-server left running by an earlier coordinator", { pid });
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch {
+    return;
+  }
+  for (let tries = 0; tries < 100; tries += 1) {
+    const state = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
+    if (state === "" || / [ZX] /.test(state.slice(state.lastIndexOf(")")))) return;
+    await sleep(20);
   }
 }
