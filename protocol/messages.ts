@@ -1,4 +1,4 @@
-import { ValidationError } from "./errors.ts";
+import { quoted, ValidationError } from "./errors.ts";
 import { type FinalStatus, isFinalStatus } from "./job-status.ts";
 import { checkAgentName, checkLabels } from "./names.ts";
 import {
@@ -429,7 +429,7 @@ function parseTestRecord(value: unknown): TestRecord {
   if (!(TEST_OUTCOMES as readonly string[]).includes(outcome)) {
     throw new ValidationError(
       "invalid_value",
-      `tests[].outcome "${outcome}" is not known`,
+      `tests[].outcome ${quoted(outcome)} is not known`,
       "tests[].outcome",
     );
   }
@@ -485,7 +485,11 @@ export function parseAttemptResult(data: Uint8Array | string): AttemptResult {
 function resultFrom(fields: Record<string, unknown>): AttemptResult {
   const status = readString(fields, "status");
   if (!isFinalStatus(status)) {
-    throw new ValidationError("invalid_value", `status "${status}" is not a final job status`, "status");
+    throw new ValidationError(
+      "invalid_value",
+      `status ${quoted(status)} is not a final job status`,
+      "status",
+    );
   }
   const exitCode = readOptionalNumber(fields, "exitCode");
   const peak = readOptionalNumber(fields, "peakRssBytes");
@@ -523,5 +527,5 @@ export function parseReport(data: Uint8Array | string): Report {
   const kind = readString(fields, "kind");
   if (kind === "progress") return { kind, ...progressFrom(fields) };
   if (kind === "result") return { kind, ...resultFrom(fields) };
-  throw new ValidationError("invalid_value", `kind "${kind}" is not progress or result`, "kind");
+  throw new ValidationError("invalid_value", `kind ${quoted(kind)} is not progress or result`, "kind");
 }

@@ -1,4 +1,4 @@
-import { ValidationError } from "./errors.ts";
+import { quoted, ValidationError } from "./errors.ts";
 
 /**
  * Patterns for names that travel to hosts and end up in argument arrays.
@@ -17,7 +17,7 @@ export function checkTestName(name: string, field = "tests"): string {
   if (!TEST_NAME.test(name)) {
     throw new ValidationError(
       "invalid_test_name",
-      `${field}: "${name}" is not a regrtest test name; use names like test_bigmem or test_asyncio.test_tasks`,
+      `${field}: ${quoted(name)} is not a regrtest test name; use names like test_bigmem or test_asyncio.test_tasks`,
       field,
     );
   }
@@ -28,7 +28,7 @@ export function checkSuiteName(name: string, field = "suite"): string {
   if (!SUITE_NAME.test(name)) {
     throw new ValidationError(
       "invalid_suite_name",
-      `${field}: "${name}" is not a suite name (lowercase letters, digits and -)`,
+      `${field}: ${quoted(name)} is not a suite name (lowercase letters, digits and -)`,
       field,
     );
   }
@@ -40,7 +40,7 @@ export function checkAgentName(name: string, field = "name"): string {
   if (!AGENT_NAME.test(name)) {
     throw new ValidationError(
       "invalid_agent_name",
-      `${field}: "${name}" is not an agent name (letters, digits, _ and -, at most 63)`,
+      `${field}: ${quoted(name)} is not an agent name (letters, digits, _ and -, at most 63)`,
       field,
     );
   }
@@ -53,7 +53,7 @@ export function parseLabels(text: string, field = "labels"): Record<string, stri
   for (const pair of text.split(",").filter((part) => part.trim() !== "")) {
     const [key = "", value = "", ...rest] = pair.trim().split("=");
     if (rest.length > 0 || key === "") {
-      throw new ValidationError("invalid_label", `${field}: "${pair}" must look like key=value`, field);
+      throw new ValidationError("invalid_label", `${field}: ${quoted(pair)} must look like key=value`, field);
     }
     labels[key] = value;
   }
@@ -65,7 +65,7 @@ export function checkLabels(labels: Record<string, string>, field = "labels"): R
     if (!LABEL_KEY.test(key) || !LABEL_VALUE.test(value)) {
       throw new ValidationError(
         "invalid_label",
-        `${field}: "${key}=${value}" is not a label; keys are lowercase words, values letters, digits and _.:-`,
+        `${field}: ${quoted(`${key}=${value}`)} is not a label; keys are lowercase words, values letters, digits and _.:-`,
         field,
       );
     }
