@@ -244,11 +244,32 @@ function readId(fields: Record<string, unknown>, key: string): string {
   return value;
 }
 
+/** A DNS name (253 at most), leniently: hosts named with `_` exist. */
+const HOSTNAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,252}$/;
+/** `uname -m` names: x86_64, aarch64, ppc64le, s390x. */
+const ARCH = /^[A-Za-z0-9_]{1,32}$/;
+
+/**
+ * A host fact shown on the dashboard and matched by placement: bounded, so an agent cannot store
+ * a megabyte in the coordinator's database or a line break in its log.
+ */
+function readMatching(fields: Record<string, unknown>, key: string, pattern: RegExp, what: string): string {
+  const value = readString(fields, key, "facts.");
+  if (!pattern.test(value)) {
+    throw new ValidationError(
+      "invalid_value",
+      `facts.${key} ${quoted(value)} is not ${what}`,
+      `facts.${key}`,
+    );
+  }
+  return value;
+}
+
 export function parseHostFacts(value: unknown): HostFacts {
   const fields = readObject(value, "facts");
   return {
-    hostname: readString(fields, "hostname", "facts."),
-    arch: readString(fields, "arch", "facts."),
+    hostname: readMatching(fields, "hostname", HOSTNAME, "a host name (at most 253 letters, digits and .-_)"),
+    arch: readMatching(fields, "arch", ARCH, "an architecture like x86_64 or aarch64"),
     cores: readCount(fields, "cores", "facts."),
     memoryBytes: readCount(fields, "memoryBytes", "facts."),
     labels: checkLabels(readStringRecord(fields, "labels", "facts."), "facts.labels"),
