@@ -1,6 +1,6 @@
 import { quoted, ValidationError } from "./errors.ts";
 import { type FinalStatus, isFinalStatus } from "./job-status.ts";
-import { checkAgentName, checkLabels } from "./names.ts";
+import { checkAgentName, checkInterpreterPath, checkLabels, checkSuiteName } from "./names.ts";
 import {
   readBoolean,
   readNumber,
@@ -342,13 +342,28 @@ function readOptionalBoolean(fields: Record<string, unknown>, key: string): bool
   return fields[key] === undefined ? false : readBoolean(fields, key);
 }
 
+/**
+ * Bounds on an assignment's regrtest arguments: a suite's options plus at most MAX_TESTS_PER_JOB
+ * test names fit many times over; Linux refuses a single argument over 128 KiB anyway.
+ */
+const MAX_ARGS = 2000;
+const MAX_ARG_LENGTH = 4096;
+
 export function parseAssignment(data: Uint8Array | string): Assignment {
   const fields = readObject(parseJson(data), "assignment");
   const args = readStringArray(fields, "args");
+  if (args.length > MAX_ARGS || args.some((arg) => arg.length > MAX_ARG_LENGTH)) {
+    throw new ValidationError(
+      "invalid_value",
+      `args must be at most ${MAX_ARGS} arguments of at most ${MAX_ARG_LENGTH} characters`,
+      "args",
+    );
+  }
   if (args.some((arg) => arg.includes("\0"))) {
     throw new ValidationError("invalid_value", "args must not contain NUL bytes", "args");
   }
-  const python = readOptionalString(fields, "python") ?? null;
+  const givenPython = readOptionalString(fields, "python");
+  const python = givenPython === undefined ? null : checkInterpreterPath(givenPython);
   const build = parseBuildSpec(fields.build);
   if ((python === null) === (build === null)) {
     throw new ValidationError("invalid_value", "an assignment names either python or build", "python");
@@ -356,7 +371,7 @@ export function parseAssignment(data: Uint8Array | string): Assignment {
   return {
     jobId: readId(fields, "jobId"),
     attemptId: readId(fields, "attemptId"),
-    suite: readString(fields, "suite"),
+    suite: checkSuiteName(readString(fields, "suite")),
     python,
     build,
     args,
@@ -387,7 +402,7 @@ export function parseCancelRequest(data: Uint8Array | string): CancelRequest {
 }
 
 export function parseProbePythonRequest(data: Uint8Array | string): ProbePythonRequest {
-  return { python: readString(readObject(parseJson(data), "probe"), "python") };
+  return { python: checkInterpreterPath(readString(readObject(parseJson(data), "probe"), "python")) };
 }
 
 export function parseProbePythonReply(data: Uint8Array | string): ProbePythonReply {

@@ -1,3 +1,4 @@
+import { isAbsolute } from "node:path";
 import { quoted, ValidationError } from "./errors.ts";
 
 /**
@@ -45,6 +46,21 @@ export function checkAgentName(name: string, field = "name"): string {
     );
   }
   return name;
+}
+
+/** Linux's PATH_MAX: no interpreter path is longer. */
+const MAX_PATH = 4096;
+
+/** An interpreter to run on a host: an absolute path, as the coordinator accepts it and hands it out. */
+export function checkInterpreterPath(python: string, field = "python"): string {
+  if (!isAbsolute(python) || python.length > MAX_PATH || python.includes("\0")) {
+    throw new ValidationError(
+      "invalid_python",
+      `${field}: ${quoted(python)} must be an absolute path, like /usr/bin/python3`,
+      field,
+    );
+  }
+  return python;
 }
 
 /** Parses `k=v,k2=v2` into labels. */
