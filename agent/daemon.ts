@@ -25,6 +25,7 @@ import { handBackAttempt } from "./hand-back.ts";
 import { readHostFacts } from "./host-facts.ts";
 import { Outbox } from "./outbox.ts";
 import { probePython } from "./python-check.ts";
+import { RanAttempts } from "./ran-attempts.ts";
 import { ReportJournal } from "./report-journal.ts";
 import { RunningAttempt } from "./run-attempt.ts";
 
@@ -59,6 +60,8 @@ export class AgentDaemon {
   private readonly outboxes = new Set<Outbox>();
   private readonly subscriptions: Subscription[] = [];
   private readonly attempts = new Map<string, RunningAttempt>();
+  /** Attempts that ran here: an assignment for one of them again is a replay, refused. */
+  private readonly ran = new RanAttempts();
   private readonly finishing = new Set<Promise<void>>();
   /** Attempts stopped at the drain deadline: handed back rather than reported as errors. */
   private readonly handingBack = new Set<string>();
@@ -249,6 +252,11 @@ export class AgentDaemon {
   private async onAssign(msg: Msg): Promise<AssignReply> {
     const assignment = parseAssignment(msg.data);
     if (this.attempts.has(assignment.attemptId)) return { accepted: true };
+    if (this.ran.has(assignment.attemptId)) {
+      throw new Error(
+        `attempt ${assignment.attemptId} of job ${assignment.jobId} already ran on agent ${this.config.name}; a replayed assignment is not run again`,
+      );
+    }
     if (this.lifecycle !== "running") {
       return {
         accepted: false,
@@ -271,6 +279,7 @@ export class AgentDaemon {
       onStarted: () => reporter.markStarted(),
     });
     this.attempts.set(assignment.attemptId, attempt);
+    this.ran.add(assignment.attemptId);
     this.log.info("attempt started", { job: assignment.jobId, attempt: assignment.attemptId });
     const finished = attempt.done
       .then(async (outcome) => {
@@ -317,6 +326,7 @@ export class AgentDaemon {
    */
   private replayJournals(): void {
     for (const pending of ReportJournal.pending(this.outboxDir)) {
+      this.ran.add(pending.attemptId);
       const journal = new ReportJournal(this.outboxDir, pending.attemptId);
       if (pending.unacknowledged.length === 0) {
         journal.remove();
