@@ -76,7 +76,13 @@ export function parseLabels(text: string, field = "labels"): Record<string, stri
   return checkLabels(labels, field);
 }
 
+/** Labels are a handful of placement words (arch, pool, gpu); thousands would be a mistake or an attack. */
+const MAX_LABELS = 64;
+
 export function checkLabels(labels: Record<string, string>, field = "labels"): Record<string, string> {
+  if (Object.keys(labels).length > MAX_LABELS) {
+    throw new ValidationError("invalid_label", `${field}: at most ${MAX_LABELS} labels`, field);
+  }
   for (const [key, value] of Object.entries(labels)) {
     if (!LABEL_KEY.test(key) || !LABEL_VALUE.test(value)) {
       throw new ValidationError(
