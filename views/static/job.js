@@ -32,6 +32,9 @@
   };
 
   const source = new EventSource(`/api/v1/jobs/${jobId}/events?fromLine=${lastLine}`);
+  source.addEventListener("open", () => {
+    log.dataset.connected = "true";
+  });
   source.addEventListener("log", (event) => {
     const { lines } = JSON.parse(event.data);
     const atBottom = log.scrollTop + log.clientHeight >= log.scrollHeight - 4;

@@ -40,5 +40,9 @@
   };
 
   const source = new EventSource("/api/v1/events");
+  // Marks the list as live (for people reading the page's state, and for the browser test).
+  source.addEventListener("open", () => {
+    table.dataset.connected = "true";
+  });
   source.addEventListener("job", (event) => refreshRow(JSON.parse(event.data)));
 })();
