@@ -1,9 +1,9 @@
 import { formatBytes } from "../../protocol/sizes.ts";
 import type { ChartData } from "./chart-data.ts";
 
-/** A horizontal line across the chart: a limit, or the peak. */
+/** A horizontal line across the chart: one of the job's limits. */
 export interface ChartLevel {
-  kind: "memlimit" | "reservation" | "limit" | "peak";
+  kind: "memlimit" | "reservation" | "limit";
   label: string;
   bytes: number;
   y: number;
@@ -27,6 +27,7 @@ export interface ChartGeometry {
   levels: ChartLevel[];
   /** Where each test file started. */
   boundaries: { x: number; name: string }[];
+  /** A dot where the highest sample was, at the height of the peak, with a line across at that height. */
   peak: { x: number; y: number; label: string } | null;
   scaleBytes: number;
   durationSeconds: number;
@@ -67,7 +68,6 @@ export function chartGeometry(data: ChartData): ChartGeometry | null {
   addLevel("reservation", "reservation", reservationBytes);
   addLevel("limit", "enforced limit", limitBytes);
   const truePeak = data.peakRssBytes !== null;
-  addLevel("peak", truePeak ? "peak" : "highest sample", peakBytes);
 
   const peakAt = data.sampledPeak?.atMs ?? null;
   return {

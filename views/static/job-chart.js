@@ -43,7 +43,6 @@ window.memfarmChart = (() => {
     add("memlimit", "memlimit (-M)", memlimitBytes);
     add("reservation", "reservation", reservationBytes);
     add("limit", "enforced limit", limitBytes);
-    add("peak", truePeak ? "peak" : "highest sample", peakBytes);
     const merged = [];
     for (const level of levels.sort((a, b) => a.y - b.y)) {
       const previous = merged[merged.length - 1];
@@ -118,6 +117,9 @@ window.memfarmChart = (() => {
     if (g.peak) {
       const left = g.peak.x < WIDTH / 2;
       const peak = element("g", { class: "peak", "data-peak-label": g.peak.label });
+      peak.append(
+        element("line", { class: "level level-peak", x1: 0, x2: WIDTH, y1: g.peak.y, y2: g.peak.y }),
+      );
       peak.append(element("circle", { cx: g.peak.x, cy: g.peak.y, r: 5 }));
       peak.append(
         element(
