@@ -75,6 +75,7 @@ export function apiRoutes(deps: ApiDeps): Router {
           status: query.status,
           suite: query.suite,
           agent: query.agent,
+          ref: query.ref,
           limit,
           before,
         }),
