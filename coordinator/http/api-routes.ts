@@ -4,10 +4,12 @@ import { ALL_STATUSES } from "../../protocol/job-status.ts";
 import { checkAgentName } from "../../protocol/names.ts";
 import type { AgentResource } from "../../protocol/resources.ts";
 import type { FarmEvents } from "../events.ts";
+import type { HostOperations } from "../hosts/host-operations.ts";
 import type { JobService } from "../job-service.ts";
 import type { NatsAuthority } from "../nats-auth/nats-authority.ts";
 import type { Store } from "../store/store.ts";
 import { AuthError, adapt, readIdParam } from "./handler.ts";
+import { hostRoutes } from "./host-routes.ts";
 import { streamJobEvents } from "./job-events-stream.ts";
 import { expectNoBody } from "./json-body.ts";
 import { tokenRoutes } from "./token-routes.ts";
@@ -18,6 +20,7 @@ export interface ApiDeps {
   events: FarmEvents;
   wakeScheduler: () => void;
   natsAuthority: NatsAuthority;
+  hostOperations: HostOperations;
 }
 
 const MAX_PAGE = 500;
@@ -195,6 +198,7 @@ export function apiRoutes(deps: ApiDeps): Router {
     ),
   );
   router.use("/tokens", tokenRoutes(authenticate, store.tokens));
+  router.use("/hosts", hostRoutes(authenticate, store.hosts, deps.hostOperations));
   return router;
 }
 

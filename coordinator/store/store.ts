@@ -1,5 +1,6 @@
 import { AgentsStore } from "./agents-store.ts";
 import { type Db, openDatabase } from "./database.ts";
+import { HostsStore } from "./hosts-store.ts";
 import { JobsStore } from "./jobs-store.ts";
 import { LogsStore } from "./logs-store.ts";
 import { NatsCredentialsStore } from "./nats-credentials-store.ts";
@@ -17,6 +18,7 @@ export interface Store {
   agents: AgentsStore;
   tokens: TokensStore;
   natsCredentials: NatsCredentialsStore;
+  hosts: HostsStore;
   close(): void;
 }
 
@@ -31,6 +33,7 @@ export function openStore(file: string): Store {
     agents: new AgentsStore(db),
     tokens: new TokensStore(db),
     natsCredentials: new NatsCredentialsStore(db),
+    hosts: new HostsStore(db),
     close: () => db.close(),
   };
 }
