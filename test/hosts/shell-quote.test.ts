@@ -13,6 +13,7 @@ const HOSTILE = [
   "'\\''",
   "$(id)",
   "`id`",
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell expansion, on purpose
   "${HOME}",
   "a; rm -rf /",
   "a && b || c | d",
