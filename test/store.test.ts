@@ -61,8 +61,11 @@ describe("job store (a real SQLite file)", () => {
 
   it("uses WAL and the numbered migrations", () => {
     assert.equal(store.db.pragma("journal_mode", { simple: true }), "wal");
-    const migrations = readdirSync(MIGRATIONS_DIR).filter((name) => name.endsWith(".sql"));
-    assert.equal(store.db.pragma("user_version", { simple: true }), migrations.length);
+    // The highest number, not the count: numbers are handed out per branch, so the files may have gaps.
+    const numbers = readdirSync(MIGRATIONS_DIR)
+      .filter((name) => name.endsWith(".sql"))
+      .map((name) => Number(name.slice(0, 4)));
+    assert.equal(store.db.pragma("user_version", { simple: true }), Math.max(...numbers));
   });
 
   it("refuses a status outside the job states (CHECK constraint)", () => {

@@ -83,7 +83,11 @@ export function dashboardRoutes(deps: DashboardDeps): Router {
   });
 
   router.get("/hosts", (_req, res) => {
-    res.render("hosts", { ...common, agents: listAgents(store) });
+    // SSH hosts with the last lines of their step log: what the last operation did, or why it failed.
+    const sshHosts = store.hosts
+      .list()
+      .map((host) => ({ ...host, log: (store.hosts.resource(host.name)?.log ?? []).slice(-8) }));
+    res.render("hosts", { ...common, agents: listAgents(store), sshHosts });
   });
   return router;
 }

@@ -67,6 +67,10 @@ describe("hosts over SSH against real sshd", () => {
     assert.equal((host.facts as { nodeVersion: string }).nodeVersion, process.version);
     assert.match(host.hostKey ?? "", new RegExp(hostA.hostKeyFingerprint.replace(/[+/]/g, "\\$&")));
 
+    const page = await (await fetch(`${farm.url}/hosts`)).text();
+    assert.match(page, /Added over SSH/);
+    assert.match(page, /loop-a is online/);
+
     const queued = await farm.submit({
       suite: "bigmem-smoke",
       python: "/usr/bin/python3",
