@@ -15,7 +15,7 @@ Use a farm:
   logs JOB           a job's log (--follow to stream it)
   cancel JOB         stop a queued or running job
   retry JOB          run a finished job again as a new job
-  hosts              list agents; hosts drain|undrain NAME
+  hosts              list agents; hosts drain|undrain NAME; hosts add|upgrade|remove|facts (over SSH)
   agents             agents' NATS credentials: agents creds NAME, agents revoke NAME
   tokens             list, create or revoke API tokens (with the admin token)
 
@@ -123,9 +123,22 @@ Queues a finished job again as a new job with the same request.`,
   hosts: `memfarm hosts [--json]
 memfarm hosts drain NAME      the agent finishes what it runs and takes nothing new
 memfarm hosts undrain NAME
+memfarm hosts add ssh://USER@HOST[:PORT] [--identity KEY] [--name NAME] [--labels k=v,...]
+                  [--accept-new | --fingerprint SHA256:...]
+memfarm hosts upgrade NAME [--identity KEY]   drain, replace the agent, start, undrain
+memfarm hosts remove NAME [--identity KEY]    drain, stop, uninstall, revoke its NATS credentials
+memfarm hosts facts NAME [--identity KEY]     gather the host's facts again
+
+add connects over SSH, verifies the host key (the farm's own known-hosts store: a first key needs
+--fingerprint or --accept-new, a changed key is refused), checks the host, uploads the agent into
+~USER/.memfarm, starts it (systemd where it runs, a detached process otherwise) and waits until it has
+joined. Each step is printed as it runs. The private key (--identity, default ~/.ssh/id_ed25519,
+id_ecdsa or id_rsa; passphrase from MEMFARM_SSH_PASSPHRASE) is sent to the coordinator for that one
+operation and never stored. Running a command again after a failure is safe.
 
 Example:
-  memfarm hosts drain arm-500g-1`,
+  memfarm hosts drain arm-500g-1
+  memfarm hosts add ssh://memfarm@arm1.example.org --identity ~/.ssh/farm_ed25519 --labels rack=b --accept-new`,
   agents: `memfarm agents creds NAME [--output FILE] [--json]
 memfarm agents revoke NAME [--json]
 

@@ -2,7 +2,8 @@
 import { MemfarmError, ValidationError } from "../protocol/errors.ts";
 import { CliError } from "./client.ts";
 import { agentsCommand } from "./commands/agent-commands.ts";
-import { agentCommand, coordinatorCommand, upCommand } from "./commands/farm-commands.ts";
+import { agentCommand } from "./commands/agent-daemon-command.ts";
+import { coordinatorCommand, upCommand } from "./commands/farm-commands.ts";
 import { hostsCommand } from "./commands/host-commands.ts";
 import {
   cancelCommand,

@@ -11,6 +11,8 @@ import { Dispatcher } from "./dispatcher.ts";
 import { EmbeddedNats } from "./embedded-nats.ts";
 import { FarmEvents } from "./events.ts";
 import { HandBacks } from "./hand-backs.ts";
+import { loadAgentBundle } from "./hosts/agent-bundle.ts";
+import { HostOperations } from "./hosts/host-operations.ts";
 import { createApp } from "./http/app.ts";
 import { ShutdownGate } from "./http/shutdown-gate.ts";
 import { JobService } from "./job-service.ts";
@@ -72,6 +74,7 @@ export class Coordinator {
       scheduler: Scheduler;
       server: Server;
       gate: ShutdownGate;
+      hostOperations: HostOperations;
       log: Logger;
     },
   ) {}
@@ -166,6 +169,15 @@ export class Coordinator {
         cancelAttempt: (agent, attemptId) => dispatcher.cancel(agent, attemptId),
         wakeScheduler: wake,
       });
+      store.hosts.failInterrupted();
+      const hostOperations = new HostOperations({
+        store,
+        natsAuthority,
+        advertisedNats: () => (config.advertiseNats.length > 0 ? config.advertiseNats : natsUrls),
+        loadBundle: () => loadAgentBundle(),
+        wakeScheduler: wake,
+        log,
+      });
       const gate = new ShutdownGate();
       const app = createApp({
         store,
@@ -176,6 +188,7 @@ export class Coordinator {
         exampleSubmit: EXAMPLE_SUBMIT,
         wakeScheduler: wake,
         natsAuthority,
+        hostOperations,
         gate,
       });
       const server = await listen(app, config.host, config.port);
@@ -192,6 +205,7 @@ export class Coordinator {
         scheduler,
         server,
         gate,
+        hostOperations,
         log,
       });
     } catch (thrown) {
@@ -214,7 +228,8 @@ export class Coordinator {
   }
 
   private async stopInSteps(): Promise<void> {
-    const { server, gate, scheduler, dispatcher, reports, handBacks, nc, embedded, log } = this.parts;
+    const { server, gate, scheduler, dispatcher, reports, handBacks, nc, embedded, hostOperations, log } =
+      this.parts;
     this.lifecycle = "stopping";
     log.info("stopping: refusing new work (HTTP 503), finishing the scheduling pass");
     gate.close();
@@ -225,6 +240,11 @@ export class Coordinator {
     if (!(await gate.drained(HTTP_DRAIN_DEADLINE_MS))) {
       log.warn("requests still in flight at the deadline are cut", { requests: gate.requestsInFlight });
     }
+    // A host operation in flight ends at its next step's deadline; one cut short is failed at the next start.
+    await Promise.race([
+      hostOperations.idle(),
+      new Promise((resolve) => setTimeout(resolve, HTTP_DRAIN_DEADLINE_MS).unref()),
+    ]);
     const closed = new Promise((resolve) => server.close(resolve));
     server.closeAllConnections(); // live event streams would otherwise hold the server open
     await closed;

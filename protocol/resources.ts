@@ -129,3 +129,37 @@ export interface CreatedTokenResource extends TokenResource {
 export interface ApiErrorBody {
   error: { code: string; message: string; field?: string };
 }
+
+/** The outcome of the last operation on a host added over SSH. */
+export type HostStatus = "working" | "ok" | "failed" | "removed";
+export type HostOperation = "add" | "upgrade" | "remove" | "facts";
+
+/** One line of a host's step log (`GET /hosts/:name`, the CLI prints them as they come). */
+export interface HostLogLine {
+  seq: number;
+  at: string;
+  step: string;
+  level: "info" | "warn" | "error";
+  message: string;
+}
+
+/** A host added over SSH. `GET /hosts/:name?after=SEQ` returns the log lines after SEQ. */
+export interface HostResource {
+  name: string;
+  target: string;
+  status: HostStatus;
+  operation: HostOperation;
+  /** The step running (working) or that failed (failed). */
+  step: string | null;
+  /** Why the operation failed and what to fix. */
+  error: string | null;
+  labels: Record<string, string>;
+  facts: Record<string, unknown> | null;
+  agentVersion: string | null;
+  /** "systemd-system", "systemd-user" or "detached". */
+  startMode: string | null;
+  hostKey: string | null;
+  createdAt: string;
+  updatedAt: string;
+  log: HostLogLine[];
+}

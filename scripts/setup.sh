@@ -3,7 +3,8 @@
 # again: it installs only what is missing, and reinstalls node modules only
 # when package-lock.json changed.
 #   system packages (apt): nats-server; chromium (Debian's, for the dashboard's browser
-#     tests; never a downloaded browser); python3 with CPython's test package
+#     tests; never a downloaded browser); openssh-server (the hosts-over-SSH tests run a real sshd);
+#     python3 with CPython's test package
 #     (libpython3.X-testsuite) for the demo and the tests; make, g++ to build
 #     better-sqlite3 when no prebuilt binary can be downloaded
 #   node modules: from the lock file
@@ -34,6 +35,7 @@ apt_install() {
 missing=()
 command -v nats-server >/dev/null || missing+=(nats-server)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -x /usr/sbin/sshd ] || missing+=(openssh-server)
 [ -x /usr/bin/python3 ] || missing+=(python3)
 command -v make >/dev/null || missing+=(make)
 command -v g++ >/dev/null || missing+=(g++)
@@ -58,3 +60,5 @@ fi
 say "building"
 rm -rf dist
 npx tsc -p tsconfig.json
+# The single-file agent that `memfarm hosts add` uploads.
+node scripts/bundle-agent.mjs

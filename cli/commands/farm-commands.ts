@@ -3,10 +3,9 @@ import { compileAgentConfig, defaultAgentName } from "../../agent/config.ts";
 import { AgentDaemon } from "../../agent/daemon.ts";
 import { compileCoordinatorConfig } from "../../coordinator/config.ts";
 import { Coordinator, EXAMPLE_SUBMIT } from "../../coordinator/coordinator.ts";
-import { createLogger } from "../../protocol/logger.ts";
 import type { CommandContext } from "../context.ts";
-import { ExitCode } from "../exit-codes.ts";
 import { parseCommand } from "../parse.ts";
+import { drainMessage, loggerFor, runUntilSignal } from "../run-until-signal.ts";
 
 const COORDINATOR_OPTIONS = {
   port: { type: "string" },
@@ -22,40 +21,6 @@ const COORDINATOR_OPTIONS = {
   "stream-replicas": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
-
-/**
- * Runs until SIGINT or SIGTERM, then stops `stop` in order. A second signal
- * forces the exit (after `force` kills what must not outlive us).
- * `firstSignalDoes` says what the first signal does, for the person who sent it.
- */
-function runUntilSignal(
-  context: CommandContext,
-  stop: () => Promise<void>,
-  force: () => void,
-  firstSignalDoes = "stopping",
-): Promise<number> {
-  return new Promise((resolve) => {
-    let stopping = false;
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (stopping) {
-        context.stderr(`${signal} again: forcing exit\n`);
-        force();
-        process.exit(130);
-      }
-      stopping = true;
-      context.stderr(`${signal}: ${firstSignalDoes} (press Ctrl-C or send ${signal} again to force)\n`);
-      stop().then(
-        () => resolve(ExitCode.ok),
-        (thrown: unknown) => {
-          context.stderr(`error while stopping: ${(thrown as Error).message}\n`);
-          resolve(ExitCode.error);
-        },
-      );
-    };
-    process.on("SIGINT", onSignal);
-    process.on("SIGTERM", onSignal);
-  });
-}
 
 type CoordinatorValues = Partial<Record<Exclude<keyof typeof COORDINATOR_OPTIONS, "help">, string>>;
 
@@ -76,17 +41,6 @@ function coordinatorConfigFrom(values: CoordinatorValues, env: NodeJS.ProcessEnv
     },
     env,
   );
-}
-
-/** What an agent does with running jobs on the first signal, in words. */
-function drainMessage(drainTimeoutMs: number): string {
-  return drainTimeoutMs === 0
-    ? "stopping; running jobs are handed back and run again later"
-    : `draining: running jobs may finish for up to ${drainTimeoutMs / 1000} s, then they are handed back`;
-}
-
-function loggerFor(context: CommandContext) {
-  return createLogger({ level: context.env.MEMFARM_LOG_LEVEL === "debug" ? "debug" : "info" });
 }
 
 /** How an agent joins: the exact command with its credentials file, or how to get one first. */
@@ -211,44 +165,5 @@ export async function coordinatorCommand(context: CommandContext): Promise<numbe
     () => coordinator.stop(),
     () => coordinator.forceStop(),
     "stopping: refusing new work, finishing requests in flight; jobs on agents keep running",
-  );
-}
-
-export async function agentCommand(context: CommandContext): Promise<number> {
-  const { values } = parseCommand("agent", context.args, {
-    nats: { type: "string" },
-    creds: { type: "string" },
-    name: { type: "string" },
-    memory: { type: "string" },
-    labels: { type: "string" },
-    "work-dir": { type: "string" },
-    "allow-local-repos": { type: "boolean" },
-    "no-new-jobs": { type: "string" },
-    "sample-interval-ms": { type: "string" },
-    "drain-timeout": { type: "string" },
-    help: { type: "boolean", short: "h" },
-  });
-  const log = loggerFor(context);
-  const config = compileAgentConfig({
-    nats: values.nats,
-    creds: values.creds,
-    name: values.name,
-    memory: values.memory,
-    labels: values.labels,
-    workDir: values["work-dir"],
-    sampleIntervalMs:
-      values["sample-interval-ms"] === undefined ? undefined : Number(values["sample-interval-ms"]),
-    allowLocalRepos: values["allow-local-repos"] === true,
-    noNewJobs: values["no-new-jobs"],
-    drainTimeout: values["drain-timeout"],
-  });
-  const agent = new AgentDaemon(config, log.child({ agent: config.name }));
-  await agent.start();
-  context.stdout(`agent ${config.name} joined the farm at ${config.natsServers.join(",")}\n`);
-  return runUntilSignal(
-    context,
-    () => agent.stop(),
-    () => agent.forceStop(),
-    drainMessage(config.drainTimeoutMs),
   );
 }

@@ -1,14 +1,24 @@
-import type { AgentResource } from "../../protocol/resources.ts";
+import type { AgentResource, HostResource } from "../../protocol/resources.ts";
 import { CliError } from "../client.ts";
 import type { CommandContext } from "../context.ts";
 import { createClient } from "../context.ts";
 import { ExitCode } from "../exit-codes.ts";
 import { agentsTable } from "../format.ts";
 import { GLOBAL_OPTIONS, parseCommand } from "../parse.ts";
+import { followHostOperation, readIdentity } from "./ssh-host-commands.ts";
 
-/** `memfarm hosts`, `memfarm hosts drain NAME`, `memfarm hosts undrain NAME`. */
+const HOST_OPTIONS = {
+  ...GLOBAL_OPTIONS,
+  identity: { type: "string" },
+  name: { type: "string" },
+  labels: { type: "string" },
+  "accept-new": { type: "boolean" },
+  fingerprint: { type: "string" },
+} as const;
+
+/** `memfarm hosts`, `hosts drain|undrain NAME`, and over SSH `hosts add TARGET`, `hosts upgrade|remove|facts NAME`. */
 export async function hostsCommand(context: CommandContext): Promise<number> {
-  const { values, positionals } = parseCommand("hosts", context.args, GLOBAL_OPTIONS);
+  const { values, positionals } = parseCommand("hosts", context.args, HOST_OPTIONS);
   const client = createClient(
     { url: values.url, token: values.token, dataDir: values["data-dir"] },
     context.env,
@@ -30,11 +40,25 @@ export async function hostsCommand(context: CommandContext): Promise<number> {
     context.stdout(values.json ? `${JSON.stringify(agent)}\n` : `${agent.name}: ${agent.state}\n`);
     return ExitCode.ok;
   }
-  if (["add", "upgrade", "remove", "facts"].includes(action)) {
-    throw new CliError(
-      `memfarm hosts ${action} (hosts over SSH) is not available in this version yet`,
-      ExitCode.usage,
+  if (action === "add") {
+    if (!name) throw new CliError("memfarm hosts add needs ssh://USER@HOST[:PORT]", ExitCode.usage);
+    const started = await client.post<HostResource>("/hosts", {
+      target: name,
+      ...readIdentity(values.identity, context.env),
+      name: values.name,
+      labels: values.labels,
+      acceptNew: values["accept-new"] === true,
+      fingerprint: values.fingerprint,
+    });
+    return followHostOperation(context, client, started, values.json === true);
+  }
+  if (action === "upgrade" || action === "remove" || action === "facts") {
+    if (!name) throw new CliError(`memfarm hosts ${action} needs a host name`, ExitCode.usage);
+    const started = await client.post<HostResource>(
+      `/hosts/${encodeURIComponent(name)}/${action}`,
+      readIdentity(values.identity, context.env),
     );
+    return followHostOperation(context, client, started, values.json === true);
   }
   throw new CliError(`unknown hosts action "${action}"; see "memfarm hosts --help"`, ExitCode.usage);
 }

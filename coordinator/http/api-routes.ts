@@ -6,11 +6,13 @@ import type { AgentResource } from "../../protocol/resources.ts";
 import { chartData } from "../dashboard/chart-data.ts";
 import { MAX_BUCKETS, MIN_BUCKETS } from "../dashboard/downsample.ts";
 import type { FarmEvents } from "../events.ts";
+import type { HostOperations } from "../hosts/host-operations.ts";
 import type { JobService } from "../job-service.ts";
 import type { NatsAuthority } from "../nats-auth/nats-authority.ts";
 import type { Store } from "../store/store.ts";
 import { streamFarmEvents } from "./farm-events-stream.ts";
 import { AuthError, adapt, readIdParam } from "./handler.ts";
+import { hostRoutes } from "./host-routes.ts";
 import { streamJobEvents } from "./job-events-stream.ts";
 import { expectNoBody } from "./json-body.ts";
 import { tokenRoutes } from "./token-routes.ts";
@@ -21,6 +23,7 @@ export interface ApiDeps {
   events: FarmEvents;
   wakeScheduler: () => void;
   natsAuthority: NatsAuthority;
+  hostOperations: HostOperations;
 }
 
 const MAX_PAGE = 500;
@@ -215,6 +218,7 @@ export function apiRoutes(deps: ApiDeps): Router {
     ),
   );
   router.use("/tokens", tokenRoutes(authenticate, store.tokens));
+  router.use("/hosts", hostRoutes(authenticate, store.hosts, deps.hostOperations));
   return router;
 }
 

@@ -2,6 +2,7 @@ import { join } from "node:path";
 import express from "express";
 import type { Logger } from "../../protocol/logger.ts";
 import type { FarmEvents } from "../events.ts";
+import type { HostOperations } from "../hosts/host-operations.ts";
 import type { JobService } from "../job-service.ts";
 import type { NatsAuthority } from "../nats-auth/nats-authority.ts";
 import { VIEWS_DIR } from "../paths.ts";
@@ -22,6 +23,7 @@ export interface AppDeps {
   exampleSubmit: string;
   wakeScheduler: () => void;
   natsAuthority: NatsAuthority;
+  hostOperations: HostOperations;
   /** Refuses work once the coordinator stops, and tells when requests in flight are answered. */
   gate: ShutdownGate;
 }

@@ -95,7 +95,11 @@ export function dashboardPages(deps: DashboardPagesDeps): Router {
 
   router.get("/hosts", (_req, res) => {
     const agents = listAgents(store).map((agent) => ({ ...agent, bar: hostBar(agent) }));
-    res.render("hosts", { ...common, agents });
+    // SSH hosts with the last lines of their step log: what the last operation did, or why it failed.
+    const sshHosts = store.hosts
+      .list()
+      .map((host) => ({ ...host, log: (store.hosts.resource(host.name)?.log ?? []).slice(-8) }));
+    res.render("hosts", { ...common, agents, sshHosts });
   });
 
   router.get("/compare", (req, res) => {

@@ -1,5 +1,6 @@
 import { AgentsStore } from "./agents-store.ts";
 import { type Db, openDatabase } from "./database.ts";
+import { HostsStore } from "./hosts-store.ts";
 import { JobsStore } from "./jobs-store.ts";
 import { LogsStore } from "./logs-store.ts";
 import { NatsCredentialsStore } from "./nats-credentials-store.ts";
@@ -19,6 +20,7 @@ export interface Store {
   tokens: TokensStore;
   natsCredentials: NatsCredentialsStore;
   sessions: SessionsStore;
+  hosts: HostsStore;
   close(): void;
 }
 
@@ -34,6 +36,7 @@ export function openStore(file: string): Store {
     tokens: new TokensStore(db),
     natsCredentials: new NatsCredentialsStore(db),
     sessions: new SessionsStore(db),
+    hosts: new HostsStore(db),
     close: () => db.close(),
   };
 }

@@ -1,0 +1,54 @@
+#!/usr/bin/env node
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { MemfarmError } from "../protocol/errors.ts";
+import { type InstalledAgentConfig, parseInstalledAgentConfig } from "../protocol/installed-agent-config.ts";
+import { agentCommand } from "./commands/agent-daemon-command.ts";
+import { ExitCode } from "./exit-codes.ts";
+
+/**
+ * The entry point of the agent bundle that `memfarm hosts add` uploads (dist/agent-bundle/): just
+ * `memfarm agent`, and nothing of the coordinator, so it has no native module and runs on any arch.
+ * `--config FILE` reads the options from the file the provisioner wrote; other arguments are
+ * `memfarm agent`'s own.
+ */
+function argsFrom(config: InstalledAgentConfig): string[] {
+  const labels = Object.entries(config.labels).map(([key, value]) => `${key}=${value}`);
+  return [
+    "--nats",
+    config.nats.join(","),
+    "--creds",
+    config.creds,
+    "--name",
+    config.name,
+    "--work-dir",
+    config.workDir,
+    ...(labels.length > 0 ? ["--labels", labels.join(",")] : []),
+  ];
+}
+
+async function run(argv: string[]): Promise<number> {
+  let args = argv;
+  if (argv[0] === "--config" && argv[1] !== undefined) {
+    const config = parseInstalledAgentConfig(readFileSync(argv[1], "utf8"), argv[1]);
+    args = [...argsFrom(config), ...argv.slice(2)];
+    // A stop over SSH kills exactly this pid (checked against its command line), never by name.
+    writeFileSync(config.pidFile, `${process.pid}\n`);
+    process.once("exit", () => rmSync(config.pidFile, { force: true }));
+  }
+  return agentCommand({
+    args,
+    env: process.env,
+    stdout: (text) => void process.stdout.write(text),
+    stderr: (text) => void process.stderr.write(text),
+    isTty: false,
+  });
+}
+
+run(process.argv.slice(2)).then(
+  (code) => process.stdout.write("", () => process.exit(code)),
+  (thrown: unknown) => {
+    const known = thrown instanceof MemfarmError;
+    process.stderr.write(`memfarm agent: ${known ? thrown.message : ((thrown as Error).stack ?? thrown)}\n`);
+    process.exitCode = ExitCode.error;
+  },
+);

@@ -1,0 +1,48 @@
+import { createLogger } from "../protocol/logger.ts";
+import type { CommandContext } from "./context.ts";
+import { ExitCode } from "./exit-codes.ts";
+
+/**
+ * Runs until SIGINT or SIGTERM, then stops `stop` in order. A second signal
+ * forces the exit (after `force` kills what must not outlive us).
+ * `firstSignalDoes` says what the first signal does, for the person who sent it.
+ */
+export function runUntilSignal(
+  context: CommandContext,
+  stop: () => Promise<void>,
+  force: () => void,
+  firstSignalDoes = "stopping",
+): Promise<number> {
+  return new Promise((resolve) => {
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        context.stderr(`${signal} again: forcing exit\n`);
+        force();
+        process.exit(130);
+      }
+      stopping = true;
+      context.stderr(`${signal}: ${firstSignalDoes} (press Ctrl-C or send ${signal} again to force)\n`);
+      stop().then(
+        () => resolve(ExitCode.ok),
+        (thrown: unknown) => {
+          context.stderr(`error while stopping: ${(thrown as Error).message}\n`);
+          resolve(ExitCode.error);
+        },
+      );
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+  });
+}
+
+/** What an agent does with running jobs on the first signal, in words. */
+export function drainMessage(drainTimeoutMs: number): string {
+  return drainTimeoutMs === 0
+    ? "stopping; running jobs are handed back and run again later"
+    : `draining: running jobs may finish for up to ${drainTimeoutMs / 1000} s, then they are handed back`;
+}
+
+export function loggerFor(context: CommandContext) {
+  return createLogger({ level: context.env.MEMFARM_LOG_LEVEL === "debug" ? "debug" : "info" });
+}

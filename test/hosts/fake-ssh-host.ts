@@ -1,0 +1,73 @@
+import ssh2 from "ssh2";
+
+/**
+ * An in-process SSH server (ssh2's own Server) that plays a host with given facts, for what a real
+ * host here cannot show: no Node, a full disk, no compiler. It accepts any public key, answers the
+ * facts script with `factsOutput`, every other command with exit 0, and refuses SFTP (so an install
+ * fails at its upload). Commands it received are kept in `commands`.
+ */
+export interface FakeSshHost {
+  port: number;
+  commands: string[];
+  identity: string;
+  stop(): Promise<void>;
+}
+
+export async function startFakeSshHost(factsOutput: string): Promise<FakeSshHost> {
+  const hostKey = ssh2.utils.generateKeyPairSync("ed25519");
+  const clientKey = ssh2.utils.generateKeyPairSync("ed25519");
+  const commands: string[] = [];
+  const server = new ssh2.Server({ hostKeys: [hostKey.private] }, (client) => {
+    client.on("authentication", (ctx) =>
+      ctx.method === "publickey" ? ctx.accept() : ctx.reject(["publickey"]),
+    );
+    client.on("ready", () => {
+      client.on("session", (accept) => {
+        const session = accept();
+        session.on("exec", (acceptExec, _reject, info) => {
+          commands.push(info.command);
+          const channel = acceptExec();
+          if (info.command.includes("uname -m")) channel.write(factsOutput);
+          channel.exit(0);
+          channel.end();
+        });
+        session.on("subsystem", (_accept, reject) => reject());
+      });
+    });
+    client.on("error", () => undefined);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : 0;
+  return {
+    port,
+    commands,
+    identity: clientKey.private,
+    stop: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** Facts of a healthy host, with `overrides` (a key set to null is left out, as a missing tool is). */
+export function factsOutput(overrides: Record<string, string | null> = {}): string {
+  const facts: Record<string, string | null> = {
+    arch: "aarch64",
+    kernel: "6.8.0-memfarm",
+    mem_kb: String(500 * 1024 * 1024),
+    cores: "192",
+    cgroup: "v2",
+    cgroup_memory: "yes",
+    disk_free_kb: String(400 * 1024 * 1024),
+    home: "/home/farm",
+    uid: "1000",
+    node_path: "/usr/bin/node",
+    node_version: "v22.11.0",
+    git: "git version 2.43.0",
+    compiler: "/usr/bin/cc",
+    systemd: "no",
+    ...overrides,
+  };
+  return Object.entries(facts)
+    .filter(([, value]) => value !== null)
+    .map(([key, value]) => `${key}=${value}\n`)
+    .join("");
+}
