@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { JobResource } from "../../protocol/resources.ts";
-import { NAP_SECONDS, type ProcessFarm } from "../helpers/process-farm.ts";
+import type { ProcessFarm } from "../helpers/process-farm.ts";
 
 /**
  * What every chaos test asserts of a job once the dust settles: it reached exactly one terminal
@@ -29,6 +29,6 @@ export async function assertPassedExactlyOnce(farm: ProcessFarm, job: JobResourc
   const ofFinal = log.lines.filter((line) => line.attemptId === final?.id);
   // The first one shares its line with regrtest's "test_nap (...) ... ".
   const naps = ofFinal.flatMap((line) => /(napping \d+)$/.exec(line.text)?.[1] ?? []);
-  const expected = Array.from({ length: NAP_SECONDS }, (_, second) => `napping ${second}`);
+  const expected = Array.from({ length: farm.napSeconds }, (_, second) => `napping ${second}`);
   assert.deepEqual(naps, expected, "each line of the final attempt arrived once, none lost");
 }

@@ -40,6 +40,10 @@ export class NatsNode {
   constructor(
     readonly port: number,
     private readonly args: string[],
+    /** The server_name of a cluster node (n1, n2, n3), as JetStream's stream info names it. */
+    readonly name = "",
+    /** The node's monitoring port (cluster nodes), where /connz lists the clients connected to it. */
+    readonly monitorPort = 0,
   ) {}
 
   get url(): string {
@@ -50,6 +54,18 @@ export class NatsNode {
   static single(dir: string, port: number): NatsNode {
     mkdirSync(dir, { recursive: true });
     return new NatsNode(port, ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", dir]);
+  }
+
+  /** Whether a client with this connection name is connected to this node now (monitoring /connz). */
+  async hasClient(connectionName: string): Promise<boolean> {
+    if (!this.monitorPort) throw new Error("this node has no monitoring port");
+    try {
+      const response = await fetch(`http://127.0.0.1:${this.monitorPort}/connz?limit=4096`);
+      const connz = (await response.json()) as { connections?: { name?: string }[] };
+      return (connz.connections ?? []).some((connection) => connection.name === connectionName);
+    } catch {
+      return false; // the node is down
+    }
   }
 
   async start(): Promise<void> {
@@ -85,6 +101,7 @@ export class NatsNode {
 export async function startCluster(dir: string): Promise<NatsNode[]> {
   const clientPorts = [await freePort(), await freePort(), await freePort()];
   const routePorts = [await freePort(), await freePort(), await freePort()];
+  const monitorPorts = [await freePort(), await freePort(), await freePort()];
   const nodes = clientPorts.map((port, index) => {
     const name = `n${index + 1}`;
     const store = join(dir, name);
@@ -98,12 +115,13 @@ export async function startCluster(dir: string): Promise<NatsNode[]> {
       [
         `server_name: ${name}`,
         `listen: 127.0.0.1:${port}`,
+        `http: 127.0.0.1:${monitorPorts[index]}`,
         `jetstream { store_dir: "${store}" }`,
         `cluster { name: memfarm-test, listen: 127.0.0.1:${routePorts[index]}, routes: [${routes.join(", ")}] }`,
         "",
       ].join("\n"),
     );
-    return new NatsNode(port, ["-c", config]);
+    return new NatsNode(port, ["-c", config], name, monitorPorts[index]);
   });
   await Promise.all(nodes.map((node) => node.start()));
   return nodes;

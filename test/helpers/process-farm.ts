@@ -9,14 +9,14 @@ import { makeJobsDir } from "./farm.ts";
 /** The nap suite's test: sleeps `NAP_SECONDS`, talking every second, so a job is alive long enough to kill things under it. */
 export const NAP_SECONDS = 8;
 
-function writeNapTests(dir: string): void {
+function writeNapTests(dir: string, seconds: number): void {
   writeFileSync(
     join(dir, "test_nap.py"),
     [
       "import time, unittest",
       "class Nap(unittest.TestCase):",
       "    def test_nap(self):",
-      `        for second in range(${NAP_SECONDS}):`,
+      `        for second in range(${seconds}):`,
       "            print('napping', second, flush=True)",
       "            time.sleep(1)",
       "",
@@ -27,7 +27,8 @@ function writeNapTests(dir: string): void {
 /**
  * A farm of separate real processes for chaos tests: the coordinator and each agent are `memfarm`
  * CLI processes that a test can SIGKILL and start again on the same data, against nats-servers the
- * test owns (NatsNode). Jobs use the "nap" suite: regrtest on a test that sleeps NAP_SECONDS.
+ * test owns (NatsNode). Jobs use the "nap" suite: regrtest on a test that sleeps `napSeconds`
+ * (NAP_SECONDS unless a benchmark wants shorter jobs).
  */
 export class ProcessFarm {
   readonly dir = mkdtempSync(join(tmpdir(), "memfarm-chaos-"));
@@ -38,10 +39,10 @@ export class ProcessFarm {
   /** The NATS servers the processes use; set before starting any. */
   natsUrls: string[] = [];
 
-  constructor() {
+  constructor(readonly napSeconds = NAP_SECONDS) {
     const testDir = this.napTestsDir;
     mkdirSync(testDir);
-    writeNapTests(testDir);
+    writeNapTests(testDir, napSeconds);
     this.jobsDir = makeJobsDir({
       nap: {
         description: "a test that naps, for chaos tests",
