@@ -36,6 +36,11 @@ export function checkSuiteName(name: string, field = "suite"): string {
   return name;
 }
 
+/** Whether `name` could name an agent (for lookups that answer 404 rather than 400). */
+export function isAgentName(name: string): boolean {
+  return AGENT_NAME.test(name);
+}
+
 /** Agent names become NATS subject tokens, so no dots, spaces or wildcards. */
 export function checkAgentName(name: string, field = "name"): string {
   if (!AGENT_NAME.test(name)) {

@@ -9,6 +9,7 @@ import { formatBytes } from "../protocol/sizes.ts";
 import { launchChromium, type TestBrowser } from "./helpers/chromium.ts";
 import { makeJobsDir, startFarm, type TestFarm } from "./helpers/farm.ts";
 import { findTestPython } from "./helpers/python.ts";
+import { factsOutput, startFakeSshHost } from "./hosts/fake-ssh-host.ts";
 
 /**
  * A test file that keeps running, printing and growing (to 100 MiB) until the
@@ -177,6 +178,56 @@ describe("the dashboard in Chromium", () => {
         ) / 10;
       assert.equal(style, `width: ${expected}%`);
       return;
+    }
+  });
+
+  it("follows an SSH host's step log live while it is added from the hosts page", async () => {
+    // The fake host holds its first command (the facts script) and its second (stopping an old
+    // agent) until the test lets them answer, so the page is seen while the operation runs.
+    let releaseFacts = () => {};
+    let releaseStop = () => {};
+    const factsHeld = new Promise<void>((resolve) => {
+      releaseFacts = resolve;
+    });
+    const stopHeld = new Promise<void>((resolve) => {
+      releaseStop = resolve;
+    });
+    const host = await startFakeSshHost(factsOutput(), async (_command, index) => {
+      if (index === 0) await factsHeld;
+      if (index === 1) await stopHeld;
+    });
+    try {
+      await page.goto(`${farm.url}/sign-in`);
+      await page.fill("#token", farm.token);
+      await Promise.all([page.waitForURL(`${farm.url}/`), page.click("form[action='/sign-in'] button")]);
+      await page.goto(`${farm.url}/hosts`);
+      await page.click("#add-host summary");
+      await page.fill("#add-target", `ssh://farm@127.0.0.1:${host.port}`);
+      await page.fill("#add-name", "browser-host");
+      await page.fill("#add-identity", host.identity);
+      await page.check("#add-trust-accept-new");
+      await Promise.all([
+        page.waitForURL(`${farm.url}/hosts/browser-host`),
+        page.click("#add-host button[type=submit]"),
+      ]);
+      await page.waitForSelector("#host-log[data-following='true']", { state: "attached" });
+      assert.equal(await page.locator("#host-status").textContent(), "working");
+      await page.evaluate("window.loadedOnce = true");
+
+      releaseFacts();
+      await page.waitForFunction(`document.querySelector("#host-step")?.textContent === "stop"`);
+      assert.match((await page.locator("#host-log").textContent()) ?? "", /\[facts\]/);
+      assert.equal(await page.evaluate("window.loadedOnce"), true, "lines were appended, not reloaded");
+
+      releaseStop();
+      await page.waitForSelector("#host-error");
+      assert.equal(await page.locator("#host-status").textContent(), "failed");
+      assert.match((await page.locator("#host-error").textContent()) ?? "", /install/);
+      assert.ok(!(await page.content()).includes(host.identity.split("\n")[1] as string));
+    } finally {
+      releaseFacts();
+      releaseStop();
+      await host.stop();
     }
   });
 });

@@ -1,56 +1,22 @@
 import express, { type NextFunction, type Request, type Response, Router } from "express";
 import { ConflictError, coerceError, MemfarmError, NotFoundError } from "../../protocol/errors.ts";
 import { checkAgentName } from "../../protocol/names.ts";
+import type { HostOperations } from "../hosts/host-operations.ts";
 import type { JobService } from "../job-service.ts";
 import type { Store } from "../store/store.ts";
-import { isSameOrigin, readCookie, SESSION_COOKIE, sessionCookie } from "./dashboard-session.ts";
+import { field, renderRefusal, requireSameOrigin, requireSession } from "./dashboard-guards.ts";
+import { dashboardHostActions } from "./dashboard-host-actions.ts";
+import { readCookie, SESSION_COOKIE, sessionCookie } from "./dashboard-session.ts";
 import { fmt, jsonForScript } from "./view-format.ts";
 
 export interface DashboardActionsDeps {
   store: Store;
   jobs: JobService;
   wakeScheduler: () => void;
+  hostOperations: HostOperations;
 }
 
 const common = { fmt, jsonForScript };
-
-function renderRefusal(res: Response, status: number, heading: string, message: string): void {
-  res.status(status).render("error", { ...common, heading, message });
-}
-
-/** Every form post must come from this dashboard's own pages (CSRF). */
-function requireSameOrigin(req: Request, res: Response, next: NextFunction): void {
-  if (isSameOrigin(req)) {
-    next();
-    return;
-  }
-  renderRefusal(
-    res,
-    403,
-    "Refused",
-    "This form was not sent from a page of this dashboard (its Origin or Referer is another site, or missing), so nothing was changed.",
-  );
-}
-
-/** Changing the farm needs a signed-in person; the pages hide these forms otherwise. */
-function requireSession(_req: Request, res: Response, next: NextFunction): void {
-  if (res.locals.signedInAs) {
-    next();
-    return;
-  }
-  renderRefusal(
-    res,
-    401,
-    "Sign in first",
-    "Changing the farm needs a signed-in user: sign in with an API token.",
-  );
-}
-
-/** Form fields as strings; a browser sends each at most once here. */
-function field(req: Request, name: string): string {
-  const value = (req.body as Record<string, unknown> | undefined)?.[name];
-  return typeof value === "string" ? value.trim() : "";
-}
 
 /** What the submit form asks for, as the API's job request (the same validation applies). */
 function jobRequestFromForm(req: Request): Record<string, unknown> {
@@ -68,8 +34,9 @@ function jobRequestFromForm(req: Request): Record<string, unknown> {
 
 /**
  * The dashboard's form posts: sign in and out, submit and cancel jobs, drain
- * and undrain hosts. Each answers with a redirect (post/redirect/get) or a
- * page that says what went wrong.
+ * and undrain hosts, and the SSH host operations (dashboard-host-actions.ts).
+ * Each answers with a redirect (post/redirect/get) or a page that says what
+ * went wrong.
  */
 export function dashboardActions(deps: DashboardActionsDeps): Router {
   const { store } = deps;
@@ -78,7 +45,8 @@ export function dashboardActions(deps: DashboardActionsDeps): Router {
     (middleware: (req: Request, res: Response, next: NextFunction) => void) =>
     (req: Request, res: Response, next: NextFunction) =>
       req.method === "POST" ? middleware(req, res, next) : next();
-  router.use(forPosts(express.urlencoded({ extended: false, limit: "16kb", parameterLimit: 20 })));
+  // 64 KiB: the host forms carry a private key (an RSA-4096 key is ~3.3 KiB, more once form-encoded).
+  router.use(forPosts(express.urlencoded({ extended: false, limit: "64kb", parameterLimit: 20 })));
   router.use(forPosts(requireSameOrigin));
 
   router.post("/sign-in", (req, res) => {
@@ -136,6 +104,8 @@ export function dashboardActions(deps: DashboardActionsDeps): Router {
       }
     });
   }
+
+  router.use(dashboardHostActions(deps.hostOperations));
 
   // A refused request (bad input, a finished job) is a page that says what to change, not JSON.
   router.use((thrown: unknown, _req: Request, res: Response, next: NextFunction) => {

@@ -1,11 +1,13 @@
 import { type Response, Router } from "express";
 import { ALL_STATUSES, isFinalStatus } from "../../protocol/job-status.ts";
-import type { JobResource } from "../../protocol/resources.ts";
+import { isAgentName } from "../../protocol/names.ts";
+import type { HostResource, JobResource } from "../../protocol/resources.ts";
 import { chartData } from "../dashboard/chart-data.ts";
 import { chartGeometry } from "../dashboard/chart-geometry.ts";
 import { compareTests, GROWTH_THRESHOLD } from "../dashboard/compare-tests.ts";
 import { explainOutcome } from "../dashboard/explain-outcome.ts";
 import { hostBar } from "../dashboard/host-bar.ts";
+import { hostPage } from "../dashboard/host-page.ts";
 import { jobTimeline } from "../dashboard/job-timeline.ts";
 import { readTestSort, sortLink, sortTests, TEST_SORT_KEYS } from "../dashboard/test-table.ts";
 import type { Store } from "../store/store.ts";
@@ -33,7 +35,7 @@ function readJobId(text: unknown): number | null {
   return typeof text === "string" && /^\d{1,15}$/.test(text) && Number(text) > 0 ? Number(text) : null;
 }
 
-/** Server-rendered pages: jobs, one job, hosts, a comparison, sign-in. Complete without JavaScript. */
+/** Server-rendered pages: jobs, one job, hosts, one SSH host, a comparison, sign-in. Complete without JavaScript. */
 export function dashboardPages(deps: DashboardPagesDeps): Router {
   const { store } = deps;
   const router = Router();
@@ -41,6 +43,8 @@ export function dashboardPages(deps: DashboardPagesDeps): Router {
     const id = readJobId(text);
     return id === null ? null : store.jobs.get(id);
   };
+  const findHost = (text: unknown): HostResource | null =>
+    typeof text === "string" && isAgentName(text) ? store.hosts.resource(text) : null;
 
   router.get("/", (req, res) => {
     const filter = readJobListFilter(req.query, deps.suiteNames);
@@ -100,6 +104,15 @@ export function dashboardPages(deps: DashboardPagesDeps): Router {
       .list()
       .map((host) => ({ ...host, log: (store.hosts.resource(host.name)?.log ?? []).slice(-8) }));
     res.render("hosts", { ...common, agents, sshHosts });
+  });
+
+  // A host added over SSH: its record and whole step log; host.js follows a running operation.
+  router.get("/hosts/:name", (req, res) => {
+    const host = findHost(req.params.name);
+    if (!host) {
+      return renderNotFound(res, "No such host", `No host named ${req.params.name} was added over SSH.`);
+    }
+    res.render("host", { ...common, ...hostPage(host) });
   });
 
   router.get("/compare", (req, res) => {

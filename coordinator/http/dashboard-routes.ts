@@ -1,4 +1,5 @@
 import { Router } from "express";
+import type { HostOperations } from "../hosts/host-operations.ts";
 import type { JobService } from "../job-service.ts";
 import type { Store } from "../store/store.ts";
 import { dashboardActions } from "./dashboard-actions.ts";
@@ -11,6 +12,7 @@ export interface DashboardDeps {
   suiteNames: string[];
   exampleSubmit: string;
   wakeScheduler: () => void;
+  hostOperations: HostOperations;
 }
 
 /**

@@ -4,7 +4,8 @@ import ssh2 from "ssh2";
  * An in-process SSH server (ssh2's own Server) that plays a host with given facts, for what a real
  * host here cannot show: no Node, a full disk, no compiler. It accepts any public key, answers the
  * facts script with `factsOutput`, every other command with exit 0, and refuses SFTP (so an install
- * fails at its upload). Commands it received are kept in `commands`.
+ * fails at its upload). Commands it received are kept in `commands`. `hold` may keep a command
+ * from answering until a promise settles, so a test can watch an operation while it runs.
  */
 export interface FakeSshHost {
   port: number;
@@ -13,7 +14,10 @@ export interface FakeSshHost {
   stop(): Promise<void>;
 }
 
-export async function startFakeSshHost(factsOutput: string): Promise<FakeSshHost> {
+export async function startFakeSshHost(
+  factsOutput: string,
+  hold: (command: string, index: number) => Promise<void> = async () => undefined,
+): Promise<FakeSshHost> {
   const hostKey = ssh2.utils.generateKeyPairSync("ed25519");
   const clientKey = ssh2.utils.generateKeyPairSync("ed25519");
   const commands: string[] = [];
@@ -25,11 +29,13 @@ export async function startFakeSshHost(factsOutput: string): Promise<FakeSshHost
       client.on("session", (accept) => {
         const session = accept();
         session.on("exec", (acceptExec, _reject, info) => {
-          commands.push(info.command);
+          const index = commands.push(info.command) - 1;
           const channel = acceptExec();
-          if (info.command.includes("uname -m")) channel.write(factsOutput);
-          channel.exit(0);
-          channel.end();
+          void hold(info.command, index).then(() => {
+            if (info.command.includes("uname -m")) channel.write(factsOutput);
+            channel.exit(0);
+            channel.end();
+          });
         });
         session.on("subsystem", (_accept, reject) => reject());
       });

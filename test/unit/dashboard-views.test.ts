@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import { compareTests } from "../../coordinator/dashboard/compare-tests.ts";
 import { explainOutcome } from "../../coordinator/dashboard/explain-outcome.ts";
 import { hostBar } from "../../coordinator/dashboard/host-bar.ts";
+import { hostFactRows, labelsText } from "../../coordinator/dashboard/host-page.ts";
 import { jobTimeline } from "../../coordinator/dashboard/job-timeline.ts";
 import { readTestSort, sortLink, sortTests } from "../../coordinator/dashboard/test-table.ts";
 import { filterQuery, readJobListFilter } from "../../coordinator/http/job-list-filter.ts";
@@ -136,6 +137,26 @@ describe("view helpers", () => {
     noOutputTimeoutSeconds: 300,
     error: null,
   };
+
+  it("shows an SSH host's facts in words, known facts first, a missing tool as missing", () => {
+    const rows = hostFactRows({
+      future: "kept",
+      nodePath: null,
+      memoryBytes: 16 * GiB,
+      cgroupMemory: false,
+      arch: "aarch64",
+    });
+    assert.deepEqual(rows, [
+      { label: "Architecture", value: "aarch64" },
+      { label: "Memory", value: fmt.bytes(16 * GiB) },
+      { label: "cgroup memory controller", value: "no" },
+      { label: "Node.js", value: "missing" },
+      { label: "future", value: "kept" },
+    ]);
+    assert.deepEqual(hostFactRows(null), []);
+    assert.equal(labelsText({ pool: "bigmem", os: "debian" }), "pool=bigmem, os=debian");
+    assert.equal(labelsText({}), "-");
+  });
 
   it("explains an OOM and a timeout in words, naming the last test that started", () => {
     const tests = [

@@ -1,0 +1,30 @@
+import type { Request } from "express";
+import { field, rawField } from "./dashboard-guards.ts";
+
+/**
+ * What the host forms ask for, as the API's request bodies, so that readAddHostRequest and
+ * readIdentity check both alike. An empty field is left out, as the CLI leaves out a flag not given.
+ */
+export function addHostBodyFromForm(req: Request): Record<string, unknown> {
+  const body: Record<string, unknown> = {
+    target: field(req, "target"),
+    acceptNew: field(req, "trust") === "accept-new",
+    ...identityBodyFromForm(req),
+  };
+  for (const name of ["name", "labels"]) {
+    const value = field(req, name);
+    if (value !== "") body[name] = value;
+  }
+  // A fingerprint typed before choosing "trust the first key" is not meant: the choice wins.
+  const fingerprint = field(req, "fingerprint");
+  if (fingerprint !== "" && body.acceptNew !== true) body.fingerprint = fingerprint;
+  return body;
+}
+
+/** The private key and its passphrase; the passphrase is taken as typed (blanks may belong to it). */
+export function identityBodyFromForm(req: Request): Record<string, unknown> {
+  const body: Record<string, unknown> = { identity: field(req, "identity") };
+  const passphrase = rawField(req, "passphrase");
+  if (passphrase !== "") body.passphrase = passphrase;
+  return body;
+}
