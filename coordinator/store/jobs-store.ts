@@ -30,6 +30,9 @@ export interface JobFilter {
   status?: string;
   suite?: string;
   agent?: string;
+  /** Jobs the PR bot queued for this repository (`owner/name`) and, optionally, pull request. */
+  repository?: string;
+  pullRequest?: number;
   limit: number;
   /** Cursor: only jobs with a smaller id (the list is newest first). */
   before?: number;
@@ -154,6 +157,14 @@ export class JobsStore {
     if (filter.agent) {
       where.push("agent = ?");
       params.push(filter.agent);
+    }
+    if (filter.repository) {
+      where.push("json_extract(provenance, '$.pullRequest.repository') = ? COLLATE NOCASE");
+      params.push(filter.repository);
+    }
+    if (filter.pullRequest !== undefined) {
+      where.push("json_extract(provenance, '$.pullRequest.number') = ?");
+      params.push(filter.pullRequest);
     }
     if (filter.before !== undefined) {
       where.push("id < ?");
