@@ -3,6 +3,7 @@ import { coerceError, MemfarmError } from "../../protocol/errors.ts";
 import { isFinalStatus } from "../../protocol/job-status.ts";
 import type { Logger } from "../../protocol/logger.ts";
 import type { PullRequestProvenance } from "../../protocol/resources.ts";
+import { formatBytes, parseMemlimit } from "../../protocol/sizes.ts";
 import type { JobService } from "../job-service.ts";
 import type { Store } from "../store/store.ts";
 import type { CheckRunsStore } from "./check-runs-store.ts";
@@ -151,6 +152,11 @@ export class PrBot {
       );
       return;
     }
+    const tooLarge = this.memlimitBeyondEveryHost(command.memlimit);
+    if (tooLarge !== null) {
+      await this.reply(asked, `I could not queue that: ${tooLarge}`);
+      return;
+    }
     // The head as it is now: the job runs this commit and its check run is attached to it.
     const { data: pr } = await asked.api.rest.pulls.get({
       owner: asked.owner,
@@ -192,6 +198,18 @@ export class PrBot {
       installationId: asked.installationId,
     });
     this.deps.onQueued();
+  }
+
+  /**
+   * regrtest runs bigmem tests at full size whenever they fit under -M, so a
+   * memlimit beyond any host's memory is not a bigger budget but a sure OOM.
+   */
+  private memlimitBeyondEveryHost(memlimit: string | null): string | null {
+    if (memlimit === null) return null;
+    const bytes = parseMemlimit(memlimit);
+    const largest = Math.max(0, ...this.deps.store.agents.capacities().map((agent) => agent.capacityBytes));
+    if (largest === 0 || bytes <= largest) return null;
+    return `--memlimit ${md(memlimit)} is more than the largest host of this farm can give a job (${formatBytes(largest)}); ask for ${formatBytes(largest)} or less`;
   }
 
   private openJobs(asked: Asked) {

@@ -58,11 +58,16 @@ export class GithubStandIn {
     return this.calls.filter((call) => pattern.test(`${call.method} ${call.path}`));
   }
 
-  /** Waits until a call matching the pattern has been made; returns it. */
-  async waitForCall(pattern: RegExp, timeoutMs = 120_000, count = 1): Promise<RecordedCall> {
+  /** Waits until `count` calls matching the pattern (and `where`, if given) have been made; returns the last. */
+  async waitForCall(
+    pattern: RegExp,
+    timeoutMs = 120_000,
+    count = 1,
+    where: (call: RecordedCall) => boolean = () => true,
+  ): Promise<RecordedCall> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const found = this.callsTo(pattern);
+      const found = this.callsTo(pattern).filter(where);
       if (found.length >= count) return found[count - 1] as RecordedCall;
       if (Date.now() > deadline) {
         const seen = this.calls.map((c) => `${c.method} ${c.path}`).join("\n");
