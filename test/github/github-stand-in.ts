@@ -10,6 +10,7 @@ export interface RecordedCall {
   method: string;
   path: string;
   body: Record<string, unknown>;
+  authorization: string;
   at: number;
 }
 
@@ -54,6 +55,11 @@ export class GithubStandIn {
     this.failures.push({ pattern, status, times });
   }
 
+  /** GitHub is back. */
+  clearFailures(): void {
+    this.failures.length = 0;
+  }
+
   callsTo(pattern: RegExp): RecordedCall[] {
     return this.calls.filter((call) => pattern.test(`${call.method} ${call.path}`));
   }
@@ -84,7 +90,7 @@ export class GithubStandIn {
     const method = req.method ?? "GET";
     const path = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname);
     const body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
-    this.calls.push({ method, path, body, at: Date.now() });
+    this.calls.push({ method, path, body, authorization: req.headers.authorization ?? "", at: Date.now() });
     const send = (status: number, json: unknown) => {
       res.writeHead(status, { "content-type": "application/json; charset=utf-8" });
       res.end(JSON.stringify(json));
