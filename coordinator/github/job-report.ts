@@ -74,6 +74,8 @@ export function reportSummary({ job, tests, comparison, baseRef, jobUrl }: JobRe
     `| Tests | ${job.counts ? `${job.counts.run} run, ${job.counts.failed} failed, ${job.counts.skipped} skipped` : "-"} |`,
     `| Job | [#${job.id}](${jobUrl}) |`,
   ];
+  const moved = headMoved(job);
+  if (moved) lines.push("", moved);
   if (job.failedTests.length > 0) {
     lines.push("", "### Failing tests", "");
     for (const name of job.failedTests.slice(0, FAILED_SHOWN)) lines.push(`- \`${md(name)}\``);
@@ -138,6 +140,16 @@ export function reportComment({ job, comparison, baseRef, jobUrl }: JobReportInp
   }
   parts.push(`[Job #${job.id}](${jobUrl})`);
   return parts.join(" ");
+}
+
+/**
+ * The job fetches `pull/N/head` when it starts, which can be later than the
+ * command: say so when the PR was pushed to in between.
+ */
+function headMoved(job: JobResource): string | null {
+  const asked = job.provenance.pullRequest?.headSha;
+  if (!asked || !job.commit || job.commit === asked) return null;
+  return `**Note:** the pull request was pushed to after the command: it asked for \`${asked.slice(0, 12)}\`, the job ran \`${job.commit.slice(0, 12)}\`.`;
 }
 
 function commitNote(comparison: BaseComparison): string {
