@@ -3,6 +3,7 @@ import { join, resolve } from "node:path";
 import { ValidationError } from "../protocol/errors.ts";
 import { splitList } from "../protocol/lists.ts";
 import { parseSize } from "../protocol/sizes.ts";
+import { compileGithubConfig, type GithubConfig, type GithubOptions } from "./github/github-config.ts";
 import { DEFAULT_JOBS_DIR } from "./paths.ts";
 
 /** Raw coordinator options, as the CLI reads them. */
@@ -18,6 +19,8 @@ export interface CoordinatorOptions {
   headroom?: string;
   lostAfter?: string;
   streamReplicas?: string;
+  /** The pull-request bot's settings; by default from the MEMFARM_GITHUB_* variables. */
+  github?: GithubOptions;
 }
 
 export interface CoordinatorConfig {
@@ -40,6 +43,8 @@ export interface CoordinatorConfig {
   maxAttempts: number;
   /** Copies of the reports stream: 3 on a JetStream cluster, 1 on one server. */
   streamReplicas: number;
+  /** The pull-request bot; null when MEMFARM_GITHUB_WEBHOOK_SECRET is not set. */
+  github: GithubConfig | null;
 }
 
 /** Where a farm keeps its data unless told otherwise; the CLI looks here for the admin token. */
@@ -110,6 +115,7 @@ export function compileCoordinatorConfig(
     schedulerTickMs: 1000,
     maxAttempts: 3,
     streamReplicas: readReplicas(options.streamReplicas, splitList(options.nats ?? "").length),
+    github: compileGithubConfig(options.github ?? githubOptionsFrom(env)),
   };
 }
 
@@ -125,4 +131,16 @@ function readReplicas(text: string | undefined, natsServers: number): number {
     );
   }
   return replicas;
+}
+
+function githubOptionsFrom(env: NodeJS.ProcessEnv): GithubOptions {
+  return {
+    webhookSecret: env.MEMFARM_GITHUB_WEBHOOK_SECRET,
+    apiUrl: env.MEMFARM_GITHUB_API_URL,
+    token: env.MEMFARM_GITHUB_TOKEN,
+    appId: env.MEMFARM_GITHUB_APP_ID,
+    privateKeyFile: env.MEMFARM_GITHUB_PRIVATE_KEY_FILE,
+    repos: env.MEMFARM_GITHUB_REPOS,
+    publicUrl: env.MEMFARM_PUBLIC_URL,
+  };
 }

@@ -10,6 +10,7 @@ import type { CoordinatorConfig } from "./config.ts";
 import { Dispatcher } from "./dispatcher.ts";
 import { EmbeddedNats } from "./embedded-nats.ts";
 import { FarmEvents } from "./events.ts";
+import { GithubBot } from "./github/github-bot.ts";
 import { HandBacks } from "./hand-backs.ts";
 import { loadAgentBundle } from "./hosts/agent-bundle.ts";
 import { HostOperations } from "./hosts/host-operations.ts";
@@ -75,9 +76,15 @@ export class Coordinator {
       server: Server;
       gate: ShutdownGate;
       hostOperations: HostOperations;
+      github: GithubBot | null;
       log: Logger;
     },
   ) {}
+
+  /** The PR bot, when configured. */
+  get github(): GithubBot | null {
+    return this.parts.github;
+  }
 
   /** Whether the nats-server is ours (embedded): credentials then take effect without an admin. */
   get managesNats(): boolean {
@@ -178,6 +185,18 @@ export class Coordinator {
         wakeScheduler: wake,
         log,
       });
+      let publicUrl = config.github?.publicUrl ?? "";
+      const github = config.github
+        ? new GithubBot({
+            config: config.github,
+            store,
+            jobs,
+            events,
+            suiteNames: [...suites.keys()],
+            publicUrl: () => publicUrl,
+            log: log.child({ part: "github" }),
+          })
+        : null;
       const gate = new ShutdownGate();
       const app = createApp({
         store,
@@ -190,11 +209,17 @@ export class Coordinator {
         natsAuthority,
         hostOperations,
         gate,
+        githubWebhook: github?.router ?? null,
       });
       const server = await listen(app, config.host, config.port);
       const address = server.address();
       const port = typeof address === "object" && address ? address.port : config.port;
       const httpUrl = `http://${config.host}:${port}`;
+      publicUrl ||= httpUrl;
+      if (github) {
+        github.start();
+        cleanups.unshift(() => github.stop());
+      }
       log.info("coordinator ready", { http: httpUrl, nats: natsUrls.join(",") });
       return new Coordinator(config, store, natsUrls, adminToken, httpUrl, natsAuthority, {
         nc,
@@ -206,6 +231,7 @@ export class Coordinator {
         server,
         gate,
         hostOperations,
+        github,
         log,
       });
     } catch (thrown) {
@@ -228,8 +254,19 @@ export class Coordinator {
   }
 
   private async stopInSteps(): Promise<void> {
-    const { server, gate, scheduler, dispatcher, reports, handBacks, nc, embedded, hostOperations, log } =
-      this.parts;
+    const {
+      server,
+      gate,
+      scheduler,
+      dispatcher,
+      reports,
+      handBacks,
+      nc,
+      embedded,
+      hostOperations,
+      github,
+      log,
+    } = this.parts;
     this.lifecycle = "stopping";
     log.info("stopping: refusing new work (HTTP 503), finishing the scheduling pass");
     gate.close();
@@ -248,6 +285,8 @@ export class Coordinator {
     const closed = new Promise((resolve) => server.close(resolve));
     server.closeAllConnections(); // live event streams would otherwise hold the server open
     await closed;
+    // No webhook arrives any more: finish the events being handled and the GitHub calls in flight.
+    await github?.stop();
     // Reports not yet acknowledged stay in the stream for the next coordinator.
     log.info("draining: finishing the report being applied");
     await reports.stop();

@@ -2,7 +2,7 @@ import { ConflictError, NotFoundError, ValidationError } from "../protocol/error
 import { AgentState, isFinalStatus } from "../protocol/job-status.ts";
 import type { Logger } from "../protocol/logger.ts";
 import type { ProbePythonReply } from "../protocol/messages.ts";
-import type { JobResource } from "../protocol/resources.ts";
+import type { JobResource, Provenance } from "../protocol/resources.ts";
 import type { FarmEvents } from "./events.ts";
 import { parseJobRequest } from "./job-request.ts";
 import { learnedReservation } from "./learned-reservation.ts";
@@ -30,7 +30,12 @@ export class JobService {
 
   constructor(private readonly deps: JobServiceDeps) {}
 
-  async submit(body: unknown, requester: string): Promise<JobResource> {
+  /** `origin`: set by the PR bot (source `github` and the pull request), which the API body cannot claim. */
+  async submit(
+    body: unknown,
+    requester: string,
+    origin?: Pick<Provenance, "source" | "pullRequest">,
+  ): Promise<JobResource> {
     const request = parseJobRequest(body, this.deps.suites);
     if (request.python !== null) await this.checkInterpreter(request.python);
     const reservation = reservationFor(request.suite, request.memlimitBytes);
@@ -53,7 +58,7 @@ export class JobService {
       scheduledBytes: learned,
       tests: request.tests,
       labels: request.labels,
-      provenance: { source: request.source, requester },
+      provenance: { source: request.source, requester, ...origin },
       args: regrtestArgs(request.suite, request.memlimitBytes, request.tests),
       timeoutSeconds: request.suite.timeoutSeconds,
     });

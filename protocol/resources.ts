@@ -27,6 +27,22 @@ export interface Provenance {
   /** The owner of the token that submitted the job. */
   requester: string;
   retryOf?: number;
+  /** The pull request a job was asked for on GitHub (source `github`). */
+  pullRequest?: PullRequestProvenance;
+}
+
+export interface PullRequestProvenance {
+  /** `owner/name` of the base repository. */
+  repository: string;
+  number: number;
+  /** The pull request's page. */
+  url: string;
+  /** The head commit when the command was read; the check run is on it. */
+  headSha: string;
+  /** The branch the pull request targets; its latest job of the same suite is the comparison. */
+  baseRef: string;
+  /** The comment that asked, or null for a label. */
+  commentUrl: string | null;
 }
 
 export interface JobResource {

@@ -72,6 +72,10 @@ export function apiRoutes(deps: ApiDeps): Router {
           "cursor",
         );
       }
+      const pr = query.pr === undefined ? undefined : Number(query.pr);
+      if (pr !== undefined && !(Number.isInteger(pr) && pr > 0)) {
+        throw new ValidationError("invalid_pr", "pr must be a pull request number, like 12345", "pr");
+      }
       return {
         status: 200,
         body: store.jobs.list({
@@ -79,6 +83,8 @@ export function apiRoutes(deps: ApiDeps): Router {
           suite: query.suite,
           agent: query.agent,
           ref: query.ref,
+          repository: query.repository,
+          pullRequest: pr,
           limit,
           before,
         }),

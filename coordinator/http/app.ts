@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import express from "express";
+import express, { type Router } from "express";
 import type { Logger } from "../../protocol/logger.ts";
 import type { FarmEvents } from "../events.ts";
 import type { HostOperations } from "../hosts/host-operations.ts";
@@ -26,6 +26,8 @@ export interface AppDeps {
   hostOperations: HostOperations;
   /** Refuses work once the coordinator stops, and tells when requests in flight are answered. */
   gate: ShutdownGate;
+  /** The PR bot's webhook route, when the bot is configured. */
+  githubWebhook?: Router | null;
 }
 
 export function createApp(deps: AppDeps): express.Express {
@@ -43,6 +45,8 @@ export function createApp(deps: AppDeps): express.Express {
   app.get("/healthz", healthz);
   app.get("/api/v1/healthz", healthz);
   app.get("/metrics", metricsRoute(deps.store));
+  // Before the JSON parser: the webhook's signature is over the raw bytes, and it has its own size limit.
+  if (deps.githubWebhook) app.use("/api/v1/github/webhook", deps.githubWebhook);
   app.use("/api/v1", ...jsonBody(), apiRoutes(deps));
   app.use("/api/v1", (_req, res) => {
     res.status(404).json({

@@ -32,6 +32,9 @@ export interface JobFilter {
   agent?: string;
   /** A git ref, matched exactly (a pull request is `pull/N/head`). */
   ref?: string;
+  /** Jobs the PR bot queued for this repository (`owner/name`) and, optionally, pull request. */
+  repository?: string;
+  pullRequest?: number;
   limit: number;
   /** Cursor: only jobs with a smaller id (the list is newest first). */
   before?: number;
@@ -160,6 +163,14 @@ export class JobsStore {
     if (filter.ref) {
       where.push("ref = ?");
       params.push(filter.ref);
+    }
+    if (filter.repository) {
+      where.push("json_extract(provenance, '$.pullRequest.repository') = ? COLLATE NOCASE");
+      params.push(filter.repository);
+    }
+    if (filter.pullRequest !== undefined) {
+      where.push("json_extract(provenance, '$.pullRequest.number') = ?");
+      params.push(filter.pullRequest);
     }
     if (filter.before !== undefined) {
       where.push("id < ?");

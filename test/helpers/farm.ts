@@ -5,6 +5,7 @@ import { compileAgentConfig } from "../../agent/config.ts";
 import { AgentDaemon } from "../../agent/daemon.ts";
 import { compileCoordinatorConfig } from "../../coordinator/config.ts";
 import { Coordinator } from "../../coordinator/coordinator.ts";
+import type { GithubOptions } from "../../coordinator/github/github-config.ts";
 import { DEFAULT_JOBS_DIR } from "../../coordinator/paths.ts";
 import { isFinalStatus } from "../../protocol/job-status.ts";
 import { type Logger, silentLogger } from "../../protocol/logger.ts";
@@ -56,13 +57,22 @@ export async function startFarm(
     /** Where the coordinator and the agent log; silent unless a test asserts on the log. */
     coordinatorLog?: Logger;
     agentLog?: Logger;
+    /** Turns the PR bot on; its GitHub calls are not retried within an attempt and feedback is retried quickly. */
+    github?: GithubOptions;
   } = {},
 ): Promise<TestFarm> {
   const dir = mkdtempSync(join(tmpdir(), "memfarm-test-"));
   const config = compileCoordinatorConfig(
-    { port: "0", dataDir: join(dir, "data"), jobsDir: options.jobsDir, lostAfter: "6" },
+    {
+      port: "0",
+      dataDir: join(dir, "data"),
+      jobsDir: options.jobsDir,
+      lostAfter: "6",
+      github: options.github ?? {},
+    },
     {},
   );
+  if (config.github) Object.assign(config.github, { requestRetries: 0, retryBaseMs: 300 });
   const coordinator = await Coordinator.start(config, options.coordinatorLog ?? silentLogger);
   const agentName = options.agentName ?? "test-agent";
   const agent = new AgentDaemon(

@@ -1,0 +1,100 @@
+import type { Router } from "express";
+import { coerceError } from "../../protocol/errors.ts";
+import type { Logger } from "../../protocol/logger.ts";
+import type { FarmEvents } from "../events.ts";
+import type { JobService } from "../job-service.ts";
+import type { Store } from "../store/store.ts";
+import { BaseComparer } from "./base-comparison.ts";
+import { CheckRunsStore } from "./check-runs-store.ts";
+import { DeliveriesStore } from "./deliveries-store.ts";
+import { FeedbackSync } from "./feedback-sync.ts";
+import { GithubClients } from "./github-client.ts";
+import type { GithubConfig } from "./github-config.ts";
+import { PrBot } from "./pr-bot.ts";
+import { webhookRoute } from "./webhook-route.ts";
+
+export interface GithubBotDeps {
+  config: GithubConfig;
+  store: Store;
+  jobs: JobService;
+  events: FarmEvents;
+  suiteNames: string[];
+  /** The dashboard's address, known once the HTTP server listens. */
+  publicUrl: () => string;
+  log: Logger;
+}
+
+/**
+ * The pull-request bot, assembled: the webhook route, the command handler and
+ * the feedback sync that keeps check runs in step with jobs.
+ *
+ * Lifecycle: start() catches up on feedback left by a previous coordinator;
+ * stop() (after the HTTP server has closed) waits for events being handled,
+ * then for the sync pass in flight.
+ */
+export class GithubBot {
+  readonly router: Router;
+  private readonly sync: FeedbackSync;
+  private readonly inFlight = new Set<Promise<void>>();
+  private unsubscribe: () => void = () => {};
+
+  constructor(private readonly deps: GithubBotDeps) {
+    const { config, store, log } = deps;
+    const clients = new GithubClients(config, log);
+    const client = (installationId: number | null) => clients.forInstallation(installationId);
+    const checkRuns = new CheckRunsStore(store.db);
+    const jobUrl = (jobId: number) => `${deps.publicUrl()}/jobs/${jobId}`;
+    this.sync = new FeedbackSync({
+      store,
+      checkRuns,
+      comparer: new BaseComparer(store.db, store.tests),
+      client,
+      jobUrl,
+      log,
+      retryBaseMs: config.retryBaseMs,
+    });
+    const bot = new PrBot({
+      jobs: deps.jobs,
+      store,
+      checkRuns,
+      suiteNames: () => deps.suiteNames,
+      allowedRepos: config.repos,
+      client,
+      onQueued: () => this.sync.wake(),
+      log,
+    });
+    this.router = webhookRoute({
+      secret: config.webhookSecret,
+      maxPayloadBytes: config.maxPayloadBytes,
+      deliveries: new DeliveriesStore(store.db),
+      dispatch: (event, payload) => this.track(bot.handle(event, payload)),
+      log,
+    });
+  }
+
+  start(): void {
+    this.unsubscribe = this.deps.events.on("job", (job) => {
+      if (job.provenance.pullRequest) this.sync.wake();
+    });
+    this.sync.start();
+  }
+
+  async stop(): Promise<void> {
+    this.unsubscribe();
+    await Promise.allSettled([...this.inFlight]);
+    await this.sync.stop();
+  }
+
+  /** Resolves when the events received so far are handled and GitHub is up to date; for tests. */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.inFlight]);
+    await this.sync.idle();
+  }
+
+  private track(handling: Promise<void>): void {
+    const tracked = handling
+      .catch((thrown) => this.deps.log.error("GitHub event failed", { error: coerceError(thrown).stack }))
+      .finally(() => this.inFlight.delete(tracked));
+    this.inFlight.add(tracked);
+  }
+}
