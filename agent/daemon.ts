@@ -26,6 +26,7 @@ import { readHostFacts } from "./host-facts.ts";
 import { JobProcessRecords } from "./leftover-jobs.ts";
 import { Outbox } from "./outbox.ts";
 import { probePython } from "./python-check.ts";
+import { RanAttempts } from "./ran-attempts.ts";
 import { ReportJournal } from "./report-journal.ts";
 import { RunningAttempt } from "./run-attempt.ts";
 
@@ -61,6 +62,8 @@ export class AgentDaemon {
   private readonly outboxes = new Set<Outbox>();
   private readonly subscriptions: Subscription[] = [];
   private readonly attempts = new Map<string, RunningAttempt>();
+  /** Attempts that ran here: an assignment for one of them again is a replay, refused. */
+  private readonly ran = new RanAttempts();
   private readonly finishing = new Set<Promise<void>>();
   /** Attempts stopped at the drain deadline: handed back rather than reported as errors. */
   private readonly handingBack = new Set<string>();
@@ -254,6 +257,11 @@ export class AgentDaemon {
   private async onAssign(msg: Msg): Promise<AssignReply> {
     const assignment = parseAssignment(msg.data);
     if (this.attempts.has(assignment.attemptId)) return { accepted: true };
+    if (this.ran.has(assignment.attemptId)) {
+      throw new Error(
+        `attempt ${assignment.attemptId} of job ${assignment.jobId} already ran on agent ${this.config.name}; a replayed assignment is not run again`,
+      );
+    }
     if (this.lifecycle !== "running") {
       return {
         accepted: false,
@@ -277,6 +285,7 @@ export class AgentDaemon {
       processRecords: this.processRecords,
     });
     this.attempts.set(assignment.attemptId, attempt);
+    this.ran.add(assignment.attemptId);
     this.log.info("attempt started", { job: assignment.jobId, attempt: assignment.attemptId });
     const finished = attempt.done
       .then(async (outcome) => {
@@ -323,6 +332,7 @@ export class AgentDaemon {
    */
   private replayJournals(): void {
     for (const pending of ReportJournal.pending(this.outboxDir)) {
+      this.ran.add(pending.attemptId);
       const journal = new ReportJournal(this.outboxDir, pending.attemptId);
       if (pending.unacknowledged.length === 0) {
         journal.remove();

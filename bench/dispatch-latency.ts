@@ -28,10 +28,12 @@ const coordinator = await Coordinator.start(
 const agents: AgentDaemon[] = [];
 try {
   for (let index = 0; index < AGENTS; index += 1) {
+    const name = `bench-${index}`;
     const agent = new AgentDaemon(
       compileAgentConfig({
         nats: coordinator.natsUrls.join(","),
-        name: `bench-${index}`,
+        creds: await coordinator.natsAuthority.ensureLocalAgent(name),
+        name,
         memory: "8G",
         workDir: join(dir, `agent-${index}`),
         limitMode: "watchdog",

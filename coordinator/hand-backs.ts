@@ -1,5 +1,5 @@
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
-import { coerceError } from "../protocol/errors.ts";
+import { coerceError, ValidationError } from "../protocol/errors.ts";
 import type { Logger } from "../protocol/logger.ts";
 import { encode, type HandBack, type HandBackReply, parseHandBack } from "../protocol/messages.ts";
 import { agentOfSubject, MAX_MESSAGE_BYTES, Subjects } from "../protocol/subjects.ts";
@@ -54,7 +54,17 @@ export class HandBacks {
   }
 
   private apply(handBack: HandBack): HandBackReply {
-    const jobId = Number(handBack.jobId);
+    // Checked before anything else: an agent must not learn or change the state of another's job,
+    // and the log line below goes to the attempt's own job, not to whatever job the body names.
+    const attempt = this.store.jobs.attempt(handBack.attemptId);
+    if (!attempt || attempt.agent !== handBack.name || String(attempt.job_id) !== handBack.jobId) {
+      throw new ValidationError(
+        "not_own_attempt",
+        `attempt ${handBack.attemptId} of job ${handBack.jobId} was never given to agent ${handBack.name}; an agent hands back only its own attempts`,
+        "attemptId",
+      );
+    }
+    const jobId = attempt.job_id;
     const reason = `agent ${handBack.name} handed the job back (${handBack.reason})`;
     const status = this.store.jobs.handBackAttempt(handBack.attemptId, handBack.name, reason);
     if (status === null) {

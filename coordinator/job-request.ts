@@ -1,8 +1,13 @@
-import { isAbsolute } from "node:path";
 import { ValidationError } from "../protocol/errors.ts";
 import { checkGitRef, checkRepoUrl, DEFAULT_CPYTHON_REPO } from "../protocol/git-refs.ts";
 import { ALL_PRIORITIES, Priority } from "../protocol/job-status.ts";
-import { checkLabels, checkSuiteName, checkTestName, MAX_TESTS_PER_JOB } from "../protocol/names.ts";
+import {
+  checkInterpreterPath,
+  checkLabels,
+  checkSuiteName,
+  checkTestName,
+  MAX_TESTS_PER_JOB,
+} from "../protocol/names.ts";
 import { parseMemlimit } from "../protocol/sizes.ts";
 import {
   type Fields,
@@ -44,7 +49,6 @@ const KNOWN_FIELDS = [
   "exclusive",
 ];
 const SOURCES = ["cli", "dashboard", "api"] as const;
-const MAX_PATH = 4096;
 
 /** Validates a job request against the loaded suites; every error names the field to change. */
 export function parseJobRequest(body: unknown, suites: Map<string, Suite>): JobRequest {
@@ -101,14 +105,7 @@ function readWhatToRun(fields: Fields): Pick<JobRequest, "python" | "build"> {
       "python",
     );
   }
-  if (!isAbsolute(python) || python.length > MAX_PATH || python.includes("\0")) {
-    throw new ValidationError(
-      "invalid_python",
-      `python: "${python}" must be an absolute path, like /usr/bin/python3`,
-      "python",
-    );
-  }
-  return { python, build: null };
+  return { python: checkInterpreterPath(python), build: null };
 }
 
 function readTests(fields: Fields): string[] {

@@ -24,9 +24,20 @@ export function applyReport(
     });
     return "forged";
   }
-  return report.kind === "progress"
-    ? applyProgress(store, events, log, report)
-    : applyResult(store, events, log, report);
+  const verdict =
+    report.kind === "progress"
+      ? applyProgress(store, events, log, report)
+      : applyResult(store, events, log, report);
+  if (verdict === "duplicate") {
+    // Redelivery after a crash is normal, so not a warning; a replay shows up here too.
+    log.info("ignored a report that was already applied", {
+      agent,
+      attempt: report.attemptId,
+      kind: report.kind,
+      ...(report.kind === "progress" ? { seq: report.seq } : {}),
+    });
+  }
+  return verdict;
 }
 
 /**

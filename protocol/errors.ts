@@ -39,3 +39,15 @@ export function coerceError(thrown: unknown): Error {
   if (thrown instanceof Error) return thrown;
   return new Error(typeof thrown === "string" ? thrown : JSON.stringify(thrown));
 }
+
+/** How much of a rejected value an error message repeats. */
+const QUOTED_LIMIT = 80;
+
+/**
+ * A rejected value quoted in an error message: JSON-escaped (a newline in it cannot forge a log
+ * line) and cut short, so a megabyte of bad input does not come back as a megabyte of error
+ * (nor overflow the NATS reply that carries it).
+ */
+export function quoted(text: string): string {
+  return JSON.stringify(text.length > QUOTED_LIMIT ? `${text.slice(0, QUOTED_LIMIT)}…` : text);
+}

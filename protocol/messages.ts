@@ -1,6 +1,6 @@
-import { ValidationError } from "./errors.ts";
+import { quoted, ValidationError } from "./errors.ts";
 import { type FinalStatus, isFinalStatus } from "./job-status.ts";
-import { checkAgentName, checkLabels } from "./names.ts";
+import { checkAgentName, checkInterpreterPath, checkLabels, checkSuiteName } from "./names.ts";
 import {
   readBoolean,
   readNumber,
@@ -244,11 +244,32 @@ function readId(fields: Record<string, unknown>, key: string): string {
   return value;
 }
 
+/** A DNS name (253 at most), leniently: hosts named with `_` exist. */
+const HOSTNAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,252}$/;
+/** `uname -m` names: x86_64, aarch64, ppc64le, s390x. */
+const ARCH = /^[A-Za-z0-9_]{1,32}$/;
+
+/**
+ * A host fact shown on the dashboard and matched by placement: bounded, so an agent cannot store
+ * a megabyte in the coordinator's database or a line break in its log.
+ */
+function readMatching(fields: Record<string, unknown>, key: string, pattern: RegExp, what: string): string {
+  const value = readString(fields, key, "facts.");
+  if (!pattern.test(value)) {
+    throw new ValidationError(
+      "invalid_value",
+      `facts.${key} ${quoted(value)} is not ${what}`,
+      `facts.${key}`,
+    );
+  }
+  return value;
+}
+
 export function parseHostFacts(value: unknown): HostFacts {
   const fields = readObject(value, "facts");
   return {
-    hostname: readString(fields, "hostname", "facts."),
-    arch: readString(fields, "arch", "facts."),
+    hostname: readMatching(fields, "hostname", HOSTNAME, "a host name (at most 253 letters, digits and .-_)"),
+    arch: readMatching(fields, "arch", ARCH, "an architecture like x86_64 or aarch64"),
     cores: readCount(fields, "cores", "facts."),
     memoryBytes: readCount(fields, "memoryBytes", "facts."),
     labels: checkLabels(readStringRecord(fields, "labels", "facts."), "facts.labels"),
@@ -321,13 +342,28 @@ function readOptionalBoolean(fields: Record<string, unknown>, key: string): bool
   return fields[key] === undefined ? false : readBoolean(fields, key);
 }
 
+/**
+ * Bounds on an assignment's regrtest arguments: a suite's options plus at most MAX_TESTS_PER_JOB
+ * test names fit many times over; Linux refuses a single argument over 128 KiB anyway.
+ */
+const MAX_ARGS = 2000;
+const MAX_ARG_LENGTH = 4096;
+
 export function parseAssignment(data: Uint8Array | string): Assignment {
   const fields = readObject(parseJson(data), "assignment");
   const args = readStringArray(fields, "args");
+  if (args.length > MAX_ARGS || args.some((arg) => arg.length > MAX_ARG_LENGTH)) {
+    throw new ValidationError(
+      "invalid_value",
+      `args must be at most ${MAX_ARGS} arguments of at most ${MAX_ARG_LENGTH} characters`,
+      "args",
+    );
+  }
   if (args.some((arg) => arg.includes("\0"))) {
     throw new ValidationError("invalid_value", "args must not contain NUL bytes", "args");
   }
-  const python = readOptionalString(fields, "python") ?? null;
+  const givenPython = readOptionalString(fields, "python");
+  const python = givenPython === undefined ? null : checkInterpreterPath(givenPython);
   const build = parseBuildSpec(fields.build);
   if ((python === null) === (build === null)) {
     throw new ValidationError("invalid_value", "an assignment names either python or build", "python");
@@ -335,7 +371,7 @@ export function parseAssignment(data: Uint8Array | string): Assignment {
   return {
     jobId: readId(fields, "jobId"),
     attemptId: readId(fields, "attemptId"),
-    suite: readString(fields, "suite"),
+    suite: checkSuiteName(readString(fields, "suite")),
     python,
     build,
     args,
@@ -366,7 +402,7 @@ export function parseCancelRequest(data: Uint8Array | string): CancelRequest {
 }
 
 export function parseProbePythonRequest(data: Uint8Array | string): ProbePythonRequest {
-  return { python: readString(readObject(parseJson(data), "probe"), "python") };
+  return { python: checkInterpreterPath(readString(readObject(parseJson(data), "probe"), "python")) };
 }
 
 export function parseProbePythonReply(data: Uint8Array | string): ProbePythonReply {
@@ -429,7 +465,7 @@ function parseTestRecord(value: unknown): TestRecord {
   if (!(TEST_OUTCOMES as readonly string[]).includes(outcome)) {
     throw new ValidationError(
       "invalid_value",
-      `tests[].outcome "${outcome}" is not known`,
+      `tests[].outcome ${quoted(outcome)} is not known`,
       "tests[].outcome",
     );
   }
@@ -485,7 +521,11 @@ export function parseAttemptResult(data: Uint8Array | string): AttemptResult {
 function resultFrom(fields: Record<string, unknown>): AttemptResult {
   const status = readString(fields, "status");
   if (!isFinalStatus(status)) {
-    throw new ValidationError("invalid_value", `status "${status}" is not a final job status`, "status");
+    throw new ValidationError(
+      "invalid_value",
+      `status ${quoted(status)} is not a final job status`,
+      "status",
+    );
   }
   const exitCode = readOptionalNumber(fields, "exitCode");
   const peak = readOptionalNumber(fields, "peakRssBytes");
@@ -523,5 +563,5 @@ export function parseReport(data: Uint8Array | string): Report {
   const kind = readString(fields, "kind");
   if (kind === "progress") return { kind, ...progressFrom(fields) };
   if (kind === "result") return { kind, ...resultFrom(fields) };
-  throw new ValidationError("invalid_value", `kind "${kind}" is not progress or result`, "kind");
+  throw new ValidationError("invalid_value", `kind ${quoted(kind)} is not progress or result`, "kind");
 }

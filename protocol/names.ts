@@ -1,4 +1,5 @@
-import { ValidationError } from "./errors.ts";
+import { isAbsolute } from "node:path";
+import { quoted, ValidationError } from "./errors.ts";
 
 /**
  * Patterns for names that travel to hosts and end up in argument arrays.
@@ -17,7 +18,7 @@ export function checkTestName(name: string, field = "tests"): string {
   if (!TEST_NAME.test(name)) {
     throw new ValidationError(
       "invalid_test_name",
-      `${field}: "${name}" is not a regrtest test name; use names like test_bigmem or test_asyncio.test_tasks`,
+      `${field}: ${quoted(name)} is not a regrtest test name; use names like test_bigmem or test_asyncio.test_tasks`,
       field,
     );
   }
@@ -28,7 +29,7 @@ export function checkSuiteName(name: string, field = "suite"): string {
   if (!SUITE_NAME.test(name)) {
     throw new ValidationError(
       "invalid_suite_name",
-      `${field}: "${name}" is not a suite name (lowercase letters, digits and -)`,
+      `${field}: ${quoted(name)} is not a suite name (lowercase letters, digits and -)`,
       field,
     );
   }
@@ -40,11 +41,26 @@ export function checkAgentName(name: string, field = "name"): string {
   if (!AGENT_NAME.test(name)) {
     throw new ValidationError(
       "invalid_agent_name",
-      `${field}: "${name}" is not an agent name (letters, digits, _ and -, at most 63)`,
+      `${field}: ${quoted(name)} is not an agent name (letters, digits, _ and -, at most 63)`,
       field,
     );
   }
   return name;
+}
+
+/** Linux's PATH_MAX: no interpreter path is longer. */
+const MAX_PATH = 4096;
+
+/** An interpreter to run on a host: an absolute path, as the coordinator accepts it and hands it out. */
+export function checkInterpreterPath(python: string, field = "python"): string {
+  if (!isAbsolute(python) || python.length > MAX_PATH || python.includes("\0")) {
+    throw new ValidationError(
+      "invalid_python",
+      `${field}: ${quoted(python)} must be an absolute path, like /usr/bin/python3`,
+      field,
+    );
+  }
+  return python;
 }
 
 /** Parses `k=v,k2=v2` into labels. */
@@ -53,19 +69,25 @@ export function parseLabels(text: string, field = "labels"): Record<string, stri
   for (const pair of text.split(",").filter((part) => part.trim() !== "")) {
     const [key = "", value = "", ...rest] = pair.trim().split("=");
     if (rest.length > 0 || key === "") {
-      throw new ValidationError("invalid_label", `${field}: "${pair}" must look like key=value`, field);
+      throw new ValidationError("invalid_label", `${field}: ${quoted(pair)} must look like key=value`, field);
     }
     labels[key] = value;
   }
   return checkLabels(labels, field);
 }
 
+/** Labels are a handful of placement words (arch, pool, gpu); thousands would be a mistake or an attack. */
+const MAX_LABELS = 64;
+
 export function checkLabels(labels: Record<string, string>, field = "labels"): Record<string, string> {
+  if (Object.keys(labels).length > MAX_LABELS) {
+    throw new ValidationError("invalid_label", `${field}: at most ${MAX_LABELS} labels`, field);
+  }
   for (const [key, value] of Object.entries(labels)) {
     if (!LABEL_KEY.test(key) || !LABEL_VALUE.test(value)) {
       throw new ValidationError(
         "invalid_label",
-        `${field}: "${key}=${value}" is not a label; keys are lowercase words, values letters, digits and _.:-`,
+        `${field}: ${quoted(`${key}=${value}`)} is not a label; keys are lowercase words, values letters, digits and _.:-`,
         field,
       );
     }

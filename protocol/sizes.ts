@@ -1,4 +1,4 @@
-import { ValidationError } from "./errors.ts";
+import { quoted, ValidationError } from "./errors.ts";
 
 const UNITS: Record<string, number> = {
   k: 1024,
@@ -25,7 +25,7 @@ export function parseSize(text: string, field: string): number {
   if (!match) {
     throw new ValidationError(
       "invalid_size",
-      `${field}: "${text}" is not a size; write a number with a unit K, M, G or T (binary: 60g, 2.5Gb, 512M) or plain bytes`,
+      `${field}: ${quoted(text)} is not a size; write a number with a unit K, M, G or T (binary: 60g, 2.5Gb, 512M) or plain bytes`,
       field,
     );
   }
@@ -39,7 +39,7 @@ export function parseMemlimit(text: string, field = "memlimit"): number {
   if (bytes < MIN_MEMLIMIT_BYTES) {
     throw new ValidationError(
       "memlimit_too_small",
-      `${field}: "${text}" is ${formatBytes(bytes)}; regrtest refuses a memlimit under 2 GiB, ask for 2G or more`,
+      `${field}: ${quoted(text)} is ${formatBytes(bytes)}; regrtest refuses a memlimit under 2 GiB, ask for 2G or more`,
       field,
     );
   }

@@ -1,4 +1,4 @@
-import { ValidationError } from "./errors.ts";
+import { quoted, ValidationError } from "./errors.ts";
 
 /**
  * Small readers for untrusted JSON (HTTP bodies, NATS messages, suite files).
@@ -96,7 +96,7 @@ export function readEnum<T extends string>(
   if (!(allowed as readonly string[]).includes(value)) {
     throw new ValidationError(
       "invalid_value",
-      `${where}${key} must be one of ${allowed.join(", ")}, not "${value}"`,
+      `${where}${key} must be one of ${allowed.join(", ")}, not ${quoted(value)}`,
       `${where}${key}`,
     );
   }

@@ -1,4 +1,4 @@
-import { ValidationError } from "./errors.ts";
+import { quoted, ValidationError } from "./errors.ts";
 
 /** A daily window in UTC, in minutes after midnight; `from > to` wraps midnight (22:00–08:00). */
 export interface DailyWindow {
@@ -19,7 +19,7 @@ export function parseWindows(text: string, field = "no-new-jobs"): DailyWindow[]
       if (!match) {
         throw new ValidationError(
           "invalid_window",
-          `${field}: "${part}" is not a window; write HH:MM-HH:MM in UTC, like 22:00-08:00`,
+          `${field}: ${quoted(part)} is not a window; write HH:MM-HH:MM in UTC, like 22:00-08:00`,
           field,
         );
       }
@@ -29,7 +29,7 @@ export function parseWindows(text: string, field = "no-new-jobs"): DailyWindow[]
         toMinute: (toHour ?? 0) * 60 + (toMinute ?? 0),
       };
       if (window.fromMinute === window.toMinute) {
-        throw new ValidationError("invalid_window", `${field}: "${part}" is empty`, field);
+        throw new ValidationError("invalid_window", `${field}: ${quoted(part)} is empty`, field);
       }
       return window;
     });

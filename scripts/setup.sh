@@ -2,7 +2,8 @@
 # Installs what memfarm needs on Debian or Ubuntu, then builds it. Safe to run
 # again: it installs only what is missing, and reinstalls node modules only
 # when package-lock.json changed.
-#   system packages (apt): nats-server; python3 with CPython's test package
+#   system packages (apt): nats-server; chromium (Debian's, for the dashboard's browser
+#     tests; never a downloaded browser); python3 with CPython's test package
 #     (libpython3.X-testsuite) for the demo and the tests; make, g++ to build
 #     better-sqlite3 when no prebuilt binary can be downloaded
 #   node modules: from the lock file
@@ -32,6 +33,7 @@ apt_install() {
 
 missing=()
 command -v nats-server >/dev/null || missing+=(nats-server)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 [ -x /usr/bin/python3 ] || missing+=(python3)
 command -v make >/dev/null || missing+=(make)
 command -v g++ >/dev/null || missing+=(g++)

@@ -62,7 +62,9 @@ describe("job store (a real SQLite file)", () => {
   it("uses WAL and the numbered migrations", () => {
     assert.equal(store.db.pragma("journal_mode", { simple: true }), "wal");
     const migrations = readdirSync(MIGRATIONS_DIR).filter((name) => name.endsWith(".sql"));
-    assert.equal(store.db.pragma("user_version", { simple: true }), migrations.length);
+    // The ledger is the number of the newest migration (numbers may have a gap while a branch waits to merge).
+    const newest = Math.max(...migrations.map((name) => Number(name.slice(0, 4))));
+    assert.equal(store.db.pragma("user_version", { simple: true }), newest);
   });
 
   it("refuses a status outside the job states (CHECK constraint)", () => {

@@ -3,10 +3,13 @@ import { ValidationError } from "../../protocol/errors.ts";
 import { ALL_STATUSES } from "../../protocol/job-status.ts";
 import { checkAgentName } from "../../protocol/names.ts";
 import type { AgentResource } from "../../protocol/resources.ts";
+import { chartData } from "../dashboard/chart-data.ts";
+import { MAX_BUCKETS, MIN_BUCKETS } from "../dashboard/downsample.ts";
 import type { FarmEvents } from "../events.ts";
 import type { JobService } from "../job-service.ts";
 import type { NatsAuthority } from "../nats-auth/nats-authority.ts";
 import type { Store } from "../store/store.ts";
+import { streamFarmEvents } from "./farm-events-stream.ts";
 import { AuthError, adapt, readIdParam } from "./handler.ts";
 import { streamJobEvents } from "./job-events-stream.ts";
 import { expectNoBody } from "./json-body.ts";
@@ -72,6 +75,7 @@ export function apiRoutes(deps: ApiDeps): Router {
           status: query.status,
           suite: query.suite,
           agent: query.agent,
+          ref: query.ref,
           limit,
           before,
         }),
@@ -85,14 +89,30 @@ export function apiRoutes(deps: ApiDeps): Router {
       authenticate,
     ),
   );
+  router.get("/events", (req, res) => {
+    streamFarmEvents({ req, res, events: deps.events });
+  });
   router.get(
     "/jobs/:id",
     adapt(({ params }) => ({ status: 200, body: jobs.find(readIdParam(params)) })),
   );
   router.get(
     "/jobs/:id/samples",
-    adapt(({ params }) => {
+    adapt(({ params, query }) => {
       const job = jobs.find(readIdParam(params));
+      // With ?buckets=N: what a chart draws (min and max per time bucket, limits, test starts).
+      if (query.buckets !== undefined) {
+        const buckets = Number(query.buckets);
+        if (!Number.isInteger(buckets) || buckets < MIN_BUCKETS || buckets > MAX_BUCKETS) {
+          throw new ValidationError(
+            "invalid_buckets",
+            `buckets must be a whole number from ${MIN_BUCKETS} to ${MAX_BUCKETS}`,
+            "buckets",
+          );
+        }
+        const data = chartData(job, store.samples.readRaw(job.id), store.tests.list(job.id), buckets);
+        return { status: 200, body: data };
+      }
       return {
         status: 200,
         body: { jobId: job.id, peakRssBytes: job.peakRssBytes, samples: store.samples.read(job.id) },

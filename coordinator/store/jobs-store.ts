@@ -30,6 +30,8 @@ export interface JobFilter {
   status?: string;
   suite?: string;
   agent?: string;
+  /** A git ref, matched exactly (a pull request is `pull/N/head`). */
+  ref?: string;
   limit: number;
   /** Cursor: only jobs with a smaller id (the list is newest first). */
   before?: number;
@@ -154,6 +156,10 @@ export class JobsStore {
     if (filter.agent) {
       where.push("agent = ?");
       params.push(filter.agent);
+    }
+    if (filter.ref) {
+      where.push("ref = ?");
+      params.push(filter.ref);
     }
     if (filter.before !== undefined) {
       where.push("id < ?");

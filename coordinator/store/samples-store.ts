@@ -41,6 +41,16 @@ export class SamplesStore {
     })();
   }
 
+  /** The samples with times in ms since the epoch, for downsampling. */
+  readRaw(jobId: number): Sample[] {
+    return this.readSamples.all(jobId).map((row) => ({
+      at: row.at,
+      rssBytes: row.rss_bytes,
+      cpuPercent: row.cpu_percent,
+      processes: row.processes,
+    }));
+  }
+
   read(jobId: number): SampleResource[] {
     return this.readSamples.all(jobId).map((row) => ({
       at: new Date(row.at).toISOString(),

@@ -4,6 +4,7 @@ import { JobsStore } from "./jobs-store.ts";
 import { LogsStore } from "./logs-store.ts";
 import { NatsCredentialsStore } from "./nats-credentials-store.ts";
 import { SamplesStore } from "./samples-store.ts";
+import { SessionsStore } from "./sessions-store.ts";
 import { TestsStore } from "./tests-store.ts";
 import { TokensStore } from "./tokens-store.ts";
 
@@ -17,6 +18,7 @@ export interface Store {
   agents: AgentsStore;
   tokens: TokensStore;
   natsCredentials: NatsCredentialsStore;
+  sessions: SessionsStore;
   close(): void;
 }
 
@@ -31,6 +33,7 @@ export function openStore(file: string): Store {
     agents: new AgentsStore(db),
     tokens: new TokensStore(db),
     natsCredentials: new NatsCredentialsStore(db),
+    sessions: new SessionsStore(db),
     close: () => db.close(),
   };
 }

@@ -69,7 +69,12 @@ describe("chaos: processes killed mid-job", { timeout: 600_000 }, () => {
     await farm.startAgent("phoenix");
     const queued = await farm.submitNap(python);
     await running(queued.id);
-    const orphans = processesMentioning(farm.napTestsDir);
+    // "running" comes as the attempt starts; the interpreter follows a moment later.
+    let orphans: number[] = [];
+    for (let tries = 0; orphans.length === 0 && tries < 200; tries += 1) {
+      await sleep(100);
+      orphans = processesMentioning(farm.napTestsDir);
+    }
     assert.ok(orphans.length > 0, "the nap test runs");
     await farm.killAgent("phoenix");
     assert.ok(orphans.some(processExists), "a test outlives its killed agent (its own process group)");

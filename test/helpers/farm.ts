@@ -7,7 +7,7 @@ import { compileCoordinatorConfig } from "../../coordinator/config.ts";
 import { Coordinator } from "../../coordinator/coordinator.ts";
 import { DEFAULT_JOBS_DIR } from "../../coordinator/paths.ts";
 import { isFinalStatus } from "../../protocol/job-status.ts";
-import { silentLogger } from "../../protocol/logger.ts";
+import { type Logger, silentLogger } from "../../protocol/logger.ts";
 import type { JobResource } from "../../protocol/resources.ts";
 
 /** A response body as the tests read it: JSON of any shape, checked by the assertions. */
@@ -53,6 +53,9 @@ export async function startFarm(
     killGraceMs?: number;
     /** Seconds the agent lets running jobs finish on stop(); "0" (the default here) hands them back at once. */
     drainTimeout?: string;
+    /** Where the coordinator and the agent log; silent unless a test asserts on the log. */
+    coordinatorLog?: Logger;
+    agentLog?: Logger;
   } = {},
 ): Promise<TestFarm> {
   const dir = mkdtempSync(join(tmpdir(), "memfarm-test-"));
@@ -60,7 +63,7 @@ export async function startFarm(
     { port: "0", dataDir: join(dir, "data"), jobsDir: options.jobsDir, lostAfter: "6" },
     {},
   );
-  const coordinator = await Coordinator.start(config, silentLogger);
+  const coordinator = await Coordinator.start(config, options.coordinatorLog ?? silentLogger);
   const agentName = options.agentName ?? "test-agent";
   const agent = new AgentDaemon(
     compileAgentConfig({
@@ -75,7 +78,7 @@ export async function startFarm(
       killGraceMs: options.killGraceMs ?? 2000,
       drainTimeout: options.drainTimeout ?? "0",
     }),
-    silentLogger,
+    options.agentLog ?? silentLogger,
   );
   await agent.start();
   const url = coordinator.httpUrl;

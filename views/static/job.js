@@ -1,12 +1,40 @@
-// Live updates of a job page: appends new log lines and reloads when the job
-// changes state. The page is complete without this script.
+// Live updates of a job page from its event stream: new log lines are
+// appended, the chart is redrawn as samples arrive, and the page reloads once
+// the job has ended (the final page has the result, the true peak and the
+// tests). The page is complete without this script.
 (() => {
   const log = document.getElementById("log");
   if (!log || log.dataset.final === "true" || !window.EventSource) return;
   const jobId = log.dataset.job;
   const status = document.getElementById("job-status");
+  const chartBox = document.getElementById("chart-box");
   let lastLine = Number(log.dataset.lastLine || 0);
+
+  // Samples arrive several times a second; the chart is refetched (downsampled
+  // by the server) at most once a second, and once more after the last event.
+  let chartPending = false;
+  let chartTimer = null;
+  const refreshChart = () => {
+    chartTimer = null;
+    chartPending = false;
+    fetch(`/api/v1/jobs/${jobId}/samples?buckets=300`)
+      .then((response) => (response.ok ? response.json() : null))
+      .then((data) => {
+        if (data && chartBox && window.memfarmChart) window.memfarmChart.draw(chartBox, data);
+      })
+      .catch(() => {
+        // The next samples event tries again.
+      });
+  };
+  const scheduleChart = () => {
+    chartPending = true;
+    if (chartTimer === null) chartTimer = setTimeout(refreshChart, 1000);
+  };
+
   const source = new EventSource(`/api/v1/jobs/${jobId}/events?fromLine=${lastLine}`);
+  source.addEventListener("open", () => {
+    log.dataset.connected = "true";
+  });
   source.addEventListener("log", (event) => {
     const { lines } = JSON.parse(event.data);
     const atBottom = log.scrollTop + log.clientHeight >= log.scrollHeight - 4;
@@ -18,8 +46,10 @@
       span.textContent = line.text;
       log.append(span, "\n");
     }
+    log.dataset.lastLine = String(lastLine);
     if (atBottom) log.scrollTop = log.scrollHeight;
   });
+  source.addEventListener("samples", scheduleChart);
   source.addEventListener("job", (event) => {
     const job = JSON.parse(event.data);
     if (status && status.textContent !== job.status) {
@@ -29,7 +59,7 @@
   });
   source.addEventListener("end", () => {
     source.close();
-    // The final page has the result, the chart and the failed tests.
+    if (chartPending) refreshChart();
     window.location.reload();
   });
 })();

@@ -1,0 +1,112 @@
+import { formatBytes } from "../../protocol/sizes.ts";
+import type { ChartData } from "./chart-data.ts";
+
+/** A horizontal line across the chart: one of the job's limits. */
+export interface ChartLevel {
+  kind: "memlimit" | "reservation" | "limit";
+  label: string;
+  bytes: number;
+  y: number;
+}
+
+/**
+ * The SVG shapes of a memory chart, in a fixed viewBox. The template draws
+ * these; views/static/job-chart.js computes the same shapes in the browser
+ * when it redraws live (keep the two in step).
+ */
+export interface ChartGeometry {
+  width: number;
+  height: number;
+  /** A polygon between each bucket's minimum and maximum memory. */
+  rssBand: string;
+  /** The maxima, joined. */
+  rssLine: string;
+  /** CPU per bucket (its maximum), on its own scale: 0 to max(100 %, the highest value). */
+  cpuLine: string;
+  cpuScalePercent: number;
+  levels: ChartLevel[];
+  /** Where each test file started. */
+  boundaries: { x: number; name: string }[];
+  /** A dot where the highest sample was, at the height of the peak, with a line across at that height. */
+  peak: { x: number; y: number; label: string } | null;
+  scaleBytes: number;
+  durationSeconds: number;
+}
+
+export const CHART_WIDTH = 900;
+export const CHART_HEIGHT = 260;
+/** Room above the highest line for its label. */
+const TOP = 16;
+
+const round = (value: number) => Math.round(value * 10) / 10;
+
+export function chartGeometry(data: ChartData): ChartGeometry | null {
+  const first = data.buckets[0];
+  const last = data.buckets.at(-1);
+  if (!first || !last) return null;
+  const startMs = first.fromMs;
+  const spanMs = Math.max(1, last.toMs - startMs);
+  const { memlimitBytes, reservationBytes, limitBytes } = data.limits;
+  const sampledMax = data.sampledPeak?.rssBytes ?? 0;
+  const peakBytes = Math.max(data.peakRssBytes ?? 0, sampledMax);
+  const scaleBytes = Math.max(peakBytes, memlimitBytes ?? 0, reservationBytes, limitBytes ?? 0) * 1.05 || 1;
+  const cpuScalePercent = Math.max(100, ...data.buckets.map((bucket) => bucket.maxCpuPercent));
+  const plotHeight = CHART_HEIGHT - TOP;
+  const x = (ms: number) => round(((ms - startMs) / spanMs) * CHART_WIDTH);
+  const middle = (bucket: { fromMs: number; toMs: number }) => x((bucket.fromMs + bucket.toMs) / 2);
+  const yBytes = (bytes: number) => round(CHART_HEIGHT - (bytes / scaleBytes) * plotHeight);
+  const yCpu = (percent: number) => round(CHART_HEIGHT - (percent / cpuScalePercent) * plotHeight);
+
+  const upper = data.buckets.map((bucket) => `${middle(bucket)},${yBytes(bucket.maxRssBytes)}`);
+  const lower = data.buckets.map((bucket) => `${middle(bucket)},${yBytes(bucket.minRssBytes)}`).reverse();
+  const levels: ChartLevel[] = [];
+  const addLevel = (kind: ChartLevel["kind"], name: string, bytes: number | null) => {
+    if (bytes === null || bytes <= 0) return;
+    levels.push({ kind, bytes, y: yBytes(bytes), label: `${name} ${formatBytes(bytes)}` });
+  };
+  addLevel("memlimit", "memlimit (-M)", memlimitBytes);
+  addLevel("reservation", "reservation", reservationBytes);
+  addLevel("limit", "enforced limit", limitBytes);
+  const truePeak = data.peakRssBytes !== null;
+
+  const peakAt = data.sampledPeak?.atMs ?? null;
+  return {
+    width: CHART_WIDTH,
+    height: CHART_HEIGHT,
+    rssBand: [...upper, ...lower].join(" "),
+    rssLine: upper.join(" "),
+    cpuLine: data.buckets.map((bucket) => `${middle(bucket)},${yCpu(bucket.maxCpuPercent)}`).join(" "),
+    cpuScalePercent,
+    levels: mergeCloseLevels(levels),
+    boundaries: data.tests
+      .filter((test) => test.startMs >= startMs && test.startMs <= startMs + spanMs)
+      .map((test) => ({ x: x(test.startMs), name: test.name })),
+    peak:
+      peakAt === null
+        ? null
+        : {
+            x: x(peakAt),
+            y: yBytes(peakBytes),
+            label: `${truePeak ? "peak" : "highest sample"} ${formatBytes(peakBytes)}`,
+          },
+    scaleBytes,
+    durationSeconds: spanMs / 1000,
+  };
+}
+
+/** Lines closer than this (in viewBox units) share one label, so labels never overprint. */
+const LABEL_GAP = 12;
+
+/** Levels at (nearly) the same height, such as memlimit and reservation of a -j1 suite, become one line. */
+export function mergeCloseLevels(levels: ChartLevel[]): ChartLevel[] {
+  const merged: ChartLevel[] = [];
+  for (const level of [...levels].sort((a, b) => a.y - b.y)) {
+    const previous = merged.at(-1);
+    if (previous && Math.abs(previous.y - level.y) < LABEL_GAP) {
+      previous.label = `${previous.label} · ${level.label}`;
+      continue;
+    }
+    merged.push({ ...level });
+  }
+  return merged;
+}

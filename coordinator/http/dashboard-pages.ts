@@ -1,0 +1,124 @@
+import { type Response, Router } from "express";
+import { ALL_STATUSES, isFinalStatus } from "../../protocol/job-status.ts";
+import type { JobResource } from "../../protocol/resources.ts";
+import { chartData } from "../dashboard/chart-data.ts";
+import { chartGeometry } from "../dashboard/chart-geometry.ts";
+import { compareTests, GROWTH_THRESHOLD } from "../dashboard/compare-tests.ts";
+import { explainOutcome } from "../dashboard/explain-outcome.ts";
+import { hostBar } from "../dashboard/host-bar.ts";
+import { jobTimeline } from "../dashboard/job-timeline.ts";
+import { readTestSort, sortLink, sortTests, TEST_SORT_KEYS } from "../dashboard/test-table.ts";
+import type { Store } from "../store/store.ts";
+import { listAgents } from "./api-routes.ts";
+import { filterQuery, readJobListFilter } from "./job-list-filter.ts";
+import { fmt, jsonForScript } from "./view-format.ts";
+
+const PAGE_SIZE = 50;
+/** The job page shows the log's tail; the whole log is a download. */
+const LOG_TAIL_LINES = 2000;
+
+export interface DashboardPagesDeps {
+  store: Store;
+  suiteNames: string[];
+  exampleSubmit: string;
+}
+
+const common = { fmt, jsonForScript };
+
+export function renderNotFound(res: Response, heading: string, message: string): void {
+  res.status(404).render("error", { ...common, heading, message });
+}
+
+function readJobId(text: unknown): number | null {
+  return typeof text === "string" && /^\d{1,15}$/.test(text) && Number(text) > 0 ? Number(text) : null;
+}
+
+/** Server-rendered pages: jobs, one job, hosts, a comparison, sign-in. Complete without JavaScript. */
+export function dashboardPages(deps: DashboardPagesDeps): Router {
+  const { store } = deps;
+  const router = Router();
+  const findJob = (text: unknown): JobResource | null => {
+    const id = readJobId(text);
+    return id === null ? null : store.jobs.get(id);
+  };
+
+  router.get("/", (req, res) => {
+    const filter = readJobListFilter(req.query, deps.suiteNames);
+    const page = store.jobs.list({ ...filter, limit: PAGE_SIZE, before: filter.cursor });
+    res.render("jobs", {
+      ...common,
+      jobs: page.jobs,
+      nextQuery: page.nextCursor ? filterQuery(filter, page.nextCursor) : null,
+      firstQuery: filter.cursor === undefined ? null : filterQuery(filter),
+      // New jobs appear live on the first page only; older pages stay put.
+      live: filter.cursor === undefined,
+      filter,
+      statuses: ALL_STATUSES,
+      suites: deps.suiteNames,
+      exampleSubmit: deps.exampleSubmit,
+    });
+  });
+
+  // One row of the job list, for the list's script to insert or refresh a job live.
+  router.get("/jobs/:id/row", (req, res) => {
+    const job = findJob(req.params.id);
+    if (!job) return renderNotFound(res, "No such job", `There is no job ${req.params.id}.`);
+    res.render("partials/job-row", { ...common, job });
+  });
+
+  router.get("/jobs/:id", (req, res) => {
+    const job = findJob(req.params.id);
+    if (!job) return renderNotFound(res, "No such job", `There is no job ${req.params.id}.`);
+    const all = store.logs.read(job.id);
+    const tests = store.tests.list(job.id);
+    const sort = readTestSort(req.query.sort);
+    const ran = tests.filter((test) => test.outcome !== "skipped");
+    const chart = chartGeometry(chartData(job, store.samples.readRaw(job.id), tests));
+    res.render("job", {
+      ...common,
+      job,
+      log: all.slice(-LOG_TAIL_LINES),
+      logLineCount: all.length,
+      lastLine: all.at(-1)?.lineNo ?? 0,
+      final: isFinalStatus(job.status),
+      ranTests: sortTests(ran, sort),
+      skippedTests: tests.filter((test) => test.outcome === "skipped"),
+      failures: tests.filter((test) => ["failed", "error", "timed_out"].includes(test.outcome)),
+      sort,
+      sortKeys: TEST_SORT_KEYS,
+      sortLink: (key: (typeof TEST_SORT_KEYS)[number]) => sortLink(sort, key),
+      explanation: explainOutcome(job, tests),
+      timeline: jobTimeline(job),
+      chart,
+    });
+  });
+
+  router.get("/hosts", (_req, res) => {
+    const agents = listAgents(store).map((agent) => ({ ...agent, bar: hostBar(agent) }));
+    res.render("hosts", { ...common, agents });
+  });
+
+  router.get("/compare", (req, res) => {
+    const base = findJob(req.query.base);
+    const head = findJob(req.query.head);
+    const missing = [
+      ["base", req.query.base, base],
+      ["head", req.query.head, head],
+    ].filter(([, asked, found]) => asked !== undefined && asked !== "" && !found);
+    res.status(missing.length > 0 ? 404 : 200).render("compare", {
+      ...common,
+      base,
+      head,
+      baseId: typeof req.query.base === "string" ? req.query.base : "",
+      headId: typeof req.query.head === "string" ? req.query.head : "",
+      missing: missing.map(([which, asked]) => `There is no ${which} job ${String(asked)}.`),
+      rows: base && head ? compareTests(store.tests.list(base.id), store.tests.list(head.id)) : [],
+      thresholdPercent: GROWTH_THRESHOLD * 100,
+    });
+  });
+
+  router.get("/sign-in", (_req, res) => {
+    res.render("sign-in", { ...common, error: null });
+  });
+  return router;
+}
