@@ -1,7 +1,7 @@
 import { type Response, Router } from "express";
 import { ALL_STATUSES, isFinalStatus } from "../../protocol/job-status.ts";
 import type { JobResource } from "../../protocol/resources.ts";
-import { chartData } from "../dashboard/chart-data.ts";
+import { chartData, DEFAULT_BUCKETS } from "../dashboard/chart-data.ts";
 import { chartGeometry } from "../dashboard/chart-geometry.ts";
 import { compareTests, GROWTH_THRESHOLD } from "../dashboard/compare-tests.ts";
 import { explainOutcome } from "../dashboard/explain-outcome.ts";
@@ -73,7 +73,7 @@ export function dashboardPages(deps: DashboardPagesDeps): Router {
     const tests = store.tests.list(job.id);
     const sort = readTestSort(req.query.sort);
     const ran = tests.filter((test) => test.outcome !== "skipped");
-    const chart = chartGeometry(chartData(job, store.samples.readRaw(job.id), tests));
+    const chart = chartGeometry(chartData(job, store.samples.chartPoints(job.id, DEFAULT_BUCKETS), tests));
     res.render("job", {
       ...common,
       job,
