@@ -69,7 +69,7 @@ export function dashboardPages(deps: DashboardPagesDeps): Router {
   router.get("/jobs/:id", (req, res) => {
     const job = findJob(req.params.id);
     if (!job) return renderNotFound(res, "No such job", `There is no job ${req.params.id}.`);
-    const all = store.logs.read(job.id);
+    const log = store.logs.tail(job.id, LOG_TAIL_LINES);
     const tests = store.tests.list(job.id);
     const sort = readTestSort(req.query.sort);
     const ran = tests.filter((test) => test.outcome !== "skipped");
@@ -77,9 +77,9 @@ export function dashboardPages(deps: DashboardPagesDeps): Router {
     res.render("job", {
       ...common,
       job,
-      log: all.slice(-LOG_TAIL_LINES),
-      logLineCount: all.length,
-      lastLine: all.at(-1)?.lineNo ?? 0,
+      log: log.lines,
+      logLineCount: log.lastLine,
+      lastLine: log.lastLine,
       final: isFinalStatus(job.status),
       ranTests: sortTests(ran, sort),
       skippedTests: tests.filter((test) => test.outcome === "skipped"),

@@ -10,16 +10,25 @@ interface SampleRow {
   processes: number;
 }
 
-interface MinuteRow {
+/** The minutes of one chart bucket, summarised. */
+interface BucketRow {
+  bucket: number;
   first_at: number;
   last_at: number;
   min_rss_bytes: number;
-  max_rss_bytes: number;
-  max_rss_at: number;
   min_cpu_percent: number;
   max_cpu_percent: number;
   max_processes: number;
 }
+
+/** Where in a bucket its highest memory was sampled. */
+interface BucketPeakRow {
+  bucket: number;
+  max_rss_bytes: number;
+  max_rss_at: number;
+}
+
+type BucketParams = { jobId: number; first: number; width: number; last: number };
 
 const MINUTE_MS = 60_000;
 /** Up to this many samples a chart reads them all: at ~1 µs a row that stays under ~20 ms. */
@@ -35,7 +44,8 @@ export class SamplesStore {
   private readonly insertSample: Statement;
   private readonly upsertMinute: Statement;
   private readonly readSamples: Statement<[number], SampleRow>;
-  private readonly readMinutes: Statement<[number], MinuteRow>;
+  private readonly readBuckets: Statement<[BucketParams], BucketRow>;
+  private readonly readBucketPeaks: Statement<[BucketParams], BucketPeakRow>;
   private readonly extent: Statement<
     [number],
     { first: number | null; last: number | null; samples: number | null }
@@ -61,10 +71,18 @@ export class SamplesStore {
     this.readSamples = db.prepare(
       "SELECT at, rss_bytes, cpu_percent, processes FROM samples WHERE job_id = ? ORDER BY at",
     );
-    this.readMinutes = db.prepare(`
-      SELECT first_at, last_at, min_rss_bytes, max_rss_bytes, max_rss_at, min_cpu_percent, max_cpu_percent,
-             max_processes
-      FROM sample_minutes WHERE job_id = ? ORDER BY minute`);
+    // The chart's own buckets (downsample's: equal slices from the first sample to the last), so
+    // that only a minute that straddles a boundary can land in the neighbouring bucket.
+    const bucket = "MIN(CAST((first_at - @first) / @width AS INTEGER), @last)";
+    this.readBuckets = db.prepare(`
+      SELECT ${bucket} AS bucket, MIN(first_at) AS first_at, MAX(last_at) AS last_at,
+             MIN(min_rss_bytes) AS min_rss_bytes, MIN(min_cpu_percent) AS min_cpu_percent,
+             MAX(max_cpu_percent) AS max_cpu_percent, MAX(max_processes) AS max_processes
+      FROM sample_minutes WHERE job_id = @jobId GROUP BY bucket ORDER BY bucket`);
+    // A single max() aggregate: SQLite then takes max_rss_at from the row with the maximum.
+    this.readBucketPeaks = db.prepare(`
+      SELECT ${bucket} AS bucket, MAX(max_rss_bytes) AS max_rss_bytes, max_rss_at
+      FROM sample_minutes WHERE job_id = @jobId GROUP BY bucket ORDER BY bucket`);
     this.extent = db.prepare(
       "SELECT MIN(first_at) AS first, MAX(last_at) AS last, SUM(samples) AS samples FROM sample_minutes WHERE job_id = ?",
     );
@@ -107,11 +125,12 @@ export class SamplesStore {
 
   /**
    * What a min/max chart of `buckets` slices needs, read in bounded time.
-   * A short job: its samples (readRaw). A long one: per minute, points at
-   * the minute's first sample (its lowest values), at its highest memory
-   * (the highest values) and at its last sample (the lowest values again) —
-   * the same minima, maxima, peak and time span a min/max downsampling of
-   * every sample finds, up to which bucket a minute on a boundary falls in.
+   * A short job: its samples (readRaw). A long one: the per-minute summaries
+   * grouped into the chart's buckets, three points per bucket: at its first
+   * sample (the lowest values), where its highest memory was sampled (the
+   * highest values) and at its last sample (the lowest again). A min/max
+   * downsampling of these finds the same minima, maxima, peak and time span
+   * as of every sample, up to which bucket a minute on a boundary falls in.
    * These are not samples: use readRaw for the series itself.
    */
   chartPoints(jobId: number, buckets: number): Sample[] {
@@ -119,17 +138,26 @@ export class SamplesStore {
     if (first === null || last === null || samples === null) return [];
     const bucketMs = (last - first) / Math.max(1, buckets);
     if (samples <= CHART_RAW_SAMPLES || bucketMs < MINUTES_PER_BUCKET * MINUTE_MS) return this.readRaw(jobId);
+    const params: BucketParams = { jobId, first, width: bucketMs, last: Math.max(1, buckets) - 1 };
+    const peaks = new Map(this.readBucketPeaks.all(params).map((row) => [row.bucket, row]));
     const points: Sample[] = [];
-    for (const minute of this.readMinutes.all(jobId)) {
-      const low = { cpuPercent: minute.min_cpu_percent, processes: minute.max_processes };
-      points.push({ at: minute.first_at, rssBytes: minute.min_rss_bytes, ...low });
-      points.push({
-        at: minute.max_rss_at,
-        rssBytes: minute.max_rss_bytes,
-        cpuPercent: minute.max_cpu_percent,
-        processes: minute.max_processes,
-      });
-      points.push({ at: minute.last_at, rssBytes: minute.min_rss_bytes, ...low });
+    for (const row of this.readBuckets.all(params)) {
+      const peak = peaks.get(row.bucket);
+      const low = {
+        rssBytes: row.min_rss_bytes,
+        cpuPercent: row.min_cpu_percent,
+        processes: row.max_processes,
+      };
+      points.push({ at: row.first_at, ...low });
+      if (peak) {
+        points.push({
+          at: peak.max_rss_at,
+          rssBytes: peak.max_rss_bytes,
+          cpuPercent: row.max_cpu_percent,
+          processes: row.max_processes,
+        });
+      }
+      points.push({ at: row.last_at, ...low });
     }
     return points;
   }
