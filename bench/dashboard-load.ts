@@ -92,7 +92,7 @@ async function main(): Promise<void> {
     mkdirSync(dataDir, { recursive: true });
     const counts = seedStore(dbFile, plan);
     console.log(
-      `store: ${counts.jobs} jobs, ${counts.attempts} attempts, ${counts.samples} samples, ${counts.logLines} log lines, ${counts.tests} test rows; built in ${counts.seconds.toFixed(0)} s`,
+      `store: ${counts.jobs} jobs, ${counts.attempts} attempts, ${counts.samples} samples, ${counts.logLines} log lines, ${counts.tests} test rows; built in ${counts.seconds.toFixed(0)} s, of which ${counts.summarySeconds.toFixed(1)} s the per-minute sample summary (migration 0008's backfill)`,
     );
   } else {
     console.log(`store: reusing ${dbFile}`);

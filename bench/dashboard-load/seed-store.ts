@@ -1,4 +1,7 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import type { Statement } from "better-sqlite3";
+import { MIGRATIONS_DIR } from "../../coordinator/paths.ts";
 import { openDatabase } from "../../coordinator/store/database.ts";
 import { AGENTS, between, type HistoryPlan, OUTCOMES, pick, SUITES } from "./history.ts";
 
@@ -21,6 +24,8 @@ export interface SeedCounts {
   logLines: number;
   tests: number;
   seconds: number;
+  /** The per-minute summary of the samples, as migration 0008 computes it on an upgrade. */
+  summarySeconds: number;
 }
 
 interface Statements {
@@ -61,7 +66,15 @@ export function seedStore(file: string, plan: HistoryPlan): SeedCounts {
     test: db.prepare(`INSERT INTO job_tests (job_id, attempt_id, kind, name, outcome, started_at, duration_seconds,
       peak_rss_bytes, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
   };
-  const counts: SeedCounts = { jobs: 0, attempts: 0, samples: 0, logLines: 0, tests: 0, seconds: 0 };
+  const counts: SeedCounts = {
+    jobs: 0,
+    attempts: 0,
+    samples: 0,
+    logLines: 0,
+    tests: 0,
+    seconds: 0,
+    summarySeconds: 0,
+  };
   const now = Date.now() - HOUR_MS;
   const CHUNK = 2000;
   for (let first = 1; first <= plan.jobs; first += CHUNK) {
@@ -74,6 +87,9 @@ export function seedStore(file: string, plan: HistoryPlan): SeedCounts {
       counts.samples += interleaveSamples(statements.sample, running);
     })();
   }
+  const summaryStarted = performance.now();
+  summarizeMinutes(db);
+  counts.summarySeconds = (performance.now() - summaryStarted) / 1000;
   db.pragma("wal_checkpoint(TRUNCATE)");
   db.close();
   counts.seconds = (performance.now() - started) / 1000;
@@ -227,4 +243,18 @@ function seedJob(
   counts.logLines += logLines;
   counts.jobs += 1;
   return { jobId: id, attemptId, startMs, count: sampleCount, peak, next: 0 };
+}
+
+/**
+ * Samples written straight into the table bypass SamplesStore.append, which
+ * keeps sample_minutes; fill it as migration 0008 does for the samples a farm
+ * stored before it (the same statements, so this also times that upgrade).
+ */
+function summarizeMinutes(db: ReturnType<typeof openDatabase>): void {
+  const migration = readFileSync(join(MIGRATIONS_DIR, "0008_sample_minutes.sql"), "utf8");
+  const backfill = migration.slice(migration.indexOf("INSERT INTO sample_minutes"));
+  db.transaction(() => {
+    db.exec("DELETE FROM sample_minutes");
+    db.exec(backfill);
+  })();
 }
