@@ -41,6 +41,7 @@ async function run(argv: string[]): Promise<number> {
     stdout: (text) => void process.stdout.write(text),
     stderr: (text) => void process.stderr.write(text),
     isTty: false,
+    columns: () => 80,
   });
 }
 

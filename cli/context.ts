@@ -7,7 +7,10 @@ export interface CommandContext {
   env: NodeJS.ProcessEnv;
   stdout: (text: string) => void;
   stderr: (text: string) => void;
+  /** stdout is a terminal: a live status line may be drawn (never on piped output). */
   isTty: boolean;
+  /** The terminal's width, for fitting the status line. */
+  columns: () => number;
 }
 
 /** Global options: --url / MEMFARM_URL, --token / MEMFARM_TOKEN, --data-dir / MEMFARM_DATA_DIR (for the local token). */

@@ -1,18 +1,26 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { isFinalStatus } from "../protocol/job-status.ts";
-import type { JobResource, LogLineResource } from "../protocol/resources.ts";
+import type { JobResource, LogLineResource, SampleResource } from "../protocol/resources.ts";
 import { type ApiClient, CliError } from "./client.ts";
+import { ExitCode } from "./exit-codes.ts";
 import { readEvents } from "./sse.ts";
 
+/** What a follower hears from the job's event stream. */
+export interface FollowHandlers {
+  line(line: LogLineResource): void;
+  job?(job: JobResource): void;
+  samples?(samples: SampleResource[]): void;
+}
+
 /**
- * Streams a job's log to `write` until the job ends, and returns the final
- * job. If the stream breaks (a coordinator restart), it reconnects and
- * resumes after the last line it printed.
+ * Streams a job's events (`GET /jobs/:id/events`) to `handlers` until the job
+ * ends, and returns the final job. If the stream breaks (a coordinator
+ * restart), it reconnects and resumes after the last line it printed.
  */
 export async function followJob(
   client: ApiClient,
   jobId: number,
-  write: (line: LogLineResource) => void,
+  handlers: FollowHandlers,
 ): Promise<JobResource> {
   let lastLine = 0;
   let failures = 0;
@@ -25,13 +33,18 @@ export async function followJob(
           for (const line of (JSON.parse(event.data) as { lines: LogLineResource[] }).lines) {
             if (line.lineNo <= lastLine) continue;
             lastLine = line.lineNo;
-            write(line);
+            handlers.line(line);
           }
+        } else if (event.event === "job") {
+          handlers.job?.(JSON.parse(event.data) as JobResource);
+        } else if (event.event === "samples") {
+          handlers.samples?.((JSON.parse(event.data) as { samples: SampleResource[] }).samples);
+        } else if (event.event === "end") {
+          return client.get<JobResource>(`/jobs/${jobId}`);
         }
-        if (event.event === "end") return client.get<JobResource>(`/jobs/${jobId}`);
       }
     } catch (thrown) {
-      if (thrown instanceof CliError && thrown.exitCode !== 7) throw thrown;
+      if (thrown instanceof CliError && thrown.exitCode !== ExitCode.unreachable) throw thrown;
       failures += 1;
       if (failures > 60) throw thrown;
     }

@@ -22,12 +22,19 @@ Use a farm:
 Global options: --url URL (MEMFARM_URL, default http://127.0.0.1:8080), --token TOKEN (MEMFARM_TOKEN;
 a local farm's token is read from DATA_DIR/admin-token), --data-dir DIR (MEMFARM_DATA_DIR), --json.
 
-Exit codes: 0 ok/passed, 1 tests failed, 2 bad usage or input, 3 oom, 4 timed out, 5 canceled,
-6 error (the farm could not run the job), 7 coordinator unreachable or failing.
+--json prints the API's resources (see the README), one JSON document per command.
 
-Example:
+Exit codes (submit --follow and logs --follow exit with the job's outcome):
+  0  ok; the job passed             4  the job timed out
+  1  the job's tests failed         5  the job was canceled
+  2  bad usage or input, unknown    6  error: the farm could not run the job
+     job, missing or refused token  7  the coordinator is unreachable or failing
+  3  the job ran out of memory (oom)
+
+Examples:
   memfarm up &
   memfarm submit bigmem-smoke --python "$(command -v python3)" --follow
+  memfarm jobs --status failed --json
 
 "memfarm COMMAND --help" shows a command's options.`;
 
@@ -92,7 +99,10 @@ Queues a job. --label k=v asks for an agent with that label (arch=aarch64); --ex
 commit SHA or pull/N/head of --repo (default: CPython's upstream) with the suite's configure flags.
 SIZE is what regrtest's -M accepts (60g, 2.5Gb, 512M) or plain bytes; at least 2 GiB.
 With --follow the log streams until the job ends and the exit code tells the outcome
-(0 passed, 1 failed, 3 oom, 4 timed out, 5 canceled, 6 error).
+(0 passed, 1 failed, 3 oom, 4 timed out, 5 canceled, 6 error). On a terminal a status line under the
+log shows the phase, elapsed time, current and peak memory and the current test; piped, the output is
+the log's plain lines and a last summary line.
+--json prints the job as the API returns it (with --follow: the final job, and no log).
 
 Examples:
   memfarm submit bigmem-smoke --python "$(command -v python3)" --follow
@@ -100,34 +110,54 @@ Examples:
   memfarm submit refleak --ref main --repo https://github.com/me/cpython.git`,
   jobs: `memfarm jobs [--status S] [--suite S] [--limit N] [--cursor C] [--json]
 
-Lists jobs, newest first. --json prints {"jobs": [...], "nextCursor": ...} as the API does.
+Lists jobs, newest first. --json prints {"jobs": [...], "nextCursor": ...} as the API does; pass
+nextCursor to --cursor for the next page. S for --status: queued, assigned, running, passed, failed,
+oom, timed_out, canceled, error.
 
-Example:
-  memfarm jobs --status failed --suite bigmem`,
+Examples:
+  memfarm jobs --status failed --suite bigmem
+  memfarm jobs --limit 200 --json | jq '.jobs[] | select(.status == "oom") | .id'`,
   show: `memfarm show JOB [--json]
+
+Shows one job: status, why it waits or failed, memory limit and peak, test counts, attempts.
+--json prints the job as GET /api/v1/jobs/JOB returns it.
 
 Example:
   memfarm show 42 --json`,
   logs: `memfarm logs JOB [--follow] [--json]
 
-Prints a job's log; --follow streams it until the job ends.
+Prints a job's log; --follow streams it until the job ends (with the status line on a terminal, as
+submit --follow) and exits with the job's outcome (0 passed, 1 failed, 3 oom, 4 timed out, 5 canceled,
+6 error). --json prints {"jobId": N, "lines": [{lineNo, attemptId, stream, text}]}; with --follow, the
+final job.
+
+Examples:
+  memfarm logs 42
+  memfarm logs 42 --follow`,
+  cancel: `memfarm cancel JOB [--json]
+
+Cancels a queued job at once, or asks the agent to stop a running one (its whole process tree).
+Needs a token. --json prints the job.
 
 Example:
-  memfarm logs 42 --follow`,
-  cancel: `memfarm cancel JOB
+  memfarm cancel 42`,
+  retry: `memfarm retry JOB [--json]
 
-Cancels a queued job at once, or asks the agent to stop a running one (its whole process tree).`,
-  retry: `memfarm retry JOB
+Queues a finished job again as a new job with the same request. Needs a token. --json prints the new job.
 
-Queues a finished job again as a new job with the same request.`,
+Example:
+  memfarm retry 42 && memfarm jobs --limit 1`,
   hosts: `memfarm hosts [--json]
-memfarm hosts drain NAME      the agent finishes what it runs and takes nothing new
-memfarm hosts undrain NAME
+memfarm hosts drain NAME [--json]     the agent finishes what it runs and takes nothing new
+memfarm hosts undrain NAME [--json]
 memfarm hosts add ssh://USER@HOST[:PORT] [--identity KEY] [--name NAME] [--labels k=v,...]
                   [--accept-new | --fingerprint SHA256:...]
 memfarm hosts upgrade NAME [--identity KEY]   drain, replace the agent, start, undrain
 memfarm hosts remove NAME [--identity KEY]    drain, stop, uninstall, revoke its NATS credentials
 memfarm hosts facts NAME [--identity KEY]     gather the host's facts again
+
+Lists the agents. --json prints {"agents": [...]} as GET /api/v1/agents does; drain and undrain print
+the agent.
 
 add connects over SSH, verifies the host key (the farm's own known-hosts store: a first key needs
 --fingerprint or --accept-new, a changed key is refused), checks the host, uploads the agent into
@@ -136,7 +166,8 @@ joined. Each step is printed as it runs. The private key (--identity, default ~/
 id_ecdsa or id_rsa; passphrase from MEMFARM_SSH_PASSPHRASE) is sent to the coordinator for that one
 operation and never stored. Running a command again after a failure is safe.
 
-Example:
+Examples:
+  memfarm hosts
   memfarm hosts drain arm-500g-1
   memfarm hosts add ssh://memfarm@arm1.example.org --identity ~/.ssh/farm_ed25519 --labels rack=b --accept-new`,
   agents: `memfarm agents creds NAME [--output FILE] [--json]

@@ -55,6 +55,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     stdout: write(process.stdout),
     stderr: write(process.stderr),
     isTty: process.stdout.isTTY === true,
+    // A pseudo-terminal with no size (script(1) without a terminal) reports 0 columns.
+    columns: () => process.stdout.columns || 80,
   };
   try {
     return await command(context);

@@ -1,11 +1,13 @@
 import assert from "node:assert/strict";
+import { execFile, execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { processExists } from "../agent/process-tree.ts";
+import { CLEAR_LINE } from "../cli/status-line.ts";
 import type { JobResource } from "../protocol/resources.ts";
-import { CliProcess, processesMentioning, runCli } from "./helpers/cli.ts";
+import { CLI, CliProcess, type CliRun, processesMentioning, runCli } from "./helpers/cli.ts";
 import { makeJobsDir } from "./helpers/farm.ts";
 import { findTestPython } from "./helpers/python.ts";
 
@@ -17,6 +19,14 @@ function writeTests(dir: string): void {
   writeFileSync(
     join(dir, "test_fine.py"),
     "import unittest\nclass T(unittest.TestCase):\n    def test_ok(self): pass\n",
+  );
+  writeFileSync(
+    join(dir, "test_vanishes.py"),
+    "import os, unittest\nclass T(unittest.TestCase):\n    def test_exit(self): os._exit(7)\n",
+  );
+  writeFileSync(
+    join(dir, "test_brief.py"),
+    "import time, unittest\nclass T(unittest.TestCase):\n    def test_hold(self):\n        block = bytearray(64 * 1024 * 1024)\n        time.sleep(2)\n",
   );
   writeFileSync(
     join(dir, "test_slow.py"),
@@ -35,7 +45,55 @@ function localTestsJobsDir(testDir: string): string {
       memlimit: "2G",
       timeoutSeconds: 600,
     },
+    "local-tests-impatient": {
+      description: "local, timed out after 3 s without output",
+      args: ["--testdir", testDir],
+      workers: 1,
+      memlimit: "2G",
+      timeoutSeconds: 600,
+      noOutputTimeoutSeconds: 3,
+    },
   });
+}
+
+/** A pseudo-terminal for a child: script(1) from util-linux, if installed. */
+function scriptCommand(): string | null {
+  try {
+    return execFileSync("sh", ["-c", "command -v script"], { encoding: "utf8" }).trim() || null;
+  } catch {
+    return null;
+  }
+}
+
+const quote = (word: string) => `'${word.replaceAll("'", "'\\''")}'`;
+
+/** Runs the built CLI on a pseudo-terminal; returns what the terminal showed and the exit code. */
+function runCliOnTerminal(script: string, args: string[], env: NodeJS.ProcessEnv): Promise<CliRun> {
+  const command = [process.execPath, CLI, ...args].map(quote).join(" ");
+  return new Promise((resolve) => {
+    execFile(
+      script,
+      ["-qfec", command, "/dev/null"],
+      { env: { ...process.env, ...env }, timeout: 180_000 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === "number" ? error.code : null) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+/** Waits until the job list shows a job with `status`, and returns its id. */
+async function waitForStatus(env: NodeJS.ProcessEnv, status: string): Promise<number> {
+  for (let tries = 0; tries < 300; tries += 1) {
+    const list = JSON.parse((await runCli(["jobs", "--json", "--status", status], env)).stdout) as {
+      jobs: JobResource[];
+    };
+    const job = list.jobs[0];
+    if (job) return job.id;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`no ${status} job`);
 }
 
 describe("the memfarm CLI, as separate processes (coordinator, agent, client)", () => {
@@ -84,6 +142,8 @@ describe("the memfarm CLI, as separate processes (coordinator, agent, client)", 
       "8G",
       "--work-dir",
       join(dir, "agent"),
+      "--sample-interval-ms",
+      "200",
     ]);
     await agent.waitFor(/joined the farm/);
   });
@@ -101,6 +161,64 @@ describe("the memfarm CLI, as separate processes (coordinator, agent, client)", 
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /\[1\/1\] test_fine/);
     assert.match(run.stdout, /job \d+ passed/);
+    assert.ok(
+      !run.stdout.includes("\r") && !run.stdout.includes(CLEAR_LINE),
+      "piped output has no status line, only plain lines",
+    );
+  });
+
+  it("submit --follow on a terminal keeps a status line with phase, elapsed, memory and test under the log", async (t) => {
+    const script = scriptCommand();
+    if (!script) {
+      t.skip("no script(1) here; test/unit/status-line.test.ts checks the renderer");
+      return;
+    }
+    const run = await runCliOnTerminal(
+      script,
+      ["submit", "local-tests", "--python", python, "--tests", "test_brief", "--follow"],
+      env,
+    );
+    assert.equal(run.code, 0, run.stdout);
+    const shown = run.stdout.replaceAll(CLEAR_LINE, "<clear>");
+    assert.match(
+      shown,
+      /<clear>job \d+ running \| \d+\.\ds \| mem \d+(\.\d)? [KMG]iB \| peak \d+(\.\d)? [KMG]iB \| \[1\/1\] test_brief/,
+    );
+    // Each log line is printed whole after the status line is erased, never mixed into it.
+    assert.match(shown, /<clear>[^\r\n<]*\[1\/1\] test_brief\r?\n/);
+    assert.match(shown, /<clear>(?:\S+ )*Tests? result: SUCCESS\r?\n/);
+    assert.match(shown, /<clear>job \d+ passed; duration/, "the status line is erased before the summary");
+  });
+
+  it("submit --follow exits with the outcome's code: 4 timed out, 5 canceled, 6 error", async () => {
+    const timedOut = await runCli(
+      ["submit", "local-tests-impatient", "--python", python, "--tests", "test_slow", "--follow"],
+      env,
+    );
+    assert.equal(timedOut.code, 4, timedOut.stderr);
+    assert.match(timedOut.stdout, /job \d+ timed_out/);
+
+    const following = runCli(
+      ["submit", "local-tests", "--python", python, "--tests", "test_slow", "--follow"],
+      env,
+    );
+    const id = await waitForStatus(env, "running");
+    assert.equal((await runCli(["cancel", String(id)], env)).code, 0);
+    const canceled = await following;
+    assert.equal(canceled.code, 5, canceled.stderr);
+    assert.match(canceled.stdout, new RegExp(`job ${id} canceled`));
+    const logsFollow = await runCli(["logs", String(id), "--follow"], env);
+    assert.equal(logsFollow.code, 5, "logs --follow exits with the outcome too");
+
+    // The interpreter dies under regrtest: the farm could not run the tests.
+    const broken = await runCli(
+      ["submit", "local-tests", "--python", python, "--tests", "test_vanishes", "--follow", "--json"],
+      env,
+    );
+    assert.equal(broken.code, 6, broken.stderr);
+    const final = JSON.parse(broken.stdout) as JobResource;
+    assert.equal(final.status, "error");
+    assert.match(final.error ?? "", /exited with code 7/, "the job says why it could not run");
   });
 
   it("submit --follow exits 1 and names the failing test when tests fail", async () => {
@@ -141,21 +259,35 @@ describe("the memfarm CLI, as separate processes (coordinator, agent, client)", 
     const small = await runCli(["submit", "local-tests", "--python", python, "--memlimit", "1G"], env);
     assert.equal(small.code, 2);
     assert.match(small.stderr, /regrtest refuses a memlimit under 2 GiB/);
+    const notASize = await runCli(["submit", "local-tests", "--python", python, "--memlimit", "60 gigs"], {
+      MEMFARM_URL: "http://127.0.0.1:9",
+    });
+    assert.equal(notASize.code, 2, "a bad size is refused before the coordinator is asked");
+    assert.match(notASize.stderr, /"60 gigs" is not a size; write a number with a unit K, M, G or T/);
     const unknown = await runCli(["show", "424242"], env);
     assert.equal(unknown.code, 2);
-    assert.match(unknown.stderr, /job 424242 does not exist/);
+    assert.match(unknown.stderr, /job 424242 does not exist; memfarm jobs lists the jobs/);
+    const unknownLogs = await runCli(["logs", "424242", "--follow"], env);
+    assert.equal(unknownLogs.code, 2);
+    assert.match(unknownLogs.stderr, /job 424242 does not exist/);
     const noToken = await runCli(["submit", "local-tests", "--python", python], {
       ...env,
       MEMFARM_DATA_DIR: join(dir, "nowhere"),
     });
     assert.equal(noToken.code, 2);
-    assert.match(noToken.stderr, /needs a token/);
+    assert.match(noToken.stderr, /needs a token: pass --token or set MEMFARM_TOKEN/);
+    const badToken = await runCli(["cancel", "1"], { ...env, MEMFARM_TOKEN: "mf_not-a-token" });
+    assert.equal(badToken.code, 2);
+    assert.match(badToken.stderr, /the token is not valid .*ask the farm's admin for a new one/);
   });
 
-  it("says where it looked when the coordinator is unreachable", async () => {
-    const run = await runCli(["jobs"], { MEMFARM_URL: "http://127.0.0.1:9" });
-    assert.equal(run.code, 7);
-    assert.match(run.stderr, /cannot reach the coordinator at http:\/\/127\.0\.0\.1:9.*memfarm up/);
+  it("says where it looked when the coordinator is unreachable, and how to start one", async () => {
+    for (const args of [["jobs"], ["show", "1", "--json"], ["logs", "1", "--follow"]]) {
+      const run = await runCli(args, { MEMFARM_URL: "http://127.0.0.1:9" });
+      assert.equal(run.code, 7, args.join(" "));
+      assert.match(run.stderr, /cannot reach the coordinator at http:\/\/127\.0\.0\.1:9.*memfarm up.*--url/);
+      assert.equal(run.stdout, "", "nothing on stdout for a script to misread");
+    }
   });
 
   it("cancel stops a running job's whole process tree", async () => {
@@ -185,6 +317,25 @@ describe("the memfarm CLI, as separate processes (coordinator, agent, client)", 
     assert.equal(await coordinator.stop("SIGINT"), 0);
     assert.deepEqual(processesMentioning(dataDir), []);
     assert.ok(readFileSync(join(dataDir, "admin-token"), "utf8").startsWith("mf_"));
+  });
+});
+
+describe("memfarm --help", () => {
+  it("documents every command with an example, and the exit codes", async () => {
+    const main = await runCli(["--help"]);
+    assert.equal(main.code, 0);
+    assert.match(main.stdout, /Exit codes/);
+    assert.match(main.stdout, /3 {2}the job ran out of memory \(oom\)/);
+    const commands = [...main.stdout.matchAll(/^ {2}([a-z]+)(?: [A-Z]+)? {2,}/gm)].map(
+      (match) => match[1] ?? "",
+    );
+    assert.ok(commands.includes("submit") && commands.includes("tokens"), commands.join(","));
+    for (const command of commands) {
+      const help = await runCli([command, "--help"]);
+      assert.equal(help.code, 0, command);
+      assert.match(help.stdout, new RegExp(`^memfarm ${command}`), command);
+      assert.match(help.stdout, /Examples?:\n {2}memfarm /, `${command} --help has an example`);
+    }
   });
 });
 

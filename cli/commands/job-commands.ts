@@ -1,11 +1,12 @@
 import type { ValidationError } from "../../protocol/errors.ts";
 import { parseLabels } from "../../protocol/names.ts";
 import type { JobResource, LogLineResource } from "../../protocol/resources.ts";
+import { parseMemlimit } from "../../protocol/sizes.ts";
 import { CliError } from "../client.ts";
 import type { CommandContext } from "../context.ts";
 import { createClient } from "../context.ts";
 import { ExitCode, exitCodeForStatus } from "../exit-codes.ts";
-import { followJob } from "../follow.ts";
+import { followWithOutput } from "../follow-output.ts";
 import { finalLine, jobDetails, jobsTable } from "../format.ts";
 import { GLOBAL_OPTIONS, parseCommand } from "../parse.ts";
 
@@ -45,6 +46,8 @@ export async function submitCommand(context: CommandContext): Promise<number> {
       'memfarm submit needs a suite, like "memfarm submit bigmem-smoke --python /usr/bin/python3"',
       ExitCode.usage,
     );
+  // A bad size is refused here too, so the message comes before any token or network trouble.
+  if (values.memlimit !== undefined) parseMemlimit(values.memlimit, "--memlimit");
   let labels: Record<string, string> = {};
   try {
     labels = parseLabels((values.label ?? []).join(","), "--label");
@@ -77,7 +80,7 @@ export async function submitCommand(context: CommandContext): Promise<number> {
     return ExitCode.ok;
   }
   if (!values.json) context.stderr(`job ${job.id} queued: ${client.baseUrl}/jobs/${job.id}\n`);
-  const final = await followJob(client, job.id, values.json ? () => {} : printLine(context));
+  const final = await followWithOutput(context, client, job.id, { quiet: values.json });
   context.stdout(values.json ? `${JSON.stringify(final)}\n` : `${finalLine(final)}\n`);
   return exitCodeForStatus(final.status);
 }
@@ -131,9 +134,10 @@ export async function logsCommand(context: CommandContext): Promise<number> {
     context.env,
   );
   if (values.follow) {
-    const final = await followJob(client, id, printLine(context));
-    context.stderr(`${finalLine(final)}\n`);
-    return ExitCode.ok;
+    const final = await followWithOutput(context, client, id, { quiet: values.json });
+    if (values.json) context.stdout(`${JSON.stringify(final)}\n`);
+    else context.stderr(`${finalLine(final)}\n`);
+    return exitCodeForStatus(final.status);
   }
   const { lines } = await client.get<{ lines: LogLineResource[] }>(`/jobs/${id}/log`);
   if (values.json) context.stdout(`${JSON.stringify({ jobId: id, lines })}\n`);

@@ -119,7 +119,12 @@ export function apiRoutes(deps: ApiDeps): Router {
             "buckets",
           );
         }
-        const data = chartData(job, store.samples.readRaw(job.id), store.tests.list(job.id), buckets);
+        const data = chartData(
+          job,
+          store.samples.chartPoints(job.id, buckets),
+          store.tests.list(job.id),
+          buckets,
+        );
         return { status: 200, body: data };
       }
       return {

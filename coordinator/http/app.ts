@@ -12,6 +12,7 @@ import { dashboardRoutes } from "./dashboard-routes.ts";
 import { errorMiddleware } from "./handler.ts";
 import { jsonBody } from "./json-body.ts";
 import { metricsRoute } from "./metrics-route.ts";
+import { serverTiming } from "./server-timing.ts";
 import { SHUTTING_DOWN, type ShutdownGate } from "./shutdown-gate.ts";
 
 export interface AppDeps {
@@ -33,6 +34,7 @@ export interface AppDeps {
 export function createApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable("x-powered-by");
+  app.use(serverTiming());
   app.set("view engine", "ejs");
   app.set("views", VIEWS_DIR);
   app.use("/static", express.static(join(VIEWS_DIR, "static"), { maxAge: "1h" }));

@@ -2,7 +2,7 @@ import { type Response, Router } from "express";
 import { ALL_STATUSES, isFinalStatus } from "../../protocol/job-status.ts";
 import { isAgentName } from "../../protocol/names.ts";
 import type { HostResource, JobResource } from "../../protocol/resources.ts";
-import { chartData } from "../dashboard/chart-data.ts";
+import { chartData, DEFAULT_BUCKETS } from "../dashboard/chart-data.ts";
 import { chartGeometry } from "../dashboard/chart-geometry.ts";
 import { compareTests, GROWTH_THRESHOLD } from "../dashboard/compare-tests.ts";
 import { explainOutcome } from "../dashboard/explain-outcome.ts";
@@ -73,17 +73,17 @@ export function dashboardPages(deps: DashboardPagesDeps): Router {
   router.get("/jobs/:id", (req, res) => {
     const job = findJob(req.params.id);
     if (!job) return renderNotFound(res, "No such job", `There is no job ${req.params.id}.`);
-    const all = store.logs.read(job.id);
+    const log = store.logs.tail(job.id, LOG_TAIL_LINES);
     const tests = store.tests.list(job.id);
     const sort = readTestSort(req.query.sort);
     const ran = tests.filter((test) => test.outcome !== "skipped");
-    const chart = chartGeometry(chartData(job, store.samples.readRaw(job.id), tests));
+    const chart = chartGeometry(chartData(job, store.samples.chartPoints(job.id, DEFAULT_BUCKETS), tests));
     res.render("job", {
       ...common,
       job,
-      log: all.slice(-LOG_TAIL_LINES),
-      logLineCount: all.length,
-      lastLine: all.at(-1)?.lineNo ?? 0,
+      log: log.lines,
+      logLineCount: log.lastLine,
+      lastLine: log.lastLine,
       final: isFinalStatus(job.status),
       ranTests: sortTests(ran, sort),
       skippedTests: tests.filter((test) => test.outcome === "skipped"),

@@ -15,6 +15,7 @@ export class LogsStore {
   private readonly lastLine: Statement<[number], { last: number | null }>;
   private readonly insertLine: Statement;
   private readonly readLines: Statement<[number, number, number], LogRow>;
+  private readonly readTail: Statement<[number, number], LogRow>;
 
   constructor(private readonly db: Db) {
     this.lastLine = db.prepare("SELECT MAX(line_no) AS last FROM log_lines WHERE job_id = ?");
@@ -23,6 +24,9 @@ export class LogsStore {
     );
     this.readLines = db.prepare(
       "SELECT line_no, attempt_id, stream, text FROM log_lines WHERE job_id = ? AND line_no > ? ORDER BY line_no LIMIT ?",
+    );
+    this.readTail = db.prepare(
+      "SELECT line_no, attempt_id, stream, text FROM log_lines WHERE job_id = ? ORDER BY line_no DESC LIMIT ?",
     );
   }
 
@@ -36,6 +40,19 @@ export class LogsStore {
         return { lineNo, attemptId, stream: line.stream, text: line.text };
       });
     })();
+  }
+
+  /**
+   * The last `limit` lines and the number of the last one (lines are numbered
+   * from 1 without gaps, so it is also how many there are): a page shows a
+   * bigmem -v log's tail without reading its tens of thousands of lines.
+   */
+  tail(jobId: number, limit: number): { lines: LogLineResource[]; lastLine: number } {
+    const lines = this.readTail
+      .all(jobId, limit)
+      .reverse()
+      .map((row) => ({ lineNo: row.line_no, attemptId: row.attempt_id, stream: row.stream, text: row.text }));
+    return { lines, lastLine: lines.at(-1)?.lineNo ?? 0 };
   }
 
   /** Lines after `afterLine`, at most `limit`. */
