@@ -188,6 +188,7 @@ export class RunningAttempt {
           repo: assignment.build.repo,
           ref: assignment.build.ref,
           configureFlags: assignment.build.configureFlags,
+          ...(assignment.build.commit === undefined ? {} : { commit: assignment.build.commit }),
         },
         {
           workDir: options.workDir,

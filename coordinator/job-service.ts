@@ -62,6 +62,12 @@ export class JobService {
       args: regrtestArgs(request.suite, request.memlimitBytes, request.tests),
       timeoutSeconds: request.suite.timeoutSeconds,
     });
+    // A pull request's job runs its head as it was when the command was read, whatever is pushed later.
+    const headSha = origin?.pullRequest?.headSha;
+    if (job.ref && headSha && /^[0-9a-f]{40}$/.test(headSha)) {
+      this.deps.store.jobs.setCommit(job.id, headSha);
+      job.commit = headSha;
+    }
     this.deps.log.info("job queued", { job: job.id, suite: job.suite, requester });
     this.deps.events.emit("job", job);
     this.deps.wakeScheduler();

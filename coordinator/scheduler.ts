@@ -89,8 +89,17 @@ export class Scheduler {
     if (attemptId === null) return; // canceled meanwhile
     const job = this.emitJob(jobId);
     if (!job) return;
+    // A job pinned to a commit (a pull request's head as read, or what an earlier attempt built)
+    // builds that commit even if its ref has moved on.
     const build =
-      job.ref && job.repo ? { repo: job.repo, ref: job.ref, configureFlags: job.configureFlags } : null;
+      job.ref && job.repo
+        ? {
+            repo: job.repo,
+            ref: job.ref,
+            configureFlags: job.configureFlags,
+            ...(job.commit ? { commit: job.commit } : {}),
+          }
+        : null;
     const reply = await this.options.assign(agent, {
       jobId: String(jobId),
       attemptId,

@@ -82,6 +82,12 @@ export interface BuildSpec {
   repo: string;
   ref: string;
   configureFlags: string[];
+  /**
+   * The exact commit to build, when the job is pinned to one: a pull request's head as it was when
+   * the command was read, or the commit an earlier attempt of the job built. The ref is where to
+   * fetch it from; if the ref has moved on, the pinned commit is still the one built.
+   */
+  commit?: string;
 }
 
 /** One regrtest run that the coordinator hands to an agent. */
@@ -385,12 +391,19 @@ export function parseAssignment(data: Uint8Array | string): Assignment {
 function parseBuildSpec(value: unknown): BuildSpec | null {
   if (value === undefined || value === null) return null;
   const fields = readObject(value, "build");
+  const commit = readOptionalString(fields, "commit", "build.");
+  if (commit !== undefined && !FULL_SHA.test(commit)) {
+    throw new ValidationError("invalid_value", "build.commit must be a full hex commit id", "build.commit");
+  }
   return {
     repo: readString(fields, "repo", "build."),
     ref: readString(fields, "ref", "build."),
     configureFlags: readStringArray(fields, "configureFlags", "build."),
+    ...(commit === undefined ? {} : { commit }),
   };
 }
+
+const FULL_SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 
 export function parseAssignReply(data: Uint8Array | string): AssignReply {
   const fields = readObject(parseJson(data), "assign reply");

@@ -14,6 +14,8 @@ export interface BuildRequest {
   repo: string;
   ref: string;
   configureFlags: string[];
+  /** Build this exact commit (full SHA), found through `ref`, even if the ref has moved on since. */
+  commit?: string;
 }
 
 export interface BuildTimeouts {
@@ -72,6 +74,7 @@ export async function prepareCpython(
   const repo = checkRepoUrl(request.repo, { allowLocal: context.allowLocalRepos });
   const ref = checkGitRef(request.ref);
   const configureFlags = checkConfigureFlags(request.configureFlags);
+  const pinned = request.commit === undefined ? undefined : checkGitRef(request.commit, "commit");
   const timeouts = { ...DEFAULT_BUILD_TIMEOUTS, ...context.timeouts };
   const cores = Number.isInteger(context.cores) && context.cores > 0 ? context.cores : 1;
   const workDir = resolve(context.workDir);
@@ -81,14 +84,27 @@ export async function prepareCpython(
   const allowLocal = context.allowLocalRepos;
 
   context.onLog({ stream: "system", text: `preparing CPython ${ref} from ${repo}` });
+  const fetchPinned = async (
+    fromRepo: string,
+    fromRef: string,
+    pinned: string | undefined,
+    options: Parameters<typeof fetchCommit>[2],
+  ) => {
+    const fetched = await fetchCommit(fromRepo, fromRef, options);
+    context.onLog({ stream: "system", text: `${fromRef} is commit ${fetched.commit}` });
+    if (pinned === undefined || fetched.commit === pinned) return fetched;
+    // The ref moved on since the job was queued (a push to the pull request): the job asked for
+    // the commit as it was, which the mirror may hold already or the server serves by id.
+    context.onLog({ stream: "system", text: `the job is pinned to ${pinned}: building that commit` });
+    return fetchCommit(fromRepo, pinned, options);
+  };
   const { mirror, commit } = await whileHolding(
     mirrorLocks,
     mirrorDirFor(mirrorsDir, repo),
     "git fetch",
     context.signal,
-    () => fetchCommit(repo, ref, { mirrorsDir, allowLocal, timeoutMs: timeouts.fetchMs, io }),
+    () => fetchPinned(repo, ref, pinned, { mirrorsDir, allowLocal, timeoutMs: timeouts.fetchMs, io }),
   );
-  context.onLog({ stream: "system", text: `${ref} is commit ${commit}` });
 
   const dir = buildDirFor(buildsDir, commit, configureFlags);
   return whileHolding(buildLocks, dir, "build", context.signal, async () => {

@@ -121,6 +121,30 @@ describe("prepareCpython from a local repository", () => {
     assert.equal(fake.makeCount(), makes + 1);
   });
 
+  it("builds the commit a job is pinned to when its pull request moved on (a force-push)", async () => {
+    fake.git("checkout", "--quiet", "-b", "contributor-2", "main");
+    fake.write("Lib/pr.py", "PR = 2\n");
+    const asRead = fake.commit("A second pull request");
+    fake.git("update-ref", "refs/pull/2/head", asRead);
+    fake.git("checkout", "--quiet", "main");
+    fake.git("branch", "--quiet", "-D", "contributor-2");
+    // Force-pushed before the agent fetches: the old head is reachable from no ref at all.
+    fake.git("checkout", "--quiet", "-b", "contributor-3", "main");
+    fake.write("Lib/pr.py", "PR = 3\n");
+    fake.git("update-ref", "refs/pull/2/head", fake.commit("Rewritten"));
+    fake.git("checkout", "--quiet", "main");
+    fake.git("branch", "--quiet", "-D", "contributor-3");
+
+    const log: LogLine[] = [];
+    const built = await prepareCpython(
+      { repo: fake.url, ref: "pull/2/head", configureFlags: [], commit: asRead },
+      contextFor(fake.workDir("pinned"), log),
+    );
+    assert.equal(built.commit, asRead);
+    assert.equal(readFileSync(join(dirname(built.python), "Lib", "pr.py"), "utf8"), "PR = 2\n");
+    assert.ok(log.some((line) => line.text.includes(`pinned to ${asRead}`)));
+  });
+
   it("fetches a new commit on a branch it fetched before", async () => {
     const workDir = fake.workDir("refetch");
     const request = { repo: fake.url, ref: "feature", configureFlags: [] };
