@@ -102,7 +102,7 @@ describe("adding and operating SSH hosts from the dashboard", () => {
 
     const ended = await waitForHost(farm, "arm1");
     assert.equal(ended.status, "failed");
-    assert.equal(ended.step, "install");
+    assert.equal(ended.step, "install", `${ended.step}: ${ended.error ?? ""}`);
     const done = await page(farm, location, cookie);
     assert.match(done.html, /<span id="host-status" class="status status-failed">failed<\/span>/);
     assert.match(done.html, /The <strong>install<\/strong> step failed/);
