@@ -1,43 +1,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { JobResource } from "../protocol/resources.ts";
+import { page, postForm, signIn } from "./helpers/dashboard-forms.ts";
 import { finished, startFarm, type TestFarm } from "./helpers/farm.ts";
 import { findTestPython } from "./helpers/python.ts";
-
-/** A form post as a browser sends it; `origin: null` leaves out both Origin and Referer. */
-async function postForm(
-  farm: TestFarm,
-  path: string,
-  fields: Record<string, string>,
-  options: { cookie?: string; origin?: string | null } = {},
-): Promise<Response> {
-  const headers: Record<string, string> = { "content-type": "application/x-www-form-urlencoded" };
-  const origin = options.origin === undefined ? farm.url : options.origin;
-  if (origin !== null) headers.origin = origin;
-  if (options.cookie) headers.cookie = options.cookie;
-  return fetch(`${farm.url}${path}`, {
-    method: "POST",
-    headers,
-    body: new URLSearchParams(fields).toString(),
-    redirect: "manual",
-  });
-}
-
-async function page(
-  farm: TestFarm,
-  path: string,
-  cookie?: string,
-): Promise<{ status: number; html: string }> {
-  const response = await fetch(`${farm.url}${path}`, { headers: cookie ? { cookie } : {} });
-  return { status: response.status, html: await response.text() };
-}
-
-async function signIn(farm: TestFarm, token: string): Promise<string> {
-  const response = await postForm(farm, "/sign-in", { token });
-  assert.equal(response.status, 303);
-  const setCookie = response.headers.get("set-cookie") ?? "";
-  return setCookie.split(";")[0] as string;
-}
 
 async function jobCount(farm: TestFarm): Promise<number> {
   return ((await farm.api("/jobs?limit=500")).body as { jobs: unknown[] }).jobs.length;

@@ -1,38 +1,11 @@
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, it } from "node:test";
 import type { HostResource } from "../../protocol/resources.ts";
+import { page, postForm, signIn } from "../helpers/dashboard-forms.ts";
 import { startFarm, type TestFarm } from "../helpers/farm.ts";
 import { type RecordingLogger, recordingLogger } from "../helpers/recording-logger.ts";
 import { type FakeSshHost, factsOutput, startFakeSshHost } from "./fake-ssh-host.ts";
 import { waitForHost } from "./host-api.ts";
-
-/** A form post as a browser sends it; `origin: null` leaves out both Origin and Referer. */
-function postForm(
-  farm: TestFarm,
-  path: string,
-  fields: Record<string, string>,
-  options: { cookie?: string; origin?: string | null } = {},
-): Promise<Response> {
-  const headers: Record<string, string> = { "content-type": "application/x-www-form-urlencoded" };
-  const origin = options.origin === undefined ? farm.url : options.origin;
-  if (origin !== null) headers.origin = origin;
-  if (options.cookie) headers.cookie = options.cookie;
-  return fetch(`${farm.url}${path}`, {
-    method: "POST",
-    headers,
-    body: new URLSearchParams(fields).toString(),
-    redirect: "manual",
-  });
-}
-
-async function page(
-  farm: TestFarm,
-  path: string,
-  cookie?: string,
-): Promise<{ status: number; html: string }> {
-  const response = await fetch(`${farm.url}${path}`, { headers: cookie ? { cookie } : {} });
-  return { status: response.status, html: await response.text() };
-}
 
 /** The key's base64 body, the part that must never leak (its header line is public knowledge). */
 const keyBody = (identity: string) =>
@@ -53,9 +26,7 @@ describe("adding and operating SSH hosts from the dashboard", () => {
   before(async () => {
     log = recordingLogger();
     farm = await startFarm({ coordinatorLog: log });
-    const signedIn = await postForm(farm, "/sign-in", { token: farm.token });
-    assert.equal(signedIn.status, 303);
-    cookie = (signedIn.headers.get("set-cookie") ?? "").split(";")[0] as string;
+    cookie = await signIn(farm, farm.token);
   });
   afterEach(async () => {
     await host?.stop();

@@ -4,7 +4,8 @@ import { after, before, describe, it } from "node:test";
 import type { HostResource } from "../../protocol/resources.ts";
 import { runCli } from "../helpers/cli.ts";
 import { startFarm, type TestFarm } from "../helpers/farm.ts";
-import { freePort, processesOf, startSshd, type TestSshd, uidOf } from "./sshd.ts";
+import { freePort } from "../helpers/free-port.ts";
+import { processesOf, startSshd, type TestSshd, uidOf } from "./sshd.ts";
 
 /** Refusals against a real sshd: each ends with a clear message, no agent started, nothing registered. */
 describe("hosts add refusals", () => {
