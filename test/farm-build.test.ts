@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { FakeCpython } from "./build/fake-cpython.ts";
+import { FakeCpython, localBuildSuite } from "./build/fake-cpython.ts";
 import { finished, makeJobsDir, startFarm, type TestFarm } from "./helpers/farm.ts";
 
 /**
@@ -24,14 +24,7 @@ describe("jobs built from a git ref, through the whole farm", () => {
     farm = await startFarm({
       allowLocalRepos: true,
       jobsDir: makeJobsDir({
-        "local-build": {
-          description: "a fake CPython build running the test's own tests",
-          args: ["--testdir", testDir, "-v"],
-          workers: 1,
-          memlimit: "2G",
-          timeoutSeconds: 600,
-          build: { configureFlags: ["--with-pydebug"] },
-        },
+        "local-build": localBuildSuite(testDir),
       }),
     });
   });

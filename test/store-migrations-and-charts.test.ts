@@ -9,29 +9,13 @@ import { MIGRATIONS_DIR } from "../coordinator/paths.ts";
 import { openDatabase } from "../coordinator/store/database.ts";
 import { openStore } from "../coordinator/store/store.ts";
 import type { Sample } from "../protocol/messages.ts";
+import { newJobRow } from "./helpers/new-job.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "memfarm-store-charts-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 function newJob(store: ReturnType<typeof openStore>): number {
-  return store.jobs.insert({
-    suite: "bigmem",
-    priority: "normal",
-    memlimitBytes: 2 * 1024 ** 3,
-    reservationBytes: 2 * 1024 ** 3,
-    python: "/usr/bin/python3",
-    ref: null,
-    repo: null,
-    configureFlags: [],
-    noOutputTimeoutSeconds: 0,
-    exclusive: false,
-    scheduledBytes: null,
-    tests: [],
-    labels: {},
-    provenance: { source: "cli", requester: "test" },
-    args: [],
-    timeoutSeconds: 600,
-  }).id;
+  return store.jobs.insert(newJobRow({ suite: "bigmem", reservationBytes: 2 * 1024 ** 3 })).id;
 }
 
 describe("migrations", () => {

@@ -6,6 +6,7 @@ import { after, before, describe, it } from "node:test";
 import { MIGRATIONS_DIR } from "../coordinator/paths.ts";
 import { openStore, type Store } from "../coordinator/store/store.ts";
 import type { AttemptResult } from "../protocol/messages.ts";
+import { newJobRow } from "./helpers/new-job.ts";
 
 describe("job store (a real SQLite file)", () => {
   let dir: string;
@@ -19,25 +20,7 @@ describe("job store (a real SQLite file)", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const newJob = () =>
-    store.jobs.insert({
-      suite: "bigmem-smoke",
-      priority: "normal",
-      memlimitBytes: 2 * 1024 ** 3,
-      reservationBytes: 3 * 1024 ** 3,
-      python: "/usr/bin/python3",
-      ref: null,
-      repo: null,
-      configureFlags: [],
-      noOutputTimeoutSeconds: 0,
-      exclusive: false,
-      scheduledBytes: null,
-      tests: [],
-      labels: {},
-      provenance: { source: "api", requester: "admin" },
-      args: ["-m", "test"],
-      timeoutSeconds: 60,
-    });
+  const newJob = () => store.jobs.insert(newJobRow());
   const result = (
     jobId: number,
     attemptId: string,

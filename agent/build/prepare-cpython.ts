@@ -84,26 +84,12 @@ export async function prepareCpython(
   const allowLocal = context.allowLocalRepos;
 
   context.onLog({ stream: "system", text: `preparing CPython ${ref} from ${repo}` });
-  const fetchPinned = async (
-    fromRepo: string,
-    fromRef: string,
-    pinned: string | undefined,
-    options: Parameters<typeof fetchCommit>[2],
-  ) => {
-    const fetched = await fetchCommit(fromRepo, fromRef, options);
-    context.onLog({ stream: "system", text: `${fromRef} is commit ${fetched.commit}` });
-    if (pinned === undefined || fetched.commit === pinned) return fetched;
-    // The ref moved on since the job was queued (a push to the pull request): the job asked for
-    // the commit as it was, which the mirror may hold already or the server serves by id.
-    context.onLog({ stream: "system", text: `the job is pinned to ${pinned}: building that commit` });
-    return fetchCommit(fromRepo, pinned, options);
-  };
   const { mirror, commit } = await whileHolding(
     mirrorLocks,
     mirrorDirFor(mirrorsDir, repo),
     "git fetch",
     context.signal,
-    () => fetchPinned(repo, ref, pinned, { mirrorsDir, allowLocal, timeoutMs: timeouts.fetchMs, io }),
+    () => fetchPinnedCommit(repo, ref, pinned, { mirrorsDir, allowLocal, timeoutMs: timeouts.fetchMs, io }),
   );
 
   const dir = buildDirFor(buildsDir, commit, configureFlags);
@@ -148,4 +134,22 @@ async function whileHolding<T>(
     }
     throw error;
   }
+}
+
+/**
+ * The commit `ref` names, unless the job is pinned to another one: then the ref has moved on since
+ * the job was queued (a push to the pull request), and the pinned commit, which the mirror may hold
+ * already or the server serves by id, is the one to build.
+ */
+async function fetchPinnedCommit(
+  repo: string,
+  ref: string,
+  pinned: string | undefined,
+  options: Parameters<typeof fetchCommit>[2],
+): Promise<Awaited<ReturnType<typeof fetchCommit>>> {
+  const fetched = await fetchCommit(repo, ref, options);
+  options.io.onLog({ stream: "system", text: `${ref} is commit ${fetched.commit}` });
+  if (pinned === undefined || fetched.commit === pinned) return fetched;
+  options.io.onLog({ stream: "system", text: `the job is pinned to ${pinned}: building that commit` });
+  return fetchCommit(repo, pinned, options);
 }

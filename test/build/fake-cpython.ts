@@ -125,3 +125,15 @@ function slowMakefile(pidFile: string): string {
 \techo $$$$ > '${pidFile}'; exec sleep 30
 `;
 }
+
+/** A suite that builds the fake CPython from a ref and runs the tests in `testDir` with it. */
+export function localBuildSuite(testDir: string): Record<string, unknown> {
+  return {
+    description: "a fake CPython build running the test's own tests",
+    args: ["--testdir", testDir, "-v"],
+    workers: 1,
+    memlimit: "2G",
+    timeoutSeconds: 600,
+    build: { configureFlags: ["--with-pydebug"] },
+  };
+}

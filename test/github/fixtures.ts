@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { FakeCpython } from "../build/fake-cpython.ts";
+import { FakeCpython, localBuildSuite } from "../build/fake-cpython.ts";
 import { makeJobsDir, startFarm, type TestFarm } from "../helpers/farm.ts";
 import { GithubStandIn } from "./github-stand-in.ts";
 
@@ -39,14 +39,7 @@ export async function startBotFixture(): Promise<BotFixture> {
   const farm = await startFarm({
     allowLocalRepos: true,
     jobsDir: makeJobsDir({
-      "local-build": {
-        description: "a fake CPython build running the test's own tests",
-        args: ["--testdir", testDir, "-v"],
-        workers: 1,
-        memlimit: "2G",
-        timeoutSeconds: 600,
-        build: { configureFlags: ["--with-pydebug"] },
-      },
+      "local-build": localBuildSuite(testDir),
     }),
     github: {
       webhookSecret: SECRET,
