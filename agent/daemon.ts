@@ -18,17 +18,17 @@ import {
 } from "../protocol/messages.ts";
 import { connectNats } from "../protocol/nats-connect.ts";
 import { inboxPrefixFor, Subjects } from "../protocol/subjects.ts";
-import { AttemptReporter } from "./attempt-reporter.ts";
+import { FinishedAttempts } from "./attempts/finished-attempts.ts";
+import { handBackAttempt } from "./attempts/hand-back.ts";
+import { RanAttempts } from "./attempts/ran-attempts.ts";
+import { RunningAttempt } from "./attempts/run-attempt.ts";
 import type { AgentConfig } from "./config.ts";
-import { FinishedAttempts } from "./finished-attempts.ts";
-import { handBackAttempt } from "./hand-back.ts";
-import { readHostFacts } from "./host-facts.ts";
-import { JobProcessRecords } from "./leftover-jobs.ts";
-import { Outbox } from "./outbox.ts";
-import { probePython } from "./python-check.ts";
-import { RanAttempts } from "./ran-attempts.ts";
-import { ReportJournal } from "./report-journal.ts";
-import { RunningAttempt } from "./run-attempt.ts";
+import { probePython } from "./cpython/python-check.ts";
+import { readHostFacts } from "./link/host-facts.ts";
+import { JobProcessRecords } from "./processes/leftover-jobs.ts";
+import { AttemptReporter } from "./reports/attempt-reporter.ts";
+import { Outbox } from "./reports/outbox.ts";
+import { ReportJournal } from "./reports/report-journal.ts";
 
 /**
  * Lifecycle, set only by start(), stop() and forceStop():

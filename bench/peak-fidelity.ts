@@ -2,8 +2,8 @@ import { type ChildProcessByStdio, spawn } from "node:child_process";
 import { existsSync, rmdirSync } from "node:fs";
 import type { Readable } from "node:stream";
 import { createJobLimit, detectCgroupSupport, type JobLimit } from "../agent/limits/index.ts";
-import { SeenProcesses } from "../agent/process-tree.ts";
-import { TreeSampler } from "../agent/sampler.ts";
+import { SeenProcesses } from "../agent/processes/process-tree.ts";
+import { TreeSampler } from "../agent/processes/sampler.ts";
 import type { Sample } from "../protocol/messages.ts";
 import {
   guardCleanup,

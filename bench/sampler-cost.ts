@@ -1,7 +1,7 @@
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { createJobLimit, type JobLimit } from "../agent/limits/index.ts";
-import { SeenProcesses, treeOf } from "../agent/process-tree.ts";
-import { TreeSampler } from "../agent/sampler.ts";
+import { SeenProcesses, treeOf } from "../agent/processes/process-tree.ts";
+import { TreeSampler } from "../agent/processes/sampler.ts";
 import { guardCleanup, MiB, machineLine, printTable, sleep } from "./agent-bench-util.ts";
 
 /**

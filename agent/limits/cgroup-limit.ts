@@ -3,7 +3,7 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { MemfarmError } from "../../protocol/errors.ts";
-import { processExists, signalAll } from "../process-tree.ts";
+import { processExists, signalAll } from "../processes/process-tree.ts";
 import { problemWithV1Root, problemWithV2Root } from "./cgroup-support.ts";
 import type { JobLimit, LimitKind } from "./job-limit.ts";
 import { preferForOomKill, readCounters, readNumber, readPids, readText, tryWrite } from "./limit-files.ts";

@@ -1,7 +1,7 @@
 import { MemfarmError } from "../../protocol/errors.ts";
-import { killTree } from "../kill-tree.ts";
-import { memoryOf } from "../proc-reading.ts";
-import { SeenProcesses, treeOf } from "../process-tree.ts";
+import { killTree } from "../processes/kill-tree.ts";
+import { memoryOf } from "../processes/proc-reading.ts";
+import { SeenProcesses, treeOf } from "../processes/process-tree.ts";
 import type { JobLimit } from "./job-limit.ts";
 import { preferForOomKill } from "./limit-files.ts";
 

@@ -1,12 +1,12 @@
 import type { Router } from "express";
 import { coerceError } from "../../protocol/errors.ts";
 import type { Logger } from "../../protocol/logger.ts";
-import type { FarmEvents } from "../events.ts";
-import type { JobService } from "../job-service.ts";
+import type { FarmEvents } from "../attempts/farm-events.ts";
+import type { JobService } from "../jobs/job-service.ts";
+import { CheckRunsStore } from "../store/check-runs-store.ts";
+import { DeliveriesStore } from "../store/deliveries-store.ts";
 import type { Store } from "../store/store.ts";
 import { BaseComparer } from "./base-comparison.ts";
-import { CheckRunsStore } from "./check-runs-store.ts";
-import { DeliveriesStore } from "./deliveries-store.ts";
 import { FeedbackSync } from "./feedback-sync.ts";
 import { GithubClients } from "./github-client.ts";
 import type { GithubConfig } from "./github-config.ts";

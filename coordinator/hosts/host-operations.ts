@@ -1,7 +1,7 @@
 import { ConflictError, coerceError, NotFoundError } from "../../protocol/errors.ts";
 import type { Logger } from "../../protocol/logger.ts";
 import type { HostOperation, HostResource } from "../../protocol/resources.ts";
-import type { NatsAuthority } from "../nats-auth/nats-authority.ts";
+import type { NatsAuthority } from "../nats/credentials/nats-authority.ts";
 import type { Store } from "../store/store.ts";
 import type { AgentBundle } from "./agent-bundle.ts";
 import { connectVerified, type HostKeyPolicy } from "./host-connection.ts";

@@ -1,10 +1,10 @@
 import { join } from "node:path";
 import express, { type Router } from "express";
 import type { Logger } from "../../protocol/logger.ts";
-import type { FarmEvents } from "../events.ts";
+import type { FarmEvents } from "../attempts/farm-events.ts";
 import type { HostOperations } from "../hosts/host-operations.ts";
-import type { JobService } from "../job-service.ts";
-import type { NatsAuthority } from "../nats-auth/nats-authority.ts";
+import type { JobService } from "../jobs/job-service.ts";
+import type { NatsAuthority } from "../nats/credentials/nats-authority.ts";
 import { VIEWS_DIR } from "../paths.ts";
 import type { Store } from "../store/store.ts";
 import { apiRoutes } from "./api-routes.ts";

@@ -2,7 +2,7 @@ import express, { type NextFunction, type Request, type Response, Router } from 
 import { ConflictError, coerceError, MemfarmError, NotFoundError } from "../../protocol/errors.ts";
 import { checkAgentName } from "../../protocol/names.ts";
 import type { HostOperations } from "../hosts/host-operations.ts";
-import type { JobService } from "../job-service.ts";
+import type { JobService } from "../jobs/job-service.ts";
 import type { Store } from "../store/store.ts";
 import { field, renderRefusal, requireSameOrigin, requireSession } from "./dashboard-guards.ts";
 import { dashboardHostActions } from "./dashboard-host-actions.ts";

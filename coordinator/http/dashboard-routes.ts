@@ -1,6 +1,6 @@
 import { Router } from "express";
 import type { HostOperations } from "../hosts/host-operations.ts";
-import type { JobService } from "../job-service.ts";
+import type { JobService } from "../jobs/job-service.ts";
 import type { Store } from "../store/store.ts";
 import { dashboardActions } from "./dashboard-actions.ts";
 import { dashboardPages, renderNotFound } from "./dashboard-pages.ts";

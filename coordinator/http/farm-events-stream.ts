@@ -1,5 +1,5 @@
 import type { Request, Response } from "express";
-import type { FarmEvents } from "../events.ts";
+import type { FarmEvents } from "../attempts/farm-events.ts";
 
 const KEEPALIVE_MS = 15_000;
 

@@ -1,6 +1,6 @@
 import type { Request, Response } from "express";
 import { isFinalStatus } from "../../protocol/job-status.ts";
-import type { FarmEvents } from "../events.ts";
+import type { FarmEvents } from "../attempts/farm-events.ts";
 import type { Store } from "../store/store.ts";
 
 const KEEPALIVE_MS = 15_000;

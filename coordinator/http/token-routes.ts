@@ -2,8 +2,8 @@ import { type Request, Router } from "express";
 import { ConflictError, NotFoundError, ValidationError } from "../../protocol/errors.ts";
 import type { CreatedTokenResource } from "../../protocol/resources.ts";
 import { readObject } from "../../protocol/validate.ts";
-import { ADMIN_OWNER } from "../admin-token.ts";
 import type { TokensStore } from "../store/tokens-store.ts";
+import { ADMIN_OWNER } from "./admin-token.ts";
 import { adapt, ForbiddenError, readIdParam } from "./handler.ts";
 import { expectNoBody } from "./json-body.ts";
 

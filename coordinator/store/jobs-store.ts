@@ -2,7 +2,7 @@ import type { Statement } from "better-sqlite3";
 import { JobStatus, type Priority } from "../../protocol/job-status.ts";
 import type { AttemptResult } from "../../protocol/messages.ts";
 import type { JobResource, Provenance } from "../../protocol/resources.ts";
-import type { PastRun } from "../learned-reservation.ts";
+import type { PastRun } from "../jobs/learned-reservation.ts";
 import type { Db } from "./database.ts";
 import { type AttemptRow, type JobRow, toJobResource } from "./job-rows.ts";
 

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { processExists } from "../../agent/process-tree.ts";
+import { processExists } from "../../agent/processes/process-tree.ts";
 import { CliProcess, processesMentioning, runCli } from "../helpers/cli.ts";
 
 /** `memfarm up` killed outright (SIGKILL: no chance to stop its nats-server) and started again. */

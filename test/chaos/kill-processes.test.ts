@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { processExists } from "../../agent/process-tree.ts";
+import { processExists } from "../../agent/processes/process-tree.ts";
 import type { JobResource } from "../../protocol/resources.ts";
 import { processesMentioning } from "../helpers/cli.ts";
 import { freePort, NatsNode } from "../helpers/nats-servers.ts";

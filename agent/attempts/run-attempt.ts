@@ -1,0 +1,230 @@
+import { mkdir, rm } from "node:fs/promises";
+import { availableParallelism } from "node:os";
+import { join } from "node:path";
+import { coerceError } from "../../protocol/errors.ts";
+import { JobStatus } from "../../protocol/job-status.ts";
+import type { Assignment, AttemptResult, LogLine, Sample, TestRecord } from "../../protocol/messages.ts";
+import { prepareCpython } from "../cpython/prepare-cpython.ts";
+import { probePython } from "../cpython/python-check.ts";
+import { createJobLimit, type JobLimit, type LimitMode } from "../limits/index.ts";
+import type { JobProcessRecords } from "../processes/leftover-jobs.ts";
+import { SeenProcesses } from "../processes/process-tree.ts";
+import { classifyEnding } from "../regrtest/outcome.ts";
+import { countsOf, failedTestsOf } from "../regrtest/regrtest-output.ts";
+import { killAtOnce, runRegrtest } from "../regrtest/regrtest-process.ts";
+
+export interface AttemptOptions {
+  workDir: string;
+  sampleIntervalMs: number;
+  killGraceMs: number;
+  allowLocalRepos: boolean;
+  limitMode: LimitMode;
+  onLog: (line: LogLine) => void;
+  onSample: (sample: Sample) => void;
+  /** Test files and cases as they finish, with their duration and peak. */
+  onTests: (records: TestRecord[]) => void;
+  /** The exact commit, once a ref is resolved. */
+  onCommit: (commit: string) => void;
+  /** Called once the attempt is under way (fetching, building or testing). */
+  onStarted: () => void;
+  /** Where running test interpreters are recorded, for the next agent process to clean up. */
+  processRecords: JobProcessRecords;
+}
+
+export type StopReason = "canceled" | "shutdown";
+
+/** What an attempt produced; the caller adds the progress sequence number. */
+export type AttemptOutcome = Omit<AttemptResult, "lastSeq">;
+
+/**
+ * One attempt of a job on this host: get the interpreter (the given one, or
+ * a CPython built from the job's ref), run regrtest under the job's memory
+ * limit in a work directory of its own, and turn the ending into a result.
+ * stop() cancels whichever step runs; `done` resolves once nothing of the job
+ * is left running.
+ */
+export class RunningAttempt {
+  readonly done: Promise<AttemptOutcome>;
+  private readonly abort = new AbortController();
+  private stopReason: StopReason | null = null;
+  private latestRssBytes: number | null = null;
+  private readonly seen = new SeenProcesses();
+  private rootPid: number | undefined;
+  private limit: JobLimit | null = null;
+
+  constructor(
+    readonly assignment: Assignment,
+    private readonly options: AttemptOptions,
+  ) {
+    this.done = this.run().catch((thrown: unknown) =>
+      this.failure(`the agent failed to run the job: ${coerceError(thrown).message}`),
+    );
+  }
+
+  /** The tree's resident memory at the latest sample. */
+  get currentRssBytes(): number | null {
+    return this.latestRssBytes;
+  }
+
+  /** Asks the attempt to stop; `done` resolves once its process tree is gone. */
+  stop(reason: StopReason): void {
+    if (this.stopReason !== null) return;
+    this.stopReason = reason;
+    this.abort.abort();
+  }
+
+  /** Kills the process tree at once, without waiting: for a forced exit of the agent. */
+  forceKill(): void {
+    this.stopReason ??= "shutdown";
+    killAtOnce(this.rootPid, this.seen);
+    void this.limit?.killAll();
+  }
+
+  private async run(): Promise<AttemptOutcome> {
+    const { assignment, options } = this;
+    const startedAt = new Date().toISOString();
+    options.onStarted();
+    const python = await this.interpreter();
+    if (typeof python !== "string") return this.failure(python.problem, startedAt);
+    if (this.stopReason !== null) return this.failure("stopped before the tests started", startedAt);
+
+    const cwd = join(options.workDir, "attempts", assignment.attemptId);
+    await mkdir(cwd, { recursive: true });
+    const limit = await createJobLimit({
+      name: `attempt-${assignment.attemptId}`,
+      limitBytes: assignment.limitBytes,
+      mode: options.limitMode,
+    });
+    this.limit = limit;
+    options.onLog({ stream: "system", text: `$ ${[python, ...assignment.args].join(" ")}` });
+    options.onLog({
+      stream: "system",
+      text: `working directory ${cwd}; memory limit ${assignment.limitBytes} bytes (${limit.kind})`,
+    });
+    try {
+      const ending = await runRegrtest({
+        python,
+        args: assignment.args,
+        cwd,
+        timeoutSeconds: assignment.timeoutSeconds,
+        noOutputTimeoutSeconds: assignment.noOutputTimeoutSeconds,
+        sampleIntervalMs: options.sampleIntervalMs,
+        killGraceMs: options.killGraceMs,
+        limit,
+        signal: this.abort.signal,
+        seen: this.seen,
+        onLog: options.onLog,
+        onSample: (sample) => {
+          this.latestRssBytes = sample.rssBytes;
+          options.onSample(sample);
+        },
+        onTests: options.onTests,
+        onStarted: (pid) => {
+          this.rootPid = pid;
+          options.processRecords.record(assignment.attemptId, pid);
+        },
+      });
+      if (ending.survivors.length > 0) {
+        options.onLog({
+          stream: "system",
+          text: `processes that would not die: ${ending.survivors.join(", ")}`,
+        });
+      }
+      if (ending.spawnError)
+        return this.failure(`could not start ${python}: ${ending.spawnError.message}`, startedAt);
+      const outcome = classifyEnding(
+        {
+          exitCode: ending.exitCode,
+          signal: ending.signal,
+          canceledByUser: this.stopReason === "canceled",
+          timedOutByAgent: ending.timedOut,
+          stoppedByAgentShutdown: this.stopReason === "shutdown",
+          oomKilled: ending.oomKilled,
+          limitBytes: assignment.limitBytes,
+          peakRssBytes: ending.peakRssBytes,
+        },
+        ending.summary,
+      );
+      options.onLog({
+        stream: "system",
+        text: `finished: ${outcome.status}${outcome.reason ? ` (${outcome.reason})` : ""}, exit code ${ending.exitCode ?? "none"}${ending.signal ? `, signal ${ending.signal}` : ""}`,
+      });
+      return {
+        jobId: assignment.jobId,
+        attemptId: assignment.attemptId,
+        status: outcome.status,
+        exitCode: ending.exitCode,
+        signal: ending.signal,
+        startedAt,
+        finishedAt: new Date().toISOString(),
+        peakRssBytes: ending.peakRssBytes,
+        counts: countsOf(ending.summary),
+        failedTests: failedTestsOf(ending.summary),
+        error:
+          outcome.status === JobStatus.passed || outcome.status === JobStatus.failed ? null : outcome.reason,
+        limitBytes: assignment.limitBytes,
+        limitKind: limit.kind,
+      };
+    } finally {
+      options.processRecords.forget(assignment.attemptId);
+      await limit.dispose();
+      await rm(cwd, { recursive: true, force: true }).catch(() => undefined);
+    }
+  }
+
+  /** The given interpreter, checked, or one built from the job's ref; or why there is none. */
+  private async interpreter(): Promise<string | { problem: string }> {
+    const { assignment, options } = this;
+    if (assignment.python !== null) {
+      const probe = await probePython(assignment.python);
+      if (!probe.usable) return { problem: probe.problem ?? "the interpreter is not usable" };
+      options.onLog({ stream: "system", text: `python ${probe.version} at ${assignment.python}` });
+      return assignment.python;
+    }
+    if (assignment.build === null) return { problem: "the assignment names no interpreter and no build" };
+    try {
+      const prepared = await prepareCpython(
+        {
+          repo: assignment.build.repo,
+          ref: assignment.build.ref,
+          configureFlags: assignment.build.configureFlags,
+          ...(assignment.build.commit === undefined ? {} : { commit: assignment.build.commit }),
+        },
+        {
+          workDir: options.workDir,
+          cores: availableParallelism(),
+          allowLocalRepos: options.allowLocalRepos,
+          onLog: options.onLog,
+          signal: this.abort.signal,
+        },
+      );
+      options.onCommit(prepared.commit);
+      options.onLog({
+        stream: "system",
+        text: `${prepared.cached ? "reusing the build" : "built"} of ${prepared.commit}: ${prepared.python}`,
+      });
+      return prepared.python;
+    } catch (thrown) {
+      return { problem: coerceError(thrown).message };
+    }
+  }
+
+  private failure(reason: string, startedAt = new Date().toISOString()): AttemptOutcome {
+    this.options.onLog({ stream: "system", text: `error: ${reason}` });
+    return {
+      jobId: this.assignment.jobId,
+      attemptId: this.assignment.attemptId,
+      status: this.stopReason === "canceled" ? JobStatus.canceled : JobStatus.error,
+      exitCode: null,
+      signal: null,
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      peakRssBytes: null,
+      counts: null,
+      failedTests: [],
+      error: reason,
+      limitBytes: null,
+      limitKind: null,
+    };
+  }
+}

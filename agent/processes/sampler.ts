@@ -1,0 +1,101 @@
+import type { Sample } from "../../protocol/messages.ts";
+import { CLOCK_TICKS_PER_SECOND, ProcReader } from "./proc-reading.ts";
+import { type SeenProcesses, treeOf } from "./process-tree.ts";
+
+/** Look for new processes (and read their high-water marks) at least this often. */
+const WALK_PERIOD_MS = 1000;
+
+/**
+ * Samples a process tree's memory and CPU at a fixed interval and keeps the
+ * true peak: the larger of the highest summed RSS and the highest single
+ * process's kernel high-water mark (VmHWM), which catches spikes between
+ * samples. CPU is the tree's CPU time over the interval, in % of one core.
+ */
+export class TreeSampler {
+  private timer: NodeJS.Timeout | null = null;
+  private peakBytes = 0;
+  private lastSample: Sample | null = null;
+  private ticks = 0;
+  private pids: number[] = [];
+  private lastAt: number | null = null;
+  private readonly cpuSeen = new Map<number, { ticks: number; at: number }>();
+  private readonly reader = new ProcReader();
+
+  constructor(
+    private readonly seen: SeenProcesses,
+    private readonly rootPid: number,
+    private readonly intervalMs: number,
+    private readonly onSample: (sample: Sample) => void,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => this.sampleOnce(), this.intervalMs);
+    this.sampleOnce();
+  }
+
+  /** Takes a last reading of the high-water marks (the tree may still exist) and stops. */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.readHighWaterMarks(treeOf(this.rootPid));
+    this.reader.close();
+  }
+
+  /** A high-water mark read elsewhere (before a per-test reset) that the job's peak must include. */
+  observePeak(bytes: number): void {
+    this.peakBytes = Math.max(this.peakBytes, bytes);
+  }
+
+  get peakRssBytes(): number | null {
+    return this.peakBytes > 0 ? this.peakBytes : null;
+  }
+
+  get latest(): Sample | null {
+    return this.lastSample;
+  }
+
+  private sampleOnce(): void {
+    const now = Date.now();
+    // The tree walk is the costly part; new processes are looked for every few samples, and the known
+    // ones read on every sample (the job's cgroup or the kernel's marks cover what lives in between).
+    const walk = this.ticks % Math.max(1, Math.round(WALK_PERIOD_MS / this.intervalMs)) === 0;
+    if (walk) {
+      this.pids = treeOf(this.rootPid);
+      this.seen.remember(this.pids);
+      // High-water marks only grow while a process lives, so reading them less often loses nothing.
+      this.readHighWaterMarks(this.pids);
+    }
+    this.ticks += 1;
+    let rssBytes = 0;
+    let cpuTicks = 0;
+    let processes = 0;
+    const alive: number[] = [];
+    for (const pid of this.pids) {
+      const reading = this.reader.stat(pid);
+      if (!reading) continue;
+      alive.push(pid);
+      processes += 1;
+      rssBytes += reading.rssBytes;
+      const previous = this.cpuSeen.get(pid);
+      if (previous) cpuTicks += reading.cpuTicks - previous.ticks;
+      this.cpuSeen.set(pid, { ticks: reading.cpuTicks, at: now });
+    }
+    this.pids = alive;
+    if (walk) {
+      // A long job starts thousands of short-lived processes: forget those that ended.
+      this.reader.forgetExcept(alive);
+      for (const pid of [...this.cpuSeen.keys()]) if (!alive.includes(pid)) this.cpuSeen.delete(pid);
+    }
+    this.peakBytes = Math.max(this.peakBytes, rssBytes);
+    const elapsedSeconds = this.lastAt === null ? 0 : (now - this.lastAt) / 1000;
+    this.lastAt = now;
+    if (processes === 0 || this.timer === null) return;
+    const cpuPercent = elapsedSeconds > 0 ? (cpuTicks / CLOCK_TICKS_PER_SECOND / elapsedSeconds) * 100 : 0;
+    this.lastSample = { at: now, rssBytes, cpuPercent: Math.round(cpuPercent * 10) / 10, processes };
+    this.onSample(this.lastSample);
+  }
+
+  private readHighWaterMarks(pids: number[]): void {
+    for (const pid of pids) this.peakBytes = Math.max(this.peakBytes, this.reader.highWaterMark(pid) ?? 0);
+  }
+}

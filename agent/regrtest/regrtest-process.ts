@@ -1,0 +1,192 @@
+import { spawn } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import type { LogLine, Sample, TestRecord } from "../../protocol/messages.ts";
+import type { JobLimit } from "../limits/index.ts";
+import { type SeenProcesses, signalAll, treeOf } from "../processes/process-tree.ts";
+import { TreeSampler } from "../processes/sampler.ts";
+import { terminateTree } from "../processes/terminate.ts";
+import { type JunitCase, junitXmlPath, parseJunitXml } from "./junit-xml.ts";
+import { LineSplitter } from "./line-splitter.ts";
+import { ProcessTreePeakWindow } from "./peak-window.ts";
+import { RegrtestOutputReader, type RegrtestSummary } from "./regrtest-output.ts";
+import { TestTimeline } from "./test-timeline.ts";
+
+export interface RegrtestRunOptions {
+  python: string;
+  args: string[];
+  cwd: string;
+  timeoutSeconds: number;
+  /** 0: no limit on silence. */
+  noOutputTimeoutSeconds: number;
+  sampleIntervalMs: number;
+  killGraceMs: number;
+  /** The job's memory limit (cgroup or watchdog), created by the caller; null runs unlimited. */
+  limit: JobLimit | null;
+  /** Aborted when the job is canceled or the agent stops. */
+  signal: AbortSignal;
+  onLog: (line: LogLine) => void;
+  onSample: (sample: Sample) => void;
+  onTests: (records: TestRecord[]) => void;
+  /** Called once the interpreter runs, with its pid; `seen` collects every process of the job. */
+  onStarted: (pid: number) => void;
+  seen: SeenProcesses;
+}
+
+export interface RegrtestEnding {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  spawnError: Error | null;
+  summary: RegrtestSummary;
+  /** The kernel's peak: the job's cgroup where there is one, else the tree's high-water marks. */
+  peakRssBytes: number | null;
+  oomKilled: boolean;
+  timedOut: "wall-clock" | "no-output" | null;
+  stoppedBySignal: boolean;
+  /** Processes that survived every kill (should be none). */
+  survivors: number[];
+}
+
+/**
+ * Runs `python ARGS` once and supervises it: an argument array and no shell,
+ * its own process group (a Ctrl-C for the agent must not reach the tests),
+ * the memory limit attached before it allocates anything, the log read line by
+ * line, the tree sampled, tests timed, and the wall-clock and no-output limits
+ * enforced. Whatever way it ends, the whole tree is gone when this resolves.
+ */
+export async function runRegrtest(options: RegrtestRunOptions): Promise<RegrtestEnding> {
+  const reader = new RegrtestOutputReader();
+  const sequential = !options.args.some((arg) => /^(-j|--use-mp|--multiprocess)/.test(arg));
+  let window: ProcessTreePeakWindow | null = null;
+  const timeline = new TestTimeline({
+    sequential,
+    window: { reset: () => window?.reset(), peak: () => window?.peak() ?? null },
+  });
+  let lastOutputAt = Date.now();
+
+  const child = spawn(options.python, options.args, {
+    cwd: options.cwd,
+    shell: false,
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+    env: { ...process.env, PYTHONUNBUFFERED: "1", TERM: "dumb" },
+  });
+  const rootPid = child.pid;
+  let attachError: Error | null = null;
+  if (rootPid !== undefined) {
+    try {
+      options.limit?.attach(rootPid);
+    } catch (thrown) {
+      // Never let tests run without their limit: stop them at once.
+      attachError = thrown instanceof Error ? thrown : new Error(String(thrown));
+      signalAll(treeOf(rootPid), "SIGKILL");
+    }
+  }
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; error: Error | null }>(
+    (resolve) => {
+      child.once("error", (error) => resolve({ code: null, signal: null, error }));
+      child.once("exit", (code, signal) => resolve({ code, signal, error: null }));
+    },
+  );
+  const streamsClosed = new Promise<void>((resolve) => child.once("close", () => resolve()));
+  for (const stream of ["stdout", "stderr"] as const) {
+    const splitter = new LineSplitter(
+      (text) => {
+        reader.read(text);
+        timeline.read(text);
+        options.onLog({ stream, text });
+        const finished = timeline.takeCompleted();
+        if (finished.length > 0) options.onTests(finished);
+      },
+      (partial) => timeline.readPartial(partial),
+    );
+    child[stream].on("data", (chunk: Buffer) => {
+      lastOutputAt = Date.now();
+      splitter.push(chunk);
+    });
+    child[stream].on("end", () => splitter.end());
+  }
+
+  const seen = options.seen;
+  let sampler: TreeSampler | null = null;
+  if (rootPid !== undefined) {
+    sampler = new TreeSampler(seen, rootPid, options.sampleIntervalMs, options.onSample);
+    const tracker = sampler;
+    window = new ProcessTreePeakWindow(rootPid, seen, (bytes) => tracker.observePeak(bytes));
+    sampler.start();
+    options.onStarted(rootPid);
+  }
+
+  let timedOut: RegrtestEnding["timedOut"] = null;
+  let stopping: Promise<number[]> | null = null;
+  const stop = (why: string) => {
+    if (rootPid === undefined || stopping) return;
+    options.onLog({ stream: "system", text: why });
+    stopping = terminateTree(rootPid, seen, options.killGraceMs, () => options.limit?.pids() ?? []);
+  };
+  const onAbort = () => stop("stopping the tests (SIGTERM, then SIGKILL after the grace period)");
+  options.signal.addEventListener("abort", onAbort, { once: true });
+  if (options.signal.aborted) onAbort();
+  const wallClock = setTimeout(() => {
+    timedOut = "wall-clock";
+    stop(`wall-clock limit of ${options.timeoutSeconds} s reached: stopping the tests`);
+  }, options.timeoutSeconds * 1000);
+  const silence =
+    options.noOutputTimeoutSeconds > 0
+      ? setInterval(() => {
+          if (Date.now() - lastOutputAt < options.noOutputTimeoutSeconds * 1000 || timedOut) return;
+          timedOut = "no-output";
+          stop(`no output for ${options.noOutputTimeoutSeconds} s: the tests look hung, stopping them`);
+        }, 1000)
+      : null;
+
+  const exit = await exited;
+  clearTimeout(wallClock);
+  if (silence) clearInterval(silence);
+  options.signal.removeEventListener("abort", onAbort);
+  await sampler?.stop();
+  // regrtest's -j workers run in their own sessions and may outlive the main process.
+  const survivors =
+    rootPid === undefined
+      ? []
+      : await (stopping ?? terminateTree(rootPid, seen, 0, () => options.limit?.pids() ?? []));
+  await options.limit?.killAll();
+  await Promise.race([streamsClosed, new Promise((resolve) => setTimeout(resolve, 2000))]);
+  const summary = reader.get();
+  const lastTests = [...timeline.finish(summary), ...timeline.enrich(await readJunitXml(options))];
+  if (lastTests.length > 0) options.onTests(lastTests);
+  const kernelPeak = options.limit?.peakBytes() ?? null;
+  return {
+    exitCode: exit.code,
+    signal: exit.signal,
+    spawnError: attachError ?? exit.error,
+    summary,
+    peakRssBytes: maxKnown(kernelPeak, sampler?.peakRssBytes ?? null),
+    oomKilled: options.limit?.oomKilled() ?? false,
+    timedOut,
+    stoppedBySignal: options.signal.aborted,
+    survivors,
+  };
+}
+
+/** The suite's JUnit XML, if it asked for one and regrtest wrote it (it does not when a run crashes). */
+async function readJunitXml(options: RegrtestRunOptions): Promise<JunitCase[]> {
+  const path = junitXmlPath(options.args);
+  if (path === null) return [];
+  try {
+    return parseJunitXml(await readFile(resolve(options.cwd, path), "utf8"));
+  } catch {
+    return [];
+  }
+}
+
+/** For a forced exit of the agent: SIGKILL everything of a running job at once, without waiting. */
+export function killAtOnce(rootPid: number | undefined, seen: SeenProcesses): void {
+  signalAll([...(rootPid === undefined ? [] : treeOf(rootPid)), ...seen.alive()], "SIGKILL");
+}
+
+function maxKnown(a: number | null, b: number | null): number | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return Math.max(a, b);
+}

@@ -1,0 +1,96 @@
+import type { LogLine, Report, Sample, TestRecord } from "../../protocol/messages.ts";
+import { encode, reportMessageId } from "../../protocol/messages.ts";
+import type { AttemptOutcome } from "../attempts/run-attempt.ts";
+import type { Outbox } from "./outbox.ts";
+
+const FLUSH_INTERVAL_MS = 250;
+/** Keeps each progress message well under NATS's 1 MiB payload limit. */
+const MAX_BATCH_CHARS = 256 * 1024;
+
+/**
+ * Batches an attempt's log lines and samples into numbered progress messages
+ * and sends its result last, all through the attempt's outbox so they arrive in order.
+ */
+export class AttemptReporter {
+  private log: LogLine[] = [];
+  private samples: Sample[] = [];
+  private tests: TestRecord[] = [];
+  private commit: string | undefined;
+  private batchChars = 0;
+  private seq = 0;
+  private started = false;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly jobId: string,
+    private readonly attemptId: string,
+    private readonly outbox: Outbox,
+  ) {
+    this.timer = setInterval(() => this.flush(), FLUSH_INTERVAL_MS);
+  }
+
+  markStarted(): void {
+    this.started = true;
+    this.flush(true);
+  }
+
+  addLog(line: LogLine): void {
+    this.log.push(line);
+    this.batchChars += line.text.length + 32;
+    if (this.batchChars >= MAX_BATCH_CHARS) this.flush();
+  }
+
+  addSample(sample: Sample): void {
+    this.samples.push(sample);
+  }
+
+  addTests(records: TestRecord[]): void {
+    this.tests.push(...records);
+    this.batchChars += records.length * 200;
+  }
+
+  /** The exact commit the job runs, once a ref is resolved; sent with the next message. */
+  setCommit(commit: string): void {
+    this.commit = commit;
+    this.flush(true);
+  }
+
+  /** Sends what is buffered, then the result; resolves when the coordinator has it. */
+  async finish(outcome: AttemptOutcome): Promise<void> {
+    clearInterval(this.timer);
+    this.flush();
+    await this.send({ kind: "result", ...outcome, lastSeq: this.seq });
+    this.outbox.finish();
+  }
+
+  /** The attempt was handed back: nothing more of it is worth sending, now or after a restart. */
+  abandon(): void {
+    clearInterval(this.timer);
+    this.outbox.discard();
+  }
+
+  private send(report: Report): Promise<void> {
+    return this.outbox.send(encode(report), reportMessageId(report));
+  }
+
+  private flush(force = false): void {
+    if (!force && this.log.length === 0 && this.samples.length === 0 && this.tests.length === 0) return;
+    this.seq += 1;
+    const progress: Report = {
+      kind: "progress",
+      jobId: this.jobId,
+      attemptId: this.attemptId,
+      seq: this.seq,
+      started: this.started,
+      log: this.log,
+      samples: this.samples,
+      tests: this.tests,
+      ...(this.commit === undefined ? {} : { commit: this.commit }),
+    };
+    this.log = [];
+    this.samples = [];
+    this.tests = [];
+    this.batchChars = 0;
+    void this.send(progress);
+  }
+}

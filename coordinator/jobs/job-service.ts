@@ -1,0 +1,182 @@
+import { ConflictError, NotFoundError, ValidationError } from "../../protocol/errors.ts";
+import { AgentState, isFinalStatus } from "../../protocol/job-status.ts";
+import type { Logger } from "../../protocol/logger.ts";
+import type { ProbePythonReply } from "../../protocol/messages.ts";
+import type { JobResource, Provenance } from "../../protocol/resources.ts";
+import type { FarmEvents } from "../attempts/farm-events.ts";
+import { whyNeverRunnable } from "../placement/index.ts";
+import type { Store } from "../store/store.ts";
+import { parseJobRequest } from "./job-request.ts";
+import { learnedReservation } from "./learned-reservation.ts";
+import { regrtestArgs, reservationFor, type Suite } from "./suites.ts";
+
+export interface JobServiceDeps {
+  store: Store;
+  events: FarmEvents;
+  log: Logger;
+  suites: Map<string, Suite>;
+  probePython: (agents: string[], python: string) => Promise<Map<string, ProbePythonReply>>;
+  cancelAttempt: (agent: string, attemptId: string) => Promise<boolean>;
+  wakeScheduler: () => void;
+}
+
+/** What people do with jobs: submit, cancel, retry. The HTTP API and, later, the PR bot call this. */
+const AGENTS_TO_PROBE = 3;
+const INTERPRETER_CHECK_TTL_MS = 10 * 60_000;
+
+export class JobService {
+  /** Interpreter paths an agent confirmed recently, and when. */
+  private readonly usableInterpreters = new Map<string, number>();
+
+  constructor(private readonly deps: JobServiceDeps) {}
+
+  /** `origin`: set by the PR bot (source `github` and the pull request), which the API body cannot claim. */
+  async submit(
+    body: unknown,
+    requester: string,
+    origin?: Pick<Provenance, "source" | "pullRequest">,
+  ): Promise<JobResource> {
+    const request = parseJobRequest(body, this.deps.suites);
+    if (request.python !== null) await this.checkInterpreter(request.python);
+    const reservation = reservationFor(request.suite, request.memlimitBytes);
+    const learned = learnedReservation(
+      reservation,
+      this.deps.store.jobs.pastRuns(request.suite.name, request.memlimitBytes),
+    );
+    this.refuseIfNeverRunnable(learned ?? reservation, request.labels);
+    const job = this.deps.store.jobs.insert({
+      suite: request.suite.name,
+      priority: request.priority,
+      memlimitBytes: request.memlimitBytes,
+      reservationBytes: reservation,
+      python: request.python,
+      ref: request.build?.ref ?? null,
+      repo: request.build?.repo ?? null,
+      configureFlags: request.suite.build.configureFlags,
+      noOutputTimeoutSeconds: request.suite.noOutputTimeoutSeconds,
+      exclusive: request.exclusive,
+      scheduledBytes: learned,
+      tests: request.tests,
+      labels: request.labels,
+      provenance: { source: request.source, requester, ...origin },
+      args: regrtestArgs(request.suite, request.memlimitBytes, request.tests),
+      timeoutSeconds: request.suite.timeoutSeconds,
+    });
+    // A pull request's job runs its head as it was when the command was read, whatever is pushed later.
+    const headSha = origin?.pullRequest?.headSha;
+    if (job.ref && headSha && /^[0-9a-f]{40}$/.test(headSha)) {
+      this.deps.store.jobs.setCommit(job.id, headSha);
+      job.commit = headSha;
+    }
+    this.deps.log.info("job queued", { job: job.id, suite: job.suite, requester });
+    this.deps.events.emit("job", job);
+    this.deps.wakeScheduler();
+    return job;
+  }
+
+  async cancel(jobId: number): Promise<JobResource> {
+    const { store } = this.deps;
+    const job = this.find(jobId);
+    if (isFinalStatus(job.status)) {
+      throw new ConflictError(
+        "job_finished",
+        `job ${jobId} already ended as ${job.status}; nothing to cancel`,
+      );
+    }
+    if (store.jobs.cancelQueued(jobId)) {
+      this.deps.log.info("job canceled while queued", { job: jobId });
+    } else {
+      store.jobs.markCancelRequested(jobId);
+      const attempt = job.attempts.at(-1);
+      if (job.agent && attempt) await this.deps.cancelAttempt(job.agent, attempt.id);
+    }
+    const updated = this.find(jobId);
+    this.deps.events.emit("job", updated);
+    return updated;
+  }
+
+  /** A finished job runs again as a new job with the same request; the old one keeps its result. */
+  async retry(jobId: number, requester: string): Promise<JobResource> {
+    const job = this.find(jobId);
+    if (!isFinalStatus(job.status)) {
+      throw new ConflictError(
+        "job_not_finished",
+        `job ${jobId} is ${job.status}; retry a job once it has ended`,
+      );
+    }
+    const copy = this.deps.store.jobs.insert({
+      suite: job.suite,
+      priority: job.priority,
+      memlimitBytes: job.memlimitBytes,
+      reservationBytes: job.reservationBytes,
+      python: job.python,
+      ref: job.ref,
+      repo: job.repo,
+      configureFlags: job.configureFlags,
+      noOutputTimeoutSeconds: job.noOutputTimeoutSeconds,
+      exclusive: job.exclusive,
+      scheduledBytes: job.scheduledBytes,
+      tests: job.tests,
+      labels: job.labels,
+      provenance: { source: job.provenance.source, requester, retryOf: job.id },
+      args: job.args,
+      timeoutSeconds: job.timeoutSeconds,
+    });
+    this.deps.events.emit("job", copy);
+    this.deps.wakeScheduler();
+    return copy;
+  }
+
+  find(jobId: number): JobResource {
+    const job = this.deps.store.jobs.get(jobId);
+    if (!job) throw new NotFoundError(`job ${jobId} does not exist; memfarm jobs lists the jobs`);
+    return job;
+  }
+
+  /**
+   * Asks a few online agents whether the interpreter is usable there. If all
+   * that answered say no, the request is refused now rather than failing later
+   * on a host; with no agent online it is accepted and checked again on the
+   * agent before it runs. A yes is remembered for a while, so a farm of a
+   * thousand agents does not start a thousand interpreters per submit.
+   */
+  /**
+   * A job no registered agent could ever run is refused now with the reason,
+   * rather than queued forever. With no agent registered (or all lost) it is
+   * accepted and waits, with the reason shown, for one to join.
+   */
+  private refuseIfNeverRunnable(reservationBytes: number, labels: Record<string, string>): void {
+    const agents = this.deps.store.agents.capacities().map((agent) => ({ ...agent, running: [] }));
+    if (!agents.some((agent) => agent.state !== AgentState.lost)) return;
+    const reason = whyNeverRunnable({ reservationBytes, labels }, agents);
+    if (reason !== null) {
+      throw new ValidationError(
+        "never_runnable",
+        `no agent of this farm can ever run this job: ${reason}; ask for less memory (--memlimit) or other labels`,
+      );
+    }
+  }
+
+  private async checkInterpreter(python: string): Promise<void> {
+    const confirmedAt = this.usableInterpreters.get(python);
+    if (confirmedAt !== undefined && Date.now() - confirmedAt < INTERPRETER_CHECK_TTL_MS) return;
+    const online = this.deps.store.agents
+      .capacities()
+      .filter((agent) => agent.state === AgentState.online)
+      .map((agent) => agent.name);
+    if (online.length === 0) return;
+    const sample = online.sort(() => Math.random() - 0.5).slice(0, AGENTS_TO_PROBE);
+    const replies = await this.deps.probePython(sample, python);
+    if (replies.size === 0) return;
+    if ([...replies.values()].some((reply) => reply.usable)) {
+      this.usableInterpreters.set(python, Date.now());
+      return;
+    }
+    const [agent, reply] = [...replies.entries()][0] as [string, ProbePythonReply];
+    throw new ValidationError(
+      "python_not_usable",
+      `python: no online agent can run ${python} (${agent}: ${reply.problem ?? "unusable"}); give the path of an interpreter installed on the agents`,
+      "python",
+    );
+  }
+}

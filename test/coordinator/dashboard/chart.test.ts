@@ -1,0 +1,129 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { chartData } from "../../../coordinator/dashboard/chart-data.ts";
+import { chartGeometry, mergeCloseLevels } from "../../../coordinator/dashboard/chart-geometry.ts";
+import { downsample } from "../../../coordinator/dashboard/downsample.ts";
+import type { Sample } from "../../../protocol/messages.ts";
+import type { JobResource, TestResource } from "../../../protocol/resources.ts";
+
+const MiB = 1024 * 1024;
+const START = Date.parse("2026-01-01T00:00:00Z");
+
+/** Six hours sampled every 250 ms at 100 MiB, with one 100 ms spike to 5 GiB in the middle. */
+function longRunWithSpike(): Sample[] {
+  const samples: Sample[] = [];
+  for (let at = START; at < START + 6 * 3600_000; at += 250) {
+    samples.push({ at, rssBytes: 100 * MiB, cpuPercent: 50, processes: 2 });
+  }
+  const middle = Math.floor(samples.length / 2);
+  samples.splice(middle, 0, {
+    at: (samples[middle]?.at ?? 0) - 100,
+    rssBytes: 5120 * MiB,
+    cpuPercent: 400,
+    processes: 9,
+  });
+  return samples;
+}
+
+describe("downsampling keeps spikes", () => {
+  it("keeps a 100 ms spike of a six-hour run at any number of buckets", () => {
+    const samples = longRunWithSpike();
+    for (const buckets of [1, 7, 300, 2000]) {
+      const result = downsample(samples, buckets);
+      assert.ok(result.length <= buckets, `${result.length} buckets for ${buckets}`);
+      assert.equal(Math.max(...result.map((bucket) => bucket.maxRssBytes)), 5120 * MiB, `${buckets} buckets`);
+      assert.equal(Math.max(...result.map((bucket) => bucket.maxCpuPercent)), 400);
+      assert.equal(Math.min(...result.map((bucket) => bucket.minRssBytes)), 100 * MiB);
+    }
+  });
+
+  it("keeps every sample when there are fewer samples than buckets, and leaves gaps empty", () => {
+    const samples: Sample[] = [0, 1000, 9000].map((offset, index) => ({
+      at: START + offset,
+      rssBytes: (index + 1) * MiB,
+      cpuPercent: 1,
+      processes: 1,
+    }));
+    const result = downsample(samples, 9);
+    assert.deepEqual(
+      result.map((bucket) => bucket.maxRssBytes),
+      [1, 2, 3].map((n) => n * MiB),
+    );
+    assert.equal(result.at(-1)?.toMs, START + 9000, "the last sample lies in the last bucket");
+    assert.deepEqual(downsample([], 10), []);
+  });
+});
+
+function job(overrides: Partial<JobResource> = {}): JobResource {
+  return {
+    id: 7,
+    status: "passed",
+    memlimitBytes: 2048 * MiB,
+    reservationBytes: 3072 * MiB,
+    limitBytes: 3072 * MiB,
+    peakRssBytes: 600 * MiB,
+    ...overrides,
+  } as JobResource;
+}
+
+const test = (name: string, startOffsetMs: number): TestResource => ({
+  name,
+  kind: "file",
+  outcome: "passed",
+  attemptId: "7-1",
+  startedAt: new Date(START + startOffsetMs).toISOString(),
+  durationSeconds: 1,
+  peakRssBytes: null,
+  detail: null,
+});
+
+describe("the memory chart", () => {
+  const samples: Sample[] = [0, 1000, 2000, 3000, 4000].map((offset) => ({
+    at: START + offset,
+    rssBytes: offset === 2000 ? 500 * MiB : 100 * MiB,
+    cpuPercent: 20,
+    processes: 1,
+  }));
+
+  it("draws the limits, test starts and the kernel's peak at the highest sample", () => {
+    const data = chartData(job(), samples, [test("test_a", 0), test("test_b", 2000), test("case", 1000)]);
+    assert.deepEqual(data.sampledPeak, { atMs: START + 2000, rssBytes: 500 * MiB });
+    const geometry = chartGeometry(data);
+    assert.ok(geometry);
+    assert.deepEqual(
+      geometry.levels.map((level) => level.label),
+      ["reservation 3.0 GiB · enforced limit 3.0 GiB", "memlimit (-M) 2.0 GiB"],
+      "equal limits share one line and label",
+    );
+    assert.deepEqual(
+      geometry.boundaries.map((boundary) => [boundary.name, boundary.x]),
+      [
+        ["test_a", 0],
+        ["case", 225],
+        ["test_b", 450],
+      ],
+    );
+    assert.equal(geometry.peak?.label, "peak 600.0 MiB", "the kernel's peak, which no sample saw");
+    assert.equal(geometry.peak?.x, 450);
+    const memlimit = geometry.levels.find((level) => level.kind === "memlimit");
+    assert.ok(geometry.peak && memlimit && geometry.peak.y > memlimit.y, "600 MiB is drawn below 2 GiB");
+  });
+
+  it("marks the highest sample while the job runs, and nothing without samples", () => {
+    const running = chartGeometry(chartData(job({ status: "running", peakRssBytes: null }), samples, []));
+    assert.equal(running?.peak?.label, "highest sample 500.0 MiB");
+    assert.equal(chartGeometry(chartData(job(), [], [])), null);
+  });
+
+  it("merges only levels that would overprint", () => {
+    const merged = mergeCloseLevels([
+      { kind: "memlimit", label: "a", bytes: 1, y: 100 },
+      { kind: "reservation", label: "b", bytes: 1, y: 105 },
+      { kind: "limit", label: "c", bytes: 1, y: 200 },
+    ]);
+    assert.deepEqual(
+      merged.map((level) => level.label),
+      ["a · b", "c"],
+    );
+  });
+});
