@@ -1,33 +1,27 @@
 import { join } from "node:path";
 import { type JetStreamClient, jetstream } from "@nats-io/jetstream";
-import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node";
+import type { NatsConnection, Subscription } from "@nats-io/transport-node";
+import { jobOfAttempt } from "../protocol/attempt-ids.ts";
+import { Endpoints } from "../protocol/endpoints.ts";
 import { coerceError } from "../protocol/errors.ts";
+import { Lifecycle } from "../protocol/lifecycle.ts";
 import type { Logger } from "../protocol/logger.ts";
-import {
-  type AssignReply,
-  encode,
-  type Heartbeat,
-  parseAssignment,
-  parseCancelRequest,
-  parseHeartbeatReply,
-  parseProbePythonRequest,
-  parseRegisterReply,
-  type RegisterRequest,
-  type Report,
-  reportMessageId,
+import type {
+  Assignment,
+  AssignReply,
+  CancelReply,
+  Heartbeat,
+  RegisterRequest,
 } from "../protocol/messages.ts";
 import { connectNats } from "../protocol/nats-connect.ts";
-import { inboxPrefixFor, Subjects } from "../protocol/subjects.ts";
-import { FinishedAttempts } from "./attempts/finished-attempts.ts";
-import { handBackAttempt } from "./attempts/hand-back.ts";
-import { RanAttempts } from "./attempts/ran-attempts.ts";
-import { RunningAttempt } from "./attempts/run-attempt.ts";
+import { callEndpoint, serveEndpoint } from "../protocol/nats-endpoint.ts";
+import { inboxPrefixFor } from "../protocol/subjects.ts";
+import { AgentAttempt, type AttemptDeps } from "./attempts/agent-attempt.ts";
+import { AttemptBook } from "./attempts/attempt-book.ts";
 import type { AgentConfig } from "./config.ts";
 import { probePython } from "./cpython/python-check.ts";
 import { readHostFacts } from "./link/host-facts.ts";
 import { JobProcessRecords } from "./processes/leftover-jobs.ts";
-import { AttemptReporter } from "./reports/attempt-reporter.ts";
-import { Outbox } from "./reports/outbox.ts";
 import { ReportJournal } from "./reports/report-journal.ts";
 
 /**
@@ -49,24 +43,18 @@ export type AgentLifecycle = "created" | "running" | "draining" | "stopping" | "
 
 const DEFAULT_HEARTBEAT_MS = 2000;
 const RESULT_DELIVERY_DEADLINE_MS = 5000;
+const REGISTER_TIMEOUT_MS = 3000;
+const HEARTBEAT_TIMEOUT_MS = 2000;
 
 /** The agent daemon: joins the farm over NATS, runs assigned attempts, reports them. */
 export class AgentDaemon {
-  private lifecycle: AgentLifecycle = "created";
+  private readonly lifecycle: Lifecycle<AgentLifecycle>;
   private nc: NatsConnection | null = null;
   private js: JetStreamClient | null = null;
-  /** Ended attempts whose results are on their way or just arrived: the coordinator must not lose them. */
-  private readonly finished = new FinishedAttempts();
   private readonly processRecords: JobProcessRecords;
-  /** One outbox per attempt: its reports stay in order, and one job's log does not hold up another's start. */
-  private readonly outboxes = new Set<Outbox>();
+  /** One record per attempt: its run, reports, outbox and hand-back (see AgentAttempt). */
+  private readonly attempts = new AttemptBook();
   private readonly subscriptions: Subscription[] = [];
-  private readonly attempts = new Map<string, RunningAttempt>();
-  /** Attempts that ran here: an assignment for one of them again is a replay, refused. */
-  private readonly ran = new RanAttempts();
-  private readonly finishing = new Set<Promise<void>>();
-  /** Attempts stopped at the drain deadline: handed back rather than reported as errors. */
-  private readonly handingBack = new Set<string>();
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private heartbeatMs = DEFAULT_HEARTBEAT_MS;
 
@@ -74,11 +62,12 @@ export class AgentDaemon {
     private readonly config: AgentConfig,
     private readonly log: Logger,
   ) {
+    this.lifecycle = new Lifecycle<AgentLifecycle>("created", "agent", log);
     this.processRecords = new JobProcessRecords(join(config.workDir, "running"));
   }
 
   get state(): AgentLifecycle {
-    return this.lifecycle;
+    return this.lifecycle.state;
   }
 
   get name(): string {
@@ -86,7 +75,7 @@ export class AgentDaemon {
   }
 
   async start(): Promise<void> {
-    if (this.lifecycle !== "created") throw new Error(`agent cannot start from state ${this.lifecycle}`);
+    if (!this.lifecycle.is("created")) throw new Error(`agent cannot start from state ${this.state}`);
     const nc = await connectNats(
       { servers: this.config.natsServers, credsFile: this.config.credsFile },
       `memfarm-agent-${this.config.name}`,
@@ -96,10 +85,25 @@ export class AgentDaemon {
     this.js = jetstream(nc);
     this.processRecords.killLeftovers(this.log);
     this.replayJournals();
-    this.serve(Subjects.assign(this.config.name), (msg) => this.onAssign(msg));
-    this.serve(Subjects.cancel(this.config.name), (msg) => this.onCancel(msg));
-    this.serve(Subjects.probePython(this.config.name), (msg) => this.onProbe(msg));
-    this.lifecycle = "running";
+    const own = (endpoint: { subject: (agent: string) => string }) => ({
+      subject: endpoint.subject(this.config.name),
+      log: this.log,
+    });
+    this.subscriptions.push(
+      serveEndpoint(nc, Endpoints.assign, {
+        ...own(Endpoints.assign),
+        handle: (assignment) => this.onAssign(assignment),
+      }),
+      serveEndpoint(nc, Endpoints.cancel, {
+        ...own(Endpoints.cancel),
+        handle: ({ attemptId }) => this.onCancel(attemptId),
+      }),
+      serveEndpoint(nc, Endpoints.probePython, {
+        ...own(Endpoints.probePython),
+        handle: ({ python }) => probePython(python),
+      }),
+    );
+    this.lifecycle.set("running", "agent running");
     await this.register();
     this.scheduleHeartbeat();
     this.log.info("agent joined the farm", {
@@ -114,78 +118,53 @@ export class AgentDaemon {
    * every attempt is gone and its result or hand-back was delivered (bounded).
    */
   async stop(drainTimeoutMs = this.config.drainTimeoutMs): Promise<void> {
-    if (this.lifecycle !== "running") return;
-    this.lifecycle = "draining";
-    this.log.info("draining: taking no new jobs, letting running ones finish", {
-      running: this.attempts.size,
+    if (!this.lifecycle.is("running")) return;
+    this.lifecycle.set("draining", "draining: taking no new jobs, letting running ones finish", {
+      running: this.attempts.running().length,
       deadlineSeconds: drainTimeoutMs / 1000,
     });
     this.scheduleHeartbeat(0); // tell the coordinator now, not at the next beat
-    const drained = await this.attemptsSettled(drainTimeoutMs);
-    if (this.lifecycle !== "draining") return; // forced meanwhile
-    this.lifecycle = "stopping";
+    const drained = await this.attempts.settled(drainTimeoutMs);
+    if (!this.lifecycle.is("draining")) return; // forced meanwhile
+    this.lifecycle.set("stopping", "agent stopping");
     if (!drained) {
-      const left = [...this.attempts.values()];
+      const left = this.attempts.running();
       this.log.warn("drain deadline passed: stopping running jobs and handing them back", {
-        jobs: left.map((attempt) => attempt.assignment.jobId).join(","),
+        jobs: left.map((attempt) => attempt.jobId).join(","),
       });
-      for (const attempt of left) {
-        this.handingBack.add(attempt.assignment.attemptId);
-        attempt.stop("shutdown");
-      }
-      await this.attemptsSettled(this.config.killGraceMs + RESULT_DELIVERY_DEADLINE_MS);
+      for (const attempt of left) attempt.handBack();
+      await this.attempts.settled(this.config.killGraceMs + RESULT_DELIVERY_DEADLINE_MS);
     }
     if (this.heartbeatTimer) clearTimeout(this.heartbeatTimer);
     for (const subscription of this.subscriptions) subscription.unsubscribe();
-    for (const outbox of this.outboxes) outbox.close();
+    for (const attempt of this.attempts.all()) attempt.close();
     await this.nc?.drain().catch(() => undefined);
-    this.lifecycle = "stopped";
-    this.log.info("agent stopped");
+    this.lifecycle.set("stopped", "agent stopped");
   }
 
   /** For a second Ctrl-C: kills every running test tree at once and closes the connection. */
   forceStop(): void {
-    this.log.warn("forced stop: killing running jobs", { running: this.attempts.size });
-    for (const attempt of this.attempts.values()) attempt.forceKill();
+    this.log.warn("forced stop: killing running jobs", { running: this.attempts.running().length });
+    for (const attempt of this.attempts.running()) attempt.forceKill();
     if (this.heartbeatTimer) clearTimeout(this.heartbeatTimer);
     void this.nc?.close();
-    this.lifecycle = "stopped";
-  }
-
-  /** Whether every attempt ended and reported within `ms`. */
-  private async attemptsSettled(ms: number): Promise<boolean> {
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<false>((resolve) => {
-      timer = setTimeout(() => resolve(false), ms);
-    });
-    const settled = Promise.all([...this.finishing]).then(() => true as const);
-    try {
-      return await Promise.race([settled, deadline]);
-    } finally {
-      clearTimeout(timer);
-    }
+    this.lifecycle.set("stopped", "agent stopped (forced)");
   }
 
   /** Heartbeats and registration go on while the agent runs or drains. */
   private get inFarm(): boolean {
-    return this.lifecycle === "running" || this.lifecycle === "draining";
+    return this.lifecycle.is("running", "draining");
   }
 
-  private serve(subject: string, handle: (msg: Msg) => Promise<unknown>): void {
-    const nc = this.nc as NatsConnection;
-    const subscription = nc.subscribe(subject, {
-      callback: (error, msg) => {
-        if (error) return;
-        handle(msg)
-          .then((reply) => msg.respond(encode(reply)))
-          .catch((thrown: unknown) => {
-            const message = coerceError(thrown).message;
-            this.log.warn("rejected a message", { subject, error: message });
-            msg.respond(encode({ ok: false, accepted: false, error: message, reason: message }));
-          });
-      },
-    });
-    this.subscriptions.push(subscription);
+  private get attemptDeps(): AttemptDeps {
+    return {
+      config: this.config,
+      js: this.js as JetStreamClient,
+      nc: this.nc as NatsConnection,
+      log: this.log,
+      processRecords: this.processRecords,
+      outboxDir: join(this.config.workDir, "outbox"),
+    };
   }
 
   private async register(): Promise<void> {
@@ -197,16 +176,19 @@ export class AgentDaemon {
         labels: this.config.labels,
         blackouts: this.config.blackouts,
       }),
-      running: [...this.attempts.keys()],
-      finished: this.finished.list(),
-      draining: this.lifecycle === "draining",
+      running: this.attempts.running().map((attempt) => attempt.attemptId),
+      finished: this.attempts.finished(),
+      draining: this.lifecycle.is("draining"),
     };
     for (let tries = 1; this.inFarm; tries += 1) {
       try {
-        const reply = parseRegisterReply(
-          (await nc.request(Subjects.register(this.config.name), encode(request), { timeout: 3000 })).data,
+        const reply = await callEndpoint(
+          nc,
+          Endpoints.register,
+          this.config.name,
+          request,
+          REGISTER_TIMEOUT_MS,
         );
-        if (!reply.ok) throw new Error(reply.error ?? "registration refused");
         this.heartbeatMs = reply.heartbeatIntervalMs || DEFAULT_HEARTBEAT_MS;
         this.stopDisowned(reply.stop);
         return;
@@ -229,24 +211,18 @@ export class AgentDaemon {
   private async heartbeat(): Promise<void> {
     const nc = this.nc;
     if (!nc || !this.inFarm) return;
+    const running = this.attempts.running();
     const beat: Heartbeat = {
       name: this.config.name,
-      usedBytes: [...this.attempts.values()].reduce(
-        (sum, attempt) => sum + (attempt.currentRssBytes ?? 0),
-        0,
-      ),
-      running: [...this.attempts.keys()],
-      finished: this.finished.list(),
-      draining: this.lifecycle === "draining",
+      usedBytes: running.reduce((sum, attempt) => sum + attempt.currentRssBytes, 0),
+      running: running.map((attempt) => attempt.attemptId),
+      finished: this.attempts.finished(),
+      draining: this.lifecycle.is("draining"),
     };
     try {
-      const reply = parseHeartbeatReply(
-        (await nc.request(Subjects.heartbeat(this.config.name), encode(beat), { timeout: 2000 })).data,
-      );
+      const reply = await callEndpoint(nc, Endpoints.heartbeat, this.config.name, beat, HEARTBEAT_TIMEOUT_MS);
       this.stopDisowned(reply.stop);
-      if (reply.reregister) {
-        await this.register();
-      }
+      if (reply.reregister) await this.register();
     } catch (thrown) {
       this.log.debug("heartbeat not answered", { error: coerceError(thrown).message });
     } finally {
@@ -254,106 +230,44 @@ export class AgentDaemon {
     }
   }
 
-  private async onAssign(msg: Msg): Promise<AssignReply> {
-    const assignment = parseAssignment(msg.data);
-    if (this.attempts.has(assignment.attemptId)) return { accepted: true };
-    if (this.ran.has(assignment.attemptId)) {
-      throw new Error(
-        `attempt ${assignment.attemptId} of job ${assignment.jobId} already ran on agent ${this.config.name}; a replayed assignment is not run again`,
-      );
+  private onAssign(assignment: Assignment): AssignReply {
+    const { attemptId } = assignment;
+    if (this.attempts.get(attemptId)?.isRunning) return { accepted: true };
+    if (this.attempts.hasRun(attemptId)) {
+      this.log.warn("refused a replayed assignment", { attempt: attemptId });
+      return {
+        accepted: false,
+        reason: `attempt ${attemptId} of job ${jobOfAttempt(attemptId)} already ran on agent ${this.config.name}; a replayed assignment is not run again`,
+      };
     }
-    if (this.lifecycle !== "running") {
+    if (!this.lifecycle.is("running")) {
       return {
         accepted: false,
         reason: `agent ${this.config.name} is shutting down: it finishes its running jobs and takes no new ones`,
       };
     }
-    const outbox = this.outboxFor(new ReportJournal(this.outboxDir, assignment.attemptId));
-    this.outboxes.add(outbox);
-    const reporter = new AttemptReporter(assignment.jobId, assignment.attemptId, outbox);
-    const attempt = new RunningAttempt(assignment, {
-      workDir: this.config.workDir,
-      sampleIntervalMs: this.config.sampleIntervalMs,
-      onLog: (line) => reporter.addLog(line),
-      onSample: (sample) => reporter.addSample(sample),
-      onTests: (records) => reporter.addTests(records),
-      onCommit: (commit) => reporter.setCommit(commit),
-      killGraceMs: this.config.killGraceMs,
-      allowLocalRepos: this.config.allowLocalRepos,
-      limitMode: this.config.limitMode,
-      onStarted: () => reporter.markStarted(),
-      processRecords: this.processRecords,
-    });
-    this.attempts.set(assignment.attemptId, attempt);
-    this.ran.add(assignment.attemptId);
-    this.log.info("attempt started", { job: assignment.jobId, attempt: assignment.attemptId });
-    const finished = attempt.done
-      .then(async (outcome) => {
-        const handingBack = this.handingBack.has(assignment.attemptId) && this.nc;
-        if (handingBack) {
-          const reason = "it shut down and its drain deadline passed";
-          if (
-            await handBackAttempt(this.nc as NatsConnection, this.config.name, assignment, reason, this.log)
-          ) {
-            // The job runs again elsewhere; this attempt's last words would only be rejected as stale.
-            reporter.abandon();
-            return;
-          }
-        }
-        this.log.info("attempt finished", { job: assignment.jobId, status: outcome.status });
-        this.finished.delivering(assignment.attemptId);
-        this.attempts.delete(assignment.attemptId);
-        return reporter.finish(outcome).then(() => this.finished.delivered(assignment.attemptId));
-      })
-      .finally(() => {
-        this.outboxes.delete(outbox);
-        this.attempts.delete(assignment.attemptId);
-        this.handingBack.delete(assignment.attemptId);
-        this.finishing.delete(finished);
-      });
-    this.finishing.add(finished);
+    this.attempts.add(AgentAttempt.start(assignment, this.attemptDeps));
+    this.log.info("attempt started", { job: jobOfAttempt(attemptId), attempt: attemptId });
     return { accepted: true };
-  }
-
-  private get outboxDir(): string {
-    return join(this.config.workDir, "outbox");
-  }
-
-  private outboxFor(journal: ReportJournal, alreadyAcknowledged = 0): Outbox {
-    const subject = Subjects.reports(this.config.name);
-    return new Outbox(this.js as JetStreamClient, subject, journal, this.log, alreadyAcknowledged);
   }
 
   /**
    * Reports an earlier agent process wrote but did not get acknowledged (NATS was down, or the
-   * process died): sent again, in order, in the background. An attempt whose result is among them
-   * ended before the restart and is reported as finished, not lost; the others were cut short and
-   * the coordinator requeues them.
+   * process died): sent again, in order, in the background (see AgentAttempt.replay).
    */
   private replayJournals(): void {
-    for (const pending of ReportJournal.pending(this.outboxDir)) {
-      this.ran.add(pending.attemptId);
-      const journal = new ReportJournal(this.outboxDir, pending.attemptId);
+    const deps = this.attemptDeps;
+    for (const pending of ReportJournal.pending(deps.outboxDir)) {
       if (pending.unacknowledged.length === 0) {
-        journal.remove();
+        new ReportJournal(deps.outboxDir, pending.attemptId).remove();
+        this.attempts.remember(pending.attemptId);
         continue;
       }
       this.log.info("delivering reports left by an earlier run", {
         attempt: pending.attemptId,
         reports: pending.unacknowledged.length,
       });
-      if (pending.hasResult) this.finished.delivering(pending.attemptId);
-      const outbox = this.outboxFor(journal, pending.acknowledged);
-      this.outboxes.add(outbox);
-      const sent = pending.unacknowledged.map((payload) => {
-        const report = JSON.parse(payload) as Report;
-        return outbox.send(payload, reportMessageId(report), true);
-      });
-      void Promise.all(sent).then(() => {
-        outbox.finish();
-        this.outboxes.delete(outbox);
-        if (pending.hasResult) this.finished.delivered(pending.attemptId);
-      });
+      this.attempts.add(AgentAttempt.replay(pending, deps));
     }
   }
 
@@ -361,22 +275,18 @@ export class AgentDaemon {
   private stopDisowned(attemptIds: string[]): void {
     for (const attemptId of attemptIds) {
       const attempt = this.attempts.get(attemptId);
-      if (!attempt) continue;
+      if (!attempt?.isRunning) continue;
       this.log.warn("stopping an attempt the coordinator no longer assigns to this agent", {
         attempt: attemptId,
       });
-      attempt.stop("canceled");
+      attempt.cancel();
     }
   }
 
-  private async onCancel(msg: Msg): Promise<{ ok: boolean; known: boolean }> {
-    const { attemptId } = parseCancelRequest(msg.data);
+  private onCancel(attemptId: string): CancelReply {
     const attempt = this.attempts.get(attemptId);
-    attempt?.stop("canceled");
-    return { ok: true, known: attempt !== undefined };
-  }
-
-  private async onProbe(msg: Msg): Promise<unknown> {
-    return probePython(parseProbePythonRequest(msg.data).python);
+    const known = attempt?.isRunning === true;
+    if (known) attempt?.cancel();
+    return { known };
   }
 }

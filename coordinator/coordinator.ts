@@ -1,12 +1,14 @@
 import { mkdir } from "node:fs/promises";
-import type { Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import { join } from "node:path";
-import type { NatsConnection } from "@nats-io/transport-node";
+import { Lifecycle } from "../protocol/lifecycle.ts";
 import type { Logger } from "../protocol/logger.ts";
 import { connectNats } from "../protocol/nats-connect.ts";
 import { readCredentialsFile } from "../protocol/nats-credentials.ts";
+import { Releasers } from "../protocol/releasers.ts";
 import { applyReport } from "./attempts/apply-report.ts";
 import { FarmEvents } from "./attempts/farm-events.ts";
+import { Transitions } from "./attempts/transitions.ts";
 import type { CoordinatorConfig } from "./config.ts";
 import { GithubBot } from "./github/github-bot.ts";
 import { loadAgentBundle } from "./hosts/agent-bundle.ts";
@@ -16,8 +18,8 @@ import { createApp } from "./http/app.ts";
 import { ShutdownGate } from "./http/shutdown-gate.ts";
 import { JobService } from "./jobs/job-service.ts";
 import { loadSuites } from "./jobs/suites.ts";
-import { Dispatcher } from "./nats/agent-link.ts";
-import { NatsAuthority } from "./nats/credentials/nats-authority.ts";
+import { AgentLink } from "./nats/agent-link.ts";
+import { NatsAuthority, natsAuthPaths } from "./nats/credentials/nats-authority.ts";
 import { EmbeddedNats } from "./nats/embedded-nats.ts";
 import { HandBacks } from "./nats/hand-backs.ts";
 import { ReportStream } from "./nats/report-stream.ts";
@@ -50,12 +52,11 @@ const HTTP_DRAIN_DEADLINE_MS = 30_000;
 export type CoordinatorLifecycle = "running" | "stopping" | "draining" | "stopped";
 
 /**
- * The coordinator process: suites, store, NATS (embedded or given),
- * dispatcher, scheduler and HTTP server, started in that order and stopped
- * in reverse (see CoordinatorLifecycle).
+ * The coordinator process: suites, store, NATS (embedded or given), the agent link, the
+ * scheduler and the HTTP server, started in that order; every start adds its releaser, and
+ * stop() (or a start that fails half-way) runs them in reverse (see CoordinatorLifecycle).
  */
 export class Coordinator {
-  private lifecycle: CoordinatorLifecycle = "running";
   private stopping: Promise<void> | null = null;
 
   private constructor(
@@ -67,16 +68,10 @@ export class Coordinator {
     /** Issues and revokes agents' NATS credentials. */
     readonly natsAuthority: NatsAuthority,
     private readonly parts: {
-      nc: NatsConnection;
       embedded: EmbeddedNats | null;
-      dispatcher: Dispatcher;
-      reports: ReportStream;
-      handBacks: HandBacks;
-      scheduler: Scheduler;
-      server: Server;
-      gate: ShutdownGate;
-      hostOperations: HostOperations;
       github: GithubBot | null;
+      releasers: Releasers;
+      lifecycle: Lifecycle<CoordinatorLifecycle>;
       log: Logger;
     },
   ) {}
@@ -92,7 +87,7 @@ export class Coordinator {
   }
 
   get state(): CoordinatorLifecycle {
-    return this.lifecycle;
+    return this.parts.lifecycle.state;
   }
 
   /** The NATS URLs agents should use. */
@@ -103,77 +98,86 @@ export class Coordinator {
   static async start(config: CoordinatorConfig, log: Logger): Promise<Coordinator> {
     const suites = loadSuites(config.jobsDir); // a broken suite file stops the start here
     await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+    const lifecycle = new Lifecycle<CoordinatorLifecycle>("running", "coordinator", log);
+    const releasers = new Releasers();
     const store = openStore(join(config.dataDir, "memfarm.sqlite"));
-    const cleanups: (() => Promise<void> | void)[] = [() => store.close()];
+    releasers.add("store", () => store.close());
     try {
       const adminToken = await ensureAdminToken(config.dataDir, store.tokens);
-      let embedded: EmbeddedNats | null = null;
-      let natsUrls = config.natsServers;
-      const ownNats = natsUrls.length === 0;
+      const ownNats = config.natsServers.length === 0;
       // The coordinator's own NKey unless --creds gives other credentials (an external server's).
       const identity = config.natsCredsFile
         ? await givenIdentity(config.natsCredsFile)
         : await NatsAuthority.ensureCoordinatorSeed(config.dataDir);
+      const embedded = ownNats
+        ? new EmbeddedNats({
+            dataDir: join(config.dataDir, "nats"),
+            port: config.embeddedNatsPort,
+            authorizationFile: natsAuthPaths(config.dataDir).authorizationFile,
+            log,
+          })
+        : null;
       const natsAuthority = new NatsAuthority({
         dataDir: config.dataDir,
         store: store.natsCredentials,
         coordinatorKey: identity.publicKey,
-        reload: ownNats ? () => (embedded as EmbeddedNats).reload() : null,
+        reload: embedded ? () => embedded.reload() : null,
         log,
       });
       await natsAuthority.writeAuthorization();
-      if (ownNats) {
-        embedded = new EmbeddedNats({
-          dataDir: join(config.dataDir, "nats"),
-          port: config.embeddedNatsPort,
-          authorizationFile: natsAuthority.authorizationFile,
-          log,
-        });
-        const started = embedded;
-        cleanups.unshift(() => started.stop());
+      let natsUrls = config.natsServers;
+      if (embedded) {
+        releasers.add("embedded nats-server", () => embedded.stop());
         natsUrls = [await embedded.start()];
       }
       const nc = await connectNats({ servers: natsUrls, credsFile: identity.file }, "memfarm-coordinator", {
         log: log.child({ part: "nats" }),
       });
-      cleanups.unshift(() => nc.drain());
+      releasers.add("NATS connection", () => nc.drain().catch(() => undefined));
+
       const events = new FarmEvents(log);
-      let wake = () => {};
-      const dispatcher = new Dispatcher(nc, store, events, log, {
-        heartbeatIntervalMs: config.heartbeatIntervalMs,
-        headroomFor: (memory) => Math.max(config.headroomBytes, Math.round(memory * 0.05)),
-        maxAttempts: config.maxAttempts,
-        onCapacityChanged: () => wake(),
-      });
-      dispatcher.start();
-      const handBacks = new HandBacks(nc, store, events, log, () => wake());
-      handBacks.start();
-      const scheduler = new Scheduler(store, events, log, {
+      const transitions = new Transitions(store, events, log);
+      const scheduler = new Scheduler(store, transitions, log, {
         tickMs: config.schedulerTickMs,
         lostAfterMs: config.lostAfterMs,
         maxAttempts: config.maxAttempts,
-        assign: (agent, assignment) => dispatcher.assign(agent, assignment),
       });
-      wake = () => scheduler.wake();
+      const wake = () => scheduler.wake();
+      const agentLink = new AgentLink(nc, store, transitions, log, {
+        heartbeatIntervalMs: config.heartbeatIntervalMs,
+        headroomFor: (memory) => Math.max(config.headroomBytes, Math.round(memory * 0.05)),
+        maxAttempts: config.maxAttempts,
+        onCapacityChanged: wake,
+      });
+      agentLink.start();
+      releasers.add("agent link", () => agentLink.stop());
+      const handBacks = new HandBacks(nc, store.jobs, transitions, log, wake);
+      handBacks.start();
+      releasers.add("hand-backs", () => handBacks.stop());
       const reports = await ReportStream.start(nc, {
         replicas: config.streamReplicas,
         log,
         apply: (agent, report) => {
-          const verdict = applyReport(store, events, log, agent, report);
+          const verdict = applyReport(store.jobs, transitions, log, agent, report);
           if (verdict === "applied" && report.kind === "result") wake();
           return verdict;
         },
       });
-      cleanups.unshift(() => reports.stop());
-      scheduler.start();
-      cleanups.unshift(() => scheduler.stop());
+      // Reports not yet acknowledged stay in the stream for the next coordinator.
+      releasers.add("report stream", () => {
+        log.info("draining: finishing the report being applied");
+        return reports.stop();
+      });
+      scheduler.start((agent, assignment) => agentLink.assign(agent, assignment));
+      releasers.add("scheduler", () => scheduler.stop());
+
       const jobs = new JobService({
         store,
-        events,
+        transitions,
         log,
         suites,
-        probePython: (agents, python) => dispatcher.probePython(agents, python),
-        cancelAttempt: (agent, attemptId) => dispatcher.cancel(agent, attemptId),
+        probePython: (agents, python) => agentLink.probePython(agents, python),
+        cancelAttempt: (agent, attemptId) => agentLink.cancel(agent, attemptId),
         wakeScheduler: wake,
       });
       store.hosts.failInterrupted();
@@ -185,7 +189,10 @@ export class Coordinator {
         wakeScheduler: wake,
         log,
       });
-      let publicUrl = config.github?.publicUrl ?? "";
+      // The port is bound before the app exists, so the PR bot knows the farm's URL from the start.
+      const server = await listen(config.host, config.port);
+      releasers.add("HTTP server", () => server.close());
+      const httpUrl = urlOf(server, config.host, config.port);
       const github = config.github
         ? new GithubBot({
             config: config.github,
@@ -193,10 +200,15 @@ export class Coordinator {
             jobs,
             events,
             suiteNames: [...suites.keys()],
-            publicUrl: () => publicUrl,
+            publicUrl: () => config.github?.publicUrl || httpUrl,
             log: log.child({ part: "github" }),
           })
         : null;
+      if (github) {
+        github.start();
+        // No webhook arrives any more: finish the events being handled and the GitHub calls in flight.
+        releasers.add("PR bot", () => github.stop());
+      }
       const gate = new ShutdownGate();
       const app = createApp({
         store,
@@ -211,93 +223,68 @@ export class Coordinator {
         gate,
         githubWebhook: github?.router ?? null,
       });
-      const server = await listen(app, config.host, config.port);
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : config.port;
-      const httpUrl = `http://${config.host}:${port}`;
-      publicUrl ||= httpUrl;
-      if (github) {
-        github.start();
-        cleanups.unshift(() => github.stop());
-      }
+      server.on("request", app);
+      releasers.add("HTTP requests", async () => {
+        lifecycle.set("stopping", "stopping: refusing new work (HTTP 503), finishing the scheduling pass");
+        gate.close();
+        await scheduler.stop();
+        lifecycle.set("draining", "draining: answering requests in flight", {
+          requests: gate.requestsInFlight,
+        });
+        await drainHttp(server, gate, hostOperations, log);
+      });
       log.info("coordinator ready", { http: httpUrl, nats: natsUrls.join(",") });
       return new Coordinator(config, store, natsUrls, adminToken, httpUrl, natsAuthority, {
-        nc,
         embedded,
-        dispatcher,
-        reports,
-        handBacks,
-        scheduler,
-        server,
-        gate,
-        hostOperations,
         github,
+        releasers,
+        lifecycle,
         log,
       });
     } catch (thrown) {
-      for (const cleanup of cleanups) await Promise.resolve(cleanup()).catch(() => undefined);
+      await releasers.releaseAll();
       throw thrown;
     }
   }
 
   /** For a forced exit: kills the embedded nats-server at once. */
   forceStop(): void {
-    this.parts.log.warn("forced stop", { state: this.lifecycle });
+    this.parts.log.warn("forced stop", { state: this.state });
     this.parts.embedded?.kill();
-    this.lifecycle = "stopped";
+    this.parts.lifecycle.set("stopped", "coordinator stopped (forced)");
   }
 
   /** Shuts down in steps (see CoordinatorLifecycle); a second call waits for the first. */
   stop(): Promise<void> {
-    this.stopping ??= this.stopInSteps();
+    this.stopping ??= this.releaseAll();
     return this.stopping;
   }
 
-  private async stopInSteps(): Promise<void> {
-    const {
-      server,
-      gate,
-      scheduler,
-      dispatcher,
-      reports,
-      handBacks,
-      nc,
-      embedded,
-      hostOperations,
-      github,
-      log,
-    } = this.parts;
-    this.lifecycle = "stopping";
-    log.info("stopping: refusing new work (HTTP 503), finishing the scheduling pass");
-    gate.close();
-    await scheduler.stop();
-
-    this.lifecycle = "draining";
-    log.info("draining: answering requests in flight", { requests: gate.requestsInFlight });
-    if (!(await gate.drained(HTTP_DRAIN_DEADLINE_MS))) {
-      log.warn("requests still in flight at the deadline are cut", { requests: gate.requestsInFlight });
-    }
-    // A host operation in flight ends at its next step's deadline; one cut short is failed at the next start.
-    await Promise.race([
-      hostOperations.idle(),
-      new Promise((resolve) => setTimeout(resolve, HTTP_DRAIN_DEADLINE_MS).unref()),
-    ]);
-    const closed = new Promise((resolve) => server.close(resolve));
-    server.closeAllConnections(); // live event streams would otherwise hold the server open
-    await closed;
-    // No webhook arrives any more: finish the events being handled and the GitHub calls in flight.
-    await github?.stop();
-    // Reports not yet acknowledged stay in the stream for the next coordinator.
-    log.info("draining: finishing the report being applied");
-    await reports.stop();
-    dispatcher.stop();
-    handBacks.stop();
-    await nc.drain().catch(() => undefined);
-    await embedded?.stop();
-    this.store.close();
-    this.lifecycle = "stopped";
-    log.info("coordinator stopped");
+  private async releaseAll(): Promise<void> {
+    const { releasers, lifecycle, log } = this.parts;
+    await releasers.releaseAll((step, thrown) =>
+      log.warn("a shutdown step failed", { step, error: String(thrown) }),
+    );
+    lifecycle.set("stopped", "coordinator stopped");
   }
+}
+
+/**
+ * Answers the HTTP requests in flight (bounded), waits for a host operation in flight (it ends at
+ * its next step's deadline; one cut short is failed at the next start), then closes the server,
+ * cutting live event streams.
+ */
+async function drainHttp(server: Server, gate: ShutdownGate, hostOperations: HostOperations, log: Logger) {
+  if (!(await gate.drained(HTTP_DRAIN_DEADLINE_MS))) {
+    log.warn("requests still in flight at the deadline are cut", { requests: gate.requestsInFlight });
+  }
+  await Promise.race([
+    hostOperations.idle(),
+    new Promise((resolve) => setTimeout(resolve, HTTP_DRAIN_DEADLINE_MS).unref()),
+  ]);
+  const closed = new Promise((resolve) => server.close(resolve));
+  server.closeAllConnections(); // live event streams would otherwise hold the server open
+  await closed;
 }
 
 /** The coordinator's user from its --creds file: its key if that is an NKey seed (not for a JWT). */
@@ -306,9 +293,9 @@ async function givenIdentity(credsFile: string): Promise<{ file: string; publicK
   return { file: credsFile, publicKey: credentials.kind === "nkey" ? credentials.publicKey : null };
 }
 
-function listen(app: ReturnType<typeof createApp>, host: string, port: number): Promise<Server> {
+function listen(host: string, port: number): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const server = app.listen(port, host);
+    const server = createServer();
     server.once("listening", () => resolve(server));
     server.once("error", (error: NodeJS.ErrnoException) => {
       reject(
@@ -317,5 +304,11 @@ function listen(app: ReturnType<typeof createApp>, host: string, port: number): 
           : error,
       );
     });
+    server.listen(port, host);
   });
+}
+
+function urlOf(server: Server, host: string, port: number): string {
+  const address = server.address();
+  return `http://${host}:${typeof address === "object" && address ? address.port : port}`;
 }

@@ -1,6 +1,6 @@
 import { quoted, ValidationError } from "./errors.ts";
 import { type FinalStatus, isFinalStatus } from "./job-status.ts";
-import { checkAgentName, checkInterpreterPath, checkLabels, checkSuiteName } from "./names.ts";
+import { checkAgentName, checkInterpreterPath, checkLabels } from "./names.ts";
 import {
   readBoolean,
   readNumber,
@@ -36,9 +36,7 @@ export interface RegisterRequest {
 }
 
 export interface RegisterReply {
-  ok: boolean;
   heartbeatIntervalMs: number;
-  error?: string;
   /** Attempts the agent runs that are no longer its own (requeued elsewhere, canceled): stop them. */
   stop: string[];
 }
@@ -53,7 +51,6 @@ export interface Heartbeat {
 }
 
 export interface HeartbeatReply {
-  ok: boolean;
   /** The coordinator does not know this agent (it lost its state, or declared the agent lost). */
   reregister: boolean;
   stop: string[];
@@ -65,16 +62,13 @@ export interface HeartbeatReply {
  */
 export interface HandBack {
   name: string;
-  jobId: string;
   attemptId: string;
   reason: string;
 }
 
 export interface HandBackReply {
-  ok: boolean;
   /** What became of the job: `queued` (it runs again), or final when it was canceled meanwhile. */
   jobStatus?: string;
-  error?: string;
 }
 
 /** How to build the interpreter for a job that names a git ref instead of an interpreter. */
@@ -90,17 +84,14 @@ export interface BuildSpec {
   commit?: string;
 }
 
-/** One regrtest run that the coordinator hands to an agent. */
+/** One regrtest run that the coordinator hands to an agent; its job is the one its attempt id names. */
 export interface Assignment {
-  jobId: string;
   attemptId: string;
-  suite: string;
   /** A given interpreter, or null when the agent builds one from `build`. */
   python: string | null;
   build: BuildSpec | null;
   /** Arguments after the interpreter, e.g. `-m test -M 2G test_bigmem`; never passed to a shell. */
   args: string[];
-  memlimitBytes: number;
   /** The most memory the job's process tree may use on the host (its reservation). */
   limitBytes: number;
   timeoutSeconds: number;
@@ -115,6 +106,11 @@ export interface AssignReply {
 
 export interface CancelRequest {
   attemptId: string;
+}
+
+export interface CancelReply {
+  /** Whether the agent was running the attempt. */
+  known: boolean;
 }
 
 export interface ProbePythonRequest {
@@ -168,7 +164,6 @@ export interface TestRecord {
 
 /** Log lines and samples since the previous progress message of the same attempt. */
 export interface Progress {
-  jobId: string;
   attemptId: string;
   /** Starts at 1 and grows by one per message, so a redelivered message is recognised. */
   seq: number;
@@ -188,7 +183,6 @@ export interface TestCounts {
 }
 
 export interface AttemptResult {
-  jobId: string;
   attemptId: string;
   status: FinalStatus;
   exitCode: number | null;
@@ -294,12 +288,9 @@ export function parseRegisterRequest(data: Uint8Array | string): RegisterRequest
   };
 }
 
-export function parseRegisterReply(data: Uint8Array | string): RegisterReply {
-  const fields = readObject(parseJson(data), "register reply");
+export function parseRegisterReply(fields: Record<string, unknown>): RegisterReply {
   return {
-    ok: readBoolean(fields, "ok"),
     heartbeatIntervalMs: readCount(fields, "heartbeatIntervalMs", ""),
-    error: readOptionalString(fields, "error"),
     stop: fields.stop === undefined ? [] : readIds(fields, "stop"),
   };
 }
@@ -315,10 +306,8 @@ export function parseHeartbeat(data: Uint8Array | string): Heartbeat {
   };
 }
 
-export function parseHeartbeatReply(data: Uint8Array | string): HeartbeatReply {
-  const fields = readObject(parseJson(data), "heartbeat reply");
+export function parseHeartbeatReply(fields: Record<string, unknown>): HeartbeatReply {
   return {
-    ok: readBoolean(fields, "ok"),
     reregister: fields.reregister === true,
     stop: fields.stop === undefined ? [] : readIds(fields, "stop"),
   };
@@ -328,19 +317,13 @@ export function parseHandBack(data: Uint8Array | string): HandBack {
   const fields = readObject(parseJson(data), "hand-back");
   return {
     name: checkAgentName(readString(fields, "name")),
-    jobId: readId(fields, "jobId"),
     attemptId: readId(fields, "attemptId"),
     reason: readString(fields, "reason").slice(0, 500),
   };
 }
 
-export function parseHandBackReply(data: Uint8Array | string): HandBackReply {
-  const fields = readObject(parseJson(data), "hand-back reply");
-  return {
-    ok: readBoolean(fields, "ok"),
-    jobStatus: readOptionalString(fields, "jobStatus"),
-    error: readOptionalString(fields, "error"),
-  };
+export function parseHandBackReply(fields: Record<string, unknown>): HandBackReply {
+  return { jobStatus: readOptionalString(fields, "jobStatus") };
 }
 
 /** Older agents leave optional flags out; false is what they mean. */
@@ -375,13 +358,10 @@ export function parseAssignment(data: Uint8Array | string): Assignment {
     throw new ValidationError("invalid_value", "an assignment names either python or build", "python");
   }
   return {
-    jobId: readId(fields, "jobId"),
     attemptId: readId(fields, "attemptId"),
-    suite: checkSuiteName(readString(fields, "suite")),
     python,
     build,
     args,
-    memlimitBytes: readCount(fields, "memlimitBytes", ""),
     limitBytes: readCount(fields, "limitBytes", ""),
     timeoutSeconds: readCount(fields, "timeoutSeconds", ""),
     noOutputTimeoutSeconds: readCount(fields, "noOutputTimeoutSeconds", ""),
@@ -405,8 +385,7 @@ function parseBuildSpec(value: unknown): BuildSpec | null {
 
 const FULL_SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 
-export function parseAssignReply(data: Uint8Array | string): AssignReply {
-  const fields = readObject(parseJson(data), "assign reply");
+export function parseAssignReply(fields: Record<string, unknown>): AssignReply {
   return { accepted: readBoolean(fields, "accepted"), reason: readOptionalString(fields, "reason") };
 }
 
@@ -414,12 +393,15 @@ export function parseCancelRequest(data: Uint8Array | string): CancelRequest {
   return { attemptId: readId(readObject(parseJson(data), "cancel"), "attemptId") };
 }
 
+export function parseCancelReply(fields: Record<string, unknown>): CancelReply {
+  return { known: readBoolean(fields, "known") };
+}
+
 export function parseProbePythonRequest(data: Uint8Array | string): ProbePythonRequest {
   return { python: checkInterpreterPath(readString(readObject(parseJson(data), "probe"), "python")) };
 }
 
-export function parseProbePythonReply(data: Uint8Array | string): ProbePythonReply {
-  const fields = readObject(parseJson(data), "probe reply");
+export function parseProbePythonReply(fields: Record<string, unknown>): ProbePythonReply {
   return {
     usable: readBoolean(fields, "usable"),
     version: readOptionalString(fields, "version"),
@@ -496,17 +478,12 @@ function parseTestRecord(value: unknown): TestRecord {
   };
 }
 
-export function parseProgress(data: Uint8Array | string): Progress {
-  return progressFrom(readObject(parseJson(data), "progress"));
-}
-
 function progressFrom(fields: Record<string, unknown>): Progress {
   const commit = readOptionalString(fields, "commit");
   if (commit !== undefined && !/^[0-9a-f]{40,64}$/.test(commit)) {
     throw new ValidationError("invalid_value", "commit must be a full hex commit id", "commit");
   }
   return {
-    jobId: readId(fields, "jobId"),
     attemptId: readId(fields, "attemptId"),
     seq: readCount(fields, "seq", ""),
     started: readBoolean(fields, "started"),
@@ -527,10 +504,6 @@ function parseCounts(value: unknown): TestCounts | null {
   };
 }
 
-export function parseAttemptResult(data: Uint8Array | string): AttemptResult {
-  return resultFrom(readObject(parseJson(data), "result"));
-}
-
 function resultFrom(fields: Record<string, unknown>): AttemptResult {
   const status = readString(fields, "status");
   if (!isFinalStatus(status)) {
@@ -543,7 +516,6 @@ function resultFrom(fields: Record<string, unknown>): AttemptResult {
   const exitCode = readOptionalNumber(fields, "exitCode");
   const peak = readOptionalNumber(fields, "peakRssBytes");
   return {
-    jobId: readId(fields, "jobId"),
     attemptId: readId(fields, "attemptId"),
     status,
     exitCode: exitCode ?? null,

@@ -1,8 +1,9 @@
 import type { NatsConnection } from "@nats-io/transport-node";
+import { jobOfAttempt } from "../../protocol/attempt-ids.ts";
+import { Endpoints } from "../../protocol/endpoints.ts";
 import { coerceError } from "../../protocol/errors.ts";
 import type { Logger } from "../../protocol/logger.ts";
-import { type Assignment, encode, type HandBack, parseHandBackReply } from "../../protocol/messages.ts";
-import { Subjects } from "../../protocol/subjects.ts";
+import { callEndpoint } from "../../protocol/nats-endpoint.ts";
 
 const HAND_BACK_TIMEOUT_MS = 5000;
 
@@ -14,27 +15,26 @@ const HAND_BACK_TIMEOUT_MS = 5000;
 export async function handBackAttempt(
   nc: NatsConnection,
   agent: string,
-  assignment: Assignment,
+  attemptId: string,
   reason: string,
   log: Logger,
 ): Promise<boolean> {
-  const message: HandBack = { name: agent, jobId: assignment.jobId, attemptId: assignment.attemptId, reason };
+  const job = jobOfAttempt(attemptId);
   try {
-    const reply = parseHandBackReply(
-      (await nc.request(Subjects.handBack(agent), encode(message), { timeout: HAND_BACK_TIMEOUT_MS })).data,
+    const reply = await callEndpoint(
+      nc,
+      Endpoints.handBack,
+      agent,
+      { name: agent, attemptId, reason },
+      HAND_BACK_TIMEOUT_MS,
     );
-    if (!reply.ok) throw new Error(reply.error ?? "the coordinator refused it");
-    log.info("attempt handed back", {
-      job: assignment.jobId,
-      attempt: assignment.attemptId,
-      jobStatus: reply.jobStatus ?? "unknown",
-    });
+    log.info("attempt handed back", { job, attempt: attemptId, jobStatus: reply.jobStatus ?? "unknown" });
     return true;
   } catch (thrown) {
     // The job is not stuck: the coordinator requeues it once it sees the agent gone.
     log.warn("could not hand the attempt back; the coordinator will requeue it when the agent is lost", {
-      job: assignment.jobId,
-      attempt: assignment.attemptId,
+      job,
+      attempt: attemptId,
       error: coerceError(thrown).message,
     });
     return false;

@@ -150,7 +150,6 @@ export class RunningAttempt {
         text: `finished: ${outcome.status}${outcome.reason ? ` (${outcome.reason})` : ""}, exit code ${ending.exitCode ?? "none"}${ending.signal ? `, signal ${ending.signal}` : ""}`,
       });
       return {
-        jobId: assignment.jobId,
         attemptId: assignment.attemptId,
         status: outcome.status,
         exitCode: ending.exitCode,
@@ -212,7 +211,6 @@ export class RunningAttempt {
   private failure(reason: string, startedAt = new Date().toISOString()): AttemptOutcome {
     this.options.onLog({ stream: "system", text: `error: ${reason}` });
     return {
-      jobId: this.assignment.jobId,
       attemptId: this.assignment.attemptId,
       status: this.stopReason === "canceled" ? JobStatus.canceled : JobStatus.error,
       exitCode: null,

@@ -22,7 +22,6 @@ export class AttemptReporter {
   private readonly timer: NodeJS.Timeout;
 
   constructor(
-    private readonly jobId: string,
     private readonly attemptId: string,
     private readonly outbox: Outbox,
   ) {
@@ -78,7 +77,6 @@ export class AttemptReporter {
     this.seq += 1;
     const progress: Report = {
       kind: "progress",
-      jobId: this.jobId,
       attemptId: this.attemptId,
       seq: this.seq,
       started: this.started,

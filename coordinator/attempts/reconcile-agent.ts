@@ -1,6 +1,5 @@
-import type { Logger } from "../../protocol/logger.ts";
-import type { Store } from "../store/store.ts";
-import type { FarmEvents } from "./farm-events.ts";
+import type { JobsStore } from "../store/jobs-store.ts";
+import type { Transitions } from "./transitions.ts";
 
 /**
  * An assignment reply and a heartbeat can cross: a heartbeat sent just before the agent took an
@@ -24,23 +23,18 @@ export interface AgentReport {
  *   the agent was declared lost, canceled meanwhile) is returned: the agent must stop it.
  */
 export function reconcileAgent(
-  store: Store,
-  events: FarmEvents,
-  log: Logger,
+  jobs: JobsStore,
+  transitions: Transitions,
   report: AgentReport,
   options: { maxAttempts: number; nowMs: number },
 ): string[] {
   const reported = new Set([...report.running, ...report.finished]);
-  const active = store.jobs.activeAttemptsOf(report.agent);
+  const active = jobs.activeAttemptsOf(report.agent);
   for (const attempt of active) {
     if (reported.has(attempt.attemptId)) continue;
     if (options.nowMs - Date.parse(attempt.assignedAt) < ASSIGNMENT_GRACE_MS) continue;
     const reason = `agent ${report.agent} no longer runs it (the agent restarted or never started it)`;
-    const status = store.jobs.loseAttempt(attempt.attemptId, options.maxAttempts, reason);
-    if (!status) continue;
-    log.warn("attempt lost", { agent: report.agent, attempt: attempt.attemptId, job: attempt.jobId });
-    const job = store.jobs.get(attempt.jobId);
-    if (job) events.emit("job", job);
+    transitions.loseAttempt(attempt.attemptId, options.maxAttempts, reason);
   }
   const owned = new Set(active.map((attempt) => attempt.attemptId));
   return report.running.filter((attemptId) => !owned.has(attemptId));

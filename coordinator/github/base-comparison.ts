@@ -1,6 +1,5 @@
-import type { Statement } from "better-sqlite3";
 import type { TestResource } from "../../protocol/resources.ts";
-import type { Db } from "../store/database.ts";
+import type { JobsStore } from "../store/jobs-store.ts";
 import type { TestsStore } from "../store/tests-store.ts";
 
 /** A test whose peak grew by this fraction or more counts as using more memory than on the base branch. */
@@ -24,28 +23,23 @@ export interface BaseComparison {
  * same repository: the jobs memfarm ran there, by CLI, API or schedule.
  */
 export class BaseComparer {
-  private readonly latestOnRef: Statement<
-    { suite: string; repo: string; ref: string; before: number },
-    { id: number; commit_sha: string | null }
-  >;
-
   constructor(
-    db: Db,
+    private readonly jobs: JobsStore,
     private readonly tests: TestsStore,
-  ) {
-    this.latestOnRef = db.prepare(`
-      SELECT id, commit_sha FROM jobs
-      WHERE suite = @suite AND repo = @repo AND ref = @ref AND status IN ('passed', 'failed') AND id < @before
-      ORDER BY id DESC LIMIT 1`);
-  }
+  ) {}
 
   compare(job: { id: number; suite: string; repo: string | null }, baseRef: string, prTests: TestResource[]) {
     if (job.repo === null) return null;
-    const base = this.latestOnRef.get({ suite: job.suite, repo: job.repo, ref: baseRef, before: job.id });
+    const base = this.jobs.latestVerdictOnRef({
+      suite: job.suite,
+      repo: job.repo,
+      ref: baseRef,
+      before: job.id,
+    });
     if (!base) return null;
     return {
       baseJobId: base.id,
-      baseCommit: base.commit_sha,
+      baseCommit: base.commit,
       grown: grownTests(this.tests.list(base.id), prTests),
     } satisfies BaseComparison;
   }

@@ -2,7 +2,7 @@ import { coerceError } from "../../protocol/errors.ts";
 import { isFinalStatus } from "../../protocol/job-status.ts";
 import type { Logger } from "../../protocol/logger.ts";
 import type { JobResource } from "../../protocol/resources.ts";
-import type { CheckRunRecord, CheckRunsStore } from "../store/check-runs-store.ts";
+import type { CheckRunRecord, CheckRunsStore } from "../store/github-check-runs-store.ts";
 import type { Store } from "../store/store.ts";
 import type { BaseComparer } from "./base-comparison.ts";
 import type { GithubApi } from "./github-client.ts";

@@ -3,8 +3,6 @@ import { coerceError } from "../../protocol/errors.ts";
 import type { Logger } from "../../protocol/logger.ts";
 import type { FarmEvents } from "../attempts/farm-events.ts";
 import type { JobService } from "../jobs/job-service.ts";
-import { CheckRunsStore } from "../store/check-runs-store.ts";
-import { DeliveriesStore } from "../store/deliveries-store.ts";
 import type { Store } from "../store/store.ts";
 import { BaseComparer } from "./base-comparison.ts";
 import { FeedbackSync } from "./feedback-sync.ts";
@@ -42,12 +40,12 @@ export class GithubBot {
     const { config, store, log } = deps;
     const clients = new GithubClients(config, log);
     const client = (installationId: number | null) => clients.forInstallation(installationId);
-    const checkRuns = new CheckRunsStore(store.db);
+    const checkRuns = store.checkRuns;
     const jobUrl = (jobId: number) => `${deps.publicUrl()}/jobs/${jobId}`;
     this.sync = new FeedbackSync({
       store,
       checkRuns,
-      comparer: new BaseComparer(store.db, store.tests),
+      comparer: new BaseComparer(store.jobs, store.tests),
       client,
       jobUrl,
       log,
@@ -66,7 +64,7 @@ export class GithubBot {
     this.router = webhookRoute({
       secret: config.webhookSecret,
       maxPayloadBytes: config.maxPayloadBytes,
-      deliveries: new DeliveriesStore(store.db),
+      deliveries: store.githubDeliveries,
       dispatch: (event, payload) => this.track(bot.handle(event, payload)),
       log,
     });

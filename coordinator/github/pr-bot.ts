@@ -5,7 +5,7 @@ import type { Logger } from "../../protocol/logger.ts";
 import type { PullRequestProvenance } from "../../protocol/resources.ts";
 import { formatBytes, parseMemlimit } from "../../protocol/sizes.ts";
 import type { JobService } from "../jobs/job-service.ts";
-import type { CheckRunsStore } from "../store/check-runs-store.ts";
+import type { CheckRunsStore } from "../store/github-check-runs-store.ts";
 import type { Store } from "../store/store.ts";
 import type { GithubApi } from "./github-client.ts";
 import { md } from "./job-report.ts";

@@ -2,7 +2,7 @@ import { Webhooks } from "@octokit/webhooks";
 import express, { type Request, type Response, Router } from "express";
 import { coerceError } from "../../protocol/errors.ts";
 import type { Logger } from "../../protocol/logger.ts";
-import type { DeliveriesStore } from "../store/deliveries-store.ts";
+import type { DeliveriesStore } from "../store/github-deliveries-store.ts";
 
 export interface WebhookRouteDeps {
   secret: string;

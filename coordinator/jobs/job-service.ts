@@ -3,7 +3,7 @@ import { AgentState, isFinalStatus } from "../../protocol/job-status.ts";
 import type { Logger } from "../../protocol/logger.ts";
 import type { ProbePythonReply } from "../../protocol/messages.ts";
 import type { JobResource, Provenance } from "../../protocol/resources.ts";
-import type { FarmEvents } from "../attempts/farm-events.ts";
+import type { Transitions } from "../attempts/transitions.ts";
 import { whyNeverRunnable } from "../placement/index.ts";
 import type { Store } from "../store/store.ts";
 import { parseJobRequest } from "./job-request.ts";
@@ -12,7 +12,7 @@ import { regrtestArgs, reservationFor, type Suite } from "./suites.ts";
 
 export interface JobServiceDeps {
   store: Store;
-  events: FarmEvents;
+  transitions: Transitions;
   log: Logger;
   suites: Map<string, Suite>;
   probePython: (agents: string[], python: string) => Promise<Map<string, ProbePythonReply>>;
@@ -44,38 +44,36 @@ export class JobService {
       this.deps.store.jobs.pastRuns(request.suite.name, request.memlimitBytes),
     );
     this.refuseIfNeverRunnable(learned ?? reservation, request.labels);
-    const job = this.deps.store.jobs.insert({
-      suite: request.suite.name,
-      priority: request.priority,
-      memlimitBytes: request.memlimitBytes,
-      reservationBytes: reservation,
-      python: request.python,
-      ref: request.build?.ref ?? null,
-      repo: request.build?.repo ?? null,
-      configureFlags: request.suite.build.configureFlags,
-      noOutputTimeoutSeconds: request.suite.noOutputTimeoutSeconds,
-      exclusive: request.exclusive,
-      scheduledBytes: learned,
-      tests: request.tests,
-      labels: request.labels,
-      provenance: { source: request.source, requester, ...origin },
-      args: regrtestArgs(request.suite, request.memlimitBytes, request.tests),
-      timeoutSeconds: request.suite.timeoutSeconds,
-    });
     // A pull request's job runs its head as it was when the command was read, whatever is pushed later.
     const headSha = origin?.pullRequest?.headSha;
-    if (job.ref && headSha && /^[0-9a-f]{40}$/.test(headSha)) {
-      this.deps.store.jobs.setCommit(job.id, headSha);
-      job.commit = headSha;
-    }
+    const pinned = headSha && /^[0-9a-f]{40}$/.test(headSha) ? headSha : undefined;
+    const job = this.deps.transitions.queueJob(
+      {
+        suite: request.suite.name,
+        priority: request.priority,
+        memlimitBytes: request.memlimitBytes,
+        reservationBytes: reservation,
+        python: request.python,
+        ref: request.build?.ref ?? null,
+        repo: request.build?.repo ?? null,
+        configureFlags: request.suite.build.configureFlags,
+        noOutputTimeoutSeconds: request.suite.noOutputTimeoutSeconds,
+        exclusive: request.exclusive,
+        scheduledBytes: learned,
+        tests: request.tests,
+        labels: request.labels,
+        provenance: { source: request.source, requester, ...origin },
+        args: regrtestArgs(request.suite, request.memlimitBytes, request.tests),
+        timeoutSeconds: request.suite.timeoutSeconds,
+      },
+      pinned,
+    );
     this.deps.log.info("job queued", { job: job.id, suite: job.suite, requester });
-    this.deps.events.emit("job", job);
     this.deps.wakeScheduler();
     return job;
   }
 
   async cancel(jobId: number): Promise<JobResource> {
-    const { store } = this.deps;
     const job = this.find(jobId);
     if (isFinalStatus(job.status)) {
       throw new ConflictError(
@@ -83,16 +81,12 @@ export class JobService {
         `job ${jobId} already ended as ${job.status}; nothing to cancel`,
       );
     }
-    if (store.jobs.cancelQueued(jobId)) {
-      this.deps.log.info("job canceled while queued", { job: jobId });
-    } else {
-      store.jobs.markCancelRequested(jobId);
+    if (!this.deps.transitions.cancelQueuedJob(jobId)) {
+      this.deps.transitions.requestCancel(jobId);
       const attempt = job.attempts.at(-1);
       if (job.agent && attempt) await this.deps.cancelAttempt(job.agent, attempt.id);
     }
-    const updated = this.find(jobId);
-    this.deps.events.emit("job", updated);
-    return updated;
+    return this.find(jobId);
   }
 
   /** A finished job runs again as a new job with the same request; the old one keeps its result. */
@@ -104,7 +98,7 @@ export class JobService {
         `job ${jobId} is ${job.status}; retry a job once it has ended`,
       );
     }
-    const copy = this.deps.store.jobs.insert({
+    const copy = this.deps.transitions.queueJob({
       suite: job.suite,
       priority: job.priority,
       memlimitBytes: job.memlimitBytes,
@@ -122,7 +116,6 @@ export class JobService {
       args: job.args,
       timeoutSeconds: job.timeoutSeconds,
     });
-    this.deps.events.emit("job", copy);
     this.deps.wakeScheduler();
     return copy;
   }

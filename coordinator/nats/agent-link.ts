@@ -1,25 +1,25 @@
-import { type Msg, type NatsConnection, RequestError, type Subscription } from "@nats-io/transport-node";
+import { type NatsConnection, RequestError, type Subscription } from "@nats-io/transport-node";
+import { Endpoints } from "../../protocol/endpoints.ts";
 import { coerceError } from "../../protocol/errors.ts";
 import type { Logger } from "../../protocol/logger.ts";
-import {
-  type Assignment,
-  type AssignReply,
-  encode,
-  type ProbePythonReply,
-  parseAssignReply,
-  parseHeartbeat,
-  parseProbePythonReply,
-  parseRegisterRequest,
+import type {
+  Assignment,
+  AssignReply,
+  Heartbeat,
+  HeartbeatReply,
+  ProbePythonReply,
+  RegisterReply,
+  RegisterRequest,
 } from "../../protocol/messages.ts";
-import { agentOfSubject, MAX_MESSAGE_BYTES, Subjects } from "../../protocol/subjects.ts";
-import type { FarmEvents } from "../attempts/farm-events.ts";
+import { callEndpoint, serveEndpoint } from "../../protocol/nats-endpoint.ts";
 import { reconcileAgent } from "../attempts/reconcile-agent.ts";
+import type { Transitions } from "../attempts/transitions.ts";
 import type { Store } from "../store/store.ts";
 
 /** An agent's answer to an assignment, or why there was none. */
 export type AssignOutcome = AssignReply & { unreachable: boolean };
 
-export interface DispatcherOptions {
+export interface AgentLinkOptions {
   heartbeatIntervalMs: number;
   /** Memory kept back on every host for the OS and the agent. */
   headroomFor: (memoryBytes: number) => number;
@@ -30,27 +30,40 @@ export interface DispatcherOptions {
 
 const ASSIGN_TIMEOUT_MS = 5000;
 const PROBE_TIMEOUT_MS = 25_000;
+/** A queue group lets a second coordinator process share the load safely later. */
+export const COORDINATOR_QUEUE = "memfarm-coordinator";
 
 /**
  * The coordinator's side of core NATS: answers agents (register, heartbeat) and sends them work
- * (assign, cancel, probe). Progress and results come through the reports stream (report-stream.ts). Every
- * message is validated; a bad one is answered with an error and logged, and
- * changes nothing.
+ * (assign, cancel, probe). Progress and results come through the reports stream
+ * (report-stream.ts), hand-backs through hand-backs.ts. Every message is validated by the
+ * endpoint helper; a bad one is answered with an error and logged, and changes nothing.
  */
-export class Dispatcher {
+export class AgentLink {
   private readonly subscriptions: Subscription[] = [];
 
   constructor(
     private readonly nc: NatsConnection,
     private readonly store: Store,
-    private readonly events: FarmEvents,
+    private readonly transitions: Transitions,
     private readonly log: Logger,
-    private readonly options: DispatcherOptions,
+    private readonly options: AgentLinkOptions,
   ) {}
 
   start(): void {
-    this.serve(Subjects.anyRegister, (msg) => this.onRegister(msg));
-    this.serve(Subjects.anyHeartbeat, (msg) => this.onHeartbeat(msg));
+    const served = { queue: COORDINATOR_QUEUE, log: this.log };
+    this.subscriptions.push(
+      serveEndpoint(this.nc, Endpoints.register, {
+        ...served,
+        subject: Endpoints.register.subject("*"),
+        handle: (request) => this.onRegister(request),
+      }),
+      serveEndpoint(this.nc, Endpoints.heartbeat, {
+        ...served,
+        subject: Endpoints.heartbeat.subject("*"),
+        handle: (beat) => this.onHeartbeat(beat),
+      }),
+    );
   }
 
   stop(): void {
@@ -59,10 +72,8 @@ export class Dispatcher {
 
   async assign(agent: string, assignment: Assignment): Promise<AssignOutcome> {
     try {
-      const reply = await this.nc.request(Subjects.assign(agent), encode(assignment), {
-        timeout: ASSIGN_TIMEOUT_MS,
-      });
-      return { ...parseAssignReply(reply.data), unreachable: false };
+      const reply = await callEndpoint(this.nc, Endpoints.assign, agent, assignment, ASSIGN_TIMEOUT_MS);
+      return { ...reply, unreachable: false };
     } catch (thrown) {
       // "No responders": nothing listens on the agent's subject, so the agent is gone (killed, or
       // its host is down), not slow. A timeout may be a slow agent: that one keeps its place.
@@ -75,7 +86,7 @@ export class Dispatcher {
   /** Asks an agent to stop an attempt; false if the agent could not be reached. */
   async cancel(agent: string, attemptId: string): Promise<boolean> {
     try {
-      await this.nc.request(Subjects.cancel(agent), encode({ attemptId }), { timeout: ASSIGN_TIMEOUT_MS });
+      await callEndpoint(this.nc, Endpoints.cancel, agent, { attemptId }, ASSIGN_TIMEOUT_MS);
       return true;
     } catch (thrown) {
       this.log.warn("could not reach the agent to cancel", {
@@ -91,44 +102,14 @@ export class Dispatcher {
   async probePython(agents: string[], python: string): Promise<Map<string, ProbePythonReply>> {
     const replies = await Promise.allSettled(
       agents.map(async (agent) => {
-        const reply = await this.nc.request(Subjects.probePython(agent), encode({ python }), {
-          timeout: PROBE_TIMEOUT_MS,
-        });
-        return [agent, parseProbePythonReply(reply.data)] as const;
+        const reply = await callEndpoint(this.nc, Endpoints.probePython, agent, { python }, PROBE_TIMEOUT_MS);
+        return [agent, reply] as const;
       }),
     );
     return new Map(replies.flatMap((reply) => (reply.status === "fulfilled" ? [reply.value] : [])));
   }
 
-  private serve(subject: string, handle: (msg: Msg) => unknown): void {
-    const subscription = this.nc.subscribe(subject, {
-      // A queue group lets a second coordinator process share the load safely later.
-      queue: "memfarm-coordinator",
-      callback: (error, msg) => {
-        if (error) return;
-        try {
-          if (msg.data.length > MAX_MESSAGE_BYTES) throw new Error("message too large");
-          const reply = handle(msg);
-          Promise.resolve(reply)
-            .then((body) => msg.reply && msg.respond(encode(body)))
-            .catch((thrown: unknown) => this.reject(subject, msg, thrown));
-        } catch (thrown) {
-          this.reject(subject, msg, thrown);
-        }
-      },
-    });
-    this.subscriptions.push(subscription);
-  }
-
-  private reject(subject: string, msg: Msg, thrown: unknown): void {
-    const message = coerceError(thrown).message;
-    this.log.warn("rejected a message from an agent", { subject, error: message });
-    if (msg.reply) msg.respond(encode({ ok: false, error: message }));
-  }
-
-  private onRegister(msg: Msg): unknown {
-    const request = parseRegisterRequest(msg.data);
-    checkSender(msg.subject, request.name);
+  private onRegister(request: RegisterRequest): RegisterReply {
     const capacity = Math.max(
       0,
       request.facts.memoryBytes - this.options.headroomFor(request.facts.memoryBytes),
@@ -142,23 +123,20 @@ export class Dispatcher {
       memoryBytes: request.facts.memoryBytes,
     });
     this.options.onCapacityChanged();
-    return { ok: true, heartbeatIntervalMs: this.options.heartbeatIntervalMs, stop };
+    return { heartbeatIntervalMs: this.options.heartbeatIntervalMs, stop };
   }
 
-  private onHeartbeat(msg: Msg): unknown {
-    const beat = parseHeartbeat(msg.data);
-    checkSender(msg.subject, beat.name);
+  private onHeartbeat(beat: Heartbeat): HeartbeatReply {
     const known = this.store.agents.heartbeat(beat.name, beat.usedBytes, beat.draining);
-    if (!known) return { ok: true, reregister: true, stop: [] };
-    return { ok: true, reregister: false, stop: this.reconcile(beat.name, beat.running, beat.finished) };
+    if (!known) return { reregister: true, stop: [] };
+    return { reregister: false, stop: this.reconcile(beat.name, beat.running, beat.finished) };
   }
 
   /** Requeues what the agent lost, and says which attempts it must stop (reconcile-agent.ts). */
   private reconcile(agent: string, running: string[], finished: string[]): string[] {
     const stop = reconcileAgent(
-      this.store,
-      this.events,
-      this.log,
+      this.store.jobs,
+      this.transitions,
       { agent, running, finished },
       { maxAttempts: this.options.maxAttempts, nowMs: Date.now() },
     );
@@ -166,10 +144,4 @@ export class Dispatcher {
       this.log.warn("telling an agent to stop attempts it no longer owns", { agent, stop });
     return stop;
   }
-}
-
-/** An agent speaks only for itself: the name in the body must be the one in the subject. */
-function checkSender(subject: string, name: string): void {
-  const sender = agentOfSubject(subject);
-  if (sender !== name) throw new Error(`agent ${sender ?? "?"} sent a message in the name of ${name}`);
 }

@@ -1,10 +1,12 @@
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
-import { coerceError, ValidationError } from "../../protocol/errors.ts";
+import { Endpoints } from "../../protocol/endpoints.ts";
+import { ValidationError } from "../../protocol/errors.ts";
 import type { Logger } from "../../protocol/logger.ts";
-import { encode, type HandBack, type HandBackReply, parseHandBack } from "../../protocol/messages.ts";
-import { agentOfSubject, MAX_MESSAGE_BYTES, Subjects } from "../../protocol/subjects.ts";
-import type { FarmEvents } from "../attempts/farm-events.ts";
-import type { Store } from "../store/store.ts";
+import type { HandBack, HandBackReply } from "../../protocol/messages.ts";
+import { serveEndpoint } from "../../protocol/nats-endpoint.ts";
+import type { Transitions } from "../attempts/transitions.ts";
+import type { JobsStore } from "../store/jobs-store.ts";
+import { COORDINATOR_QUEUE } from "./agent-link.ts";
 
 /**
  * Takes back attempts from agents that shut down before the attempt ended
@@ -18,33 +20,19 @@ export class HandBacks {
 
   constructor(
     private readonly nc: NatsConnection,
-    private readonly store: Store,
-    private readonly events: FarmEvents,
+    private readonly jobs: JobsStore,
+    private readonly transitions: Transitions,
     private readonly log: Logger,
     /** Called after a job went back to the queue, so it can be placed again. */
     private readonly onRequeued: () => void,
   ) {}
 
   start(): void {
-    this.subscription = this.nc.subscribe(Subjects.anyHandBack, {
-      queue: "memfarm-coordinator",
-      callback: (error, msg) => {
-        if (error) return;
-        let reply: HandBackReply;
-        try {
-          if (msg.data.length > MAX_MESSAGE_BYTES) throw new Error("message too large");
-          const handBack = parseHandBack(msg.data);
-          const sender = agentOfSubject(msg.subject);
-          if (sender !== handBack.name)
-            throw new Error(`agent ${sender ?? "?"} sent a hand-back in the name of ${handBack.name}`);
-          reply = this.apply(handBack);
-        } catch (thrown) {
-          const message = coerceError(thrown).message;
-          this.log.warn("rejected a hand-back from an agent", { subject: msg.subject, error: message });
-          reply = { ok: false, error: message };
-        }
-        if (msg.reply) msg.respond(encode(reply));
-      },
+    this.subscription = serveEndpoint(this.nc, Endpoints.handBack, {
+      subject: Endpoints.handBack.subject("*"),
+      queue: COORDINATOR_QUEUE,
+      log: this.log,
+      handle: (handBack) => this.apply(handBack),
     });
   }
 
@@ -55,43 +43,26 @@ export class HandBacks {
 
   private apply(handBack: HandBack): HandBackReply {
     // Checked before anything else: an agent must not learn or change the state of another's job,
-    // and the log line below goes to the attempt's own job, not to whatever job the body names.
-    const attempt = this.store.jobs.attempt(handBack.attemptId);
-    if (!attempt || attempt.agent !== handBack.name || String(attempt.job_id) !== handBack.jobId) {
+    // and the log line goes to the attempt's own job.
+    const attempt = this.jobs.attempt(handBack.attemptId);
+    if (!attempt || attempt.agent !== handBack.name) {
       throw new ValidationError(
         "not_own_attempt",
-        `attempt ${handBack.attemptId} of job ${handBack.jobId} was never given to agent ${handBack.name}; an agent hands back only its own attempts`,
+        `attempt ${handBack.attemptId} was never given to agent ${handBack.name}; an agent hands back only its own attempts`,
         "attemptId",
       );
     }
-    const jobId = attempt.job_id;
-    const reason = `agent ${handBack.name} handed the job back (${handBack.reason})`;
-    const status = this.store.jobs.handBackAttempt(handBack.attemptId, handBack.name, reason);
+    const status = this.transitions.handBackAttempt(handBack.attemptId, handBack.name, handBack.reason);
     if (status === null) {
       // Already finished, canceled or lost meanwhile: nothing to take back.
       this.log.info("hand-back of an attempt that is no longer current", {
-        job: jobId,
+        job: attempt.job_id,
         attempt: handBack.attemptId,
         agent: handBack.name,
       });
-      return { ok: true, jobStatus: this.store.jobs.get(jobId)?.status };
+      return { jobStatus: this.jobs.get(attempt.job_id)?.status };
     }
-    const lines = this.store.logs.append(jobId, handBack.attemptId, [
-      {
-        stream: "system",
-        text: `${reason}; the job ${status === "queued" ? "waits for another agent" : `ended as ${status}`}`,
-      },
-    ]);
-    this.events.emit("log", { jobId, lines });
-    const job = this.store.jobs.get(jobId);
-    if (job) this.events.emit("job", job);
-    this.log.info("attempt handed back", {
-      job: jobId,
-      attempt: handBack.attemptId,
-      agent: handBack.name,
-      status,
-    });
     if (status === "queued") this.onRequeued();
-    return { ok: true, jobStatus: status };
+    return { jobStatus: status };
   }
 }

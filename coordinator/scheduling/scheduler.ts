@@ -1,7 +1,7 @@
 import { coerceError } from "../../protocol/errors.ts";
 import type { Logger } from "../../protocol/logger.ts";
 import type { Assignment } from "../../protocol/messages.ts";
-import type { FarmEvents } from "../attempts/farm-events.ts";
+import type { Transitions } from "../attempts/transitions.ts";
 import type { AssignOutcome } from "../nats/agent-link.ts";
 import { placeJobs } from "../placement/index.ts";
 import type { Store } from "../store/store.ts";
@@ -13,8 +13,10 @@ export interface SchedulerOptions {
   /** Agents lost for this long (no heartbeat) lose their attempts. */
   lostAfterMs: number;
   maxAttempts: number;
-  assign: (agent: string, assignment: Assignment) => Promise<AssignOutcome>;
 }
+
+/** Hands an attempt to an agent (the agent link's assign). */
+export type Assign = (agent: string, assignment: Assignment) => Promise<AssignOutcome>;
 
 /**
  * The scheduling loop: places waiting jobs on agents (placement.ts decides),
@@ -34,12 +36,20 @@ export class Scheduler {
 
   constructor(
     private readonly store: Store,
-    private readonly events: FarmEvents,
+    private readonly transitions: Transitions,
     private readonly log: Logger,
     private readonly options: SchedulerOptions,
   ) {}
 
-  start(): void {
+  private assign: Assign = async () => ({
+    accepted: false,
+    reason: "the scheduler is not started",
+    unreachable: false,
+  });
+
+  /** Starts the loop; `assign` hands each placed attempt to its agent. */
+  start(assign: Assign): void {
+    this.assign = assign;
     this.startedAtMs = Date.now();
     this.timer = setInterval(() => this.wake(), this.options.tickMs);
     this.wake();
@@ -77,18 +87,15 @@ export class Scheduler {
     const previous = new Map(queued.map((job) => [job.id, job.heldReason]));
     const { placements, held } = placeJobs(readPlacementInput(this.store, queued, Date.now()));
     for (const { jobId, reason } of held) {
-      if (previous.get(jobId) === reason) continue;
-      this.store.jobs.setHeldReason(jobId, reason);
-      this.emitJob(jobId);
+      if (previous.get(jobId) !== reason) this.transitions.holdJob(jobId, reason);
     }
     await Promise.all(placements.map(({ jobId, agent }) => this.handOver(jobId, agent)));
   }
 
   private async handOver(jobId: number, agent: string): Promise<void> {
-    const attemptId = this.store.jobs.assign(jobId, agent);
-    if (attemptId === null) return; // canceled meanwhile
-    const job = this.emitJob(jobId);
-    if (!job) return;
+    const assigned = this.transitions.assignJob(jobId, agent);
+    if (assigned === null) return; // canceled meanwhile
+    const { attemptId, job } = assigned;
     // A job pinned to a commit (a pull request's head as read, or what an earlier attempt built)
     // builds that commit even if its ref has moved on.
     const build =
@@ -100,14 +107,11 @@ export class Scheduler {
             ...(job.commit ? { commit: job.commit } : {}),
           }
         : null;
-    const reply = await this.options.assign(agent, {
-      jobId: String(jobId),
+    const reply = await this.assign(agent, {
       attemptId,
-      suite: job.suite,
       python: build ? null : job.python,
       build,
       args: job.args,
-      memlimitBytes: job.memlimitBytes ?? 0,
       limitBytes: job.reservationBytes,
       timeoutSeconds: job.timeoutSeconds,
       noOutputTimeoutSeconds: job.noOutputTimeoutSeconds,
@@ -118,7 +122,7 @@ export class Scheduler {
     }
     const reason = `agent ${agent} did not take the job: ${reply.reason ?? "no reason given"}`;
     this.log.warn("assignment failed", { job: jobId, agent, reason });
-    if (this.store.jobs.revertAssignment(jobId, attemptId, reason)) this.emitJob(jobId);
+    this.transitions.requeueRefused(jobId, attemptId, reason);
     // Nothing listens for it: lost now rather than after lost-after seconds of bounced assignments.
     if (reply.unreachable && this.store.agents.markLost(agent)) this.loseAttemptsOf(agent, "unreachable");
   }
@@ -135,18 +139,11 @@ export class Scheduler {
   private loseAttemptsOf(agent: string, why: string): void {
     this.log.warn(`agent lost: ${why}`, { agent, lostAfterMs: this.options.lostAfterMs });
     for (const active of this.store.jobs.activeAttemptsOf(agent)) {
-      const status = this.store.jobs.loseAttempt(
+      this.transitions.loseAttempt(
         active.attemptId,
         this.options.maxAttempts,
         `agent ${agent} was lost (${why})`,
       );
-      if (status) this.emitJob(active.jobId);
     }
-  }
-
-  private emitJob(jobId: number) {
-    const job = this.store.jobs.get(jobId);
-    if (job) this.events.emit("job", job);
-    return job;
   }
 }

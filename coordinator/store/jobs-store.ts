@@ -1,4 +1,5 @@
 import type { Statement } from "better-sqlite3";
+import { attemptIdFor } from "../../protocol/attempt-ids.ts";
 import { JobStatus, type Priority } from "../../protocol/job-status.ts";
 import type { AttemptResult } from "../../protocol/messages.ts";
 import type { JobResource, Provenance } from "../../protocol/resources.ts";
@@ -97,6 +98,11 @@ export class JobsStore {
   private readonly reservedStatement: Statement<[], { agent: string; bytes: number }>;
   private readonly activeOfAgent: Statement<[string], ActiveAttempt>;
   private readonly uncountedAttempts: Statement<[number], { n: number }>;
+  private readonly currentActive: Statement<[number, string], { id: number }>;
+  private readonly latestVerdict: Statement<
+    { suite: string; repo: string; ref: string; before: number },
+    { id: number; commit_sha: string | null }
+  >;
 
   constructor(private readonly db: Db) {
     this.insertStatement = db.prepare(`
@@ -124,6 +130,13 @@ export class JobsStore {
     this.uncountedAttempts = db.prepare(
       "SELECT COUNT(*) AS n FROM attempts WHERE job_id = ? AND status IN ('handed_back', 'rejected')",
     );
+    this.currentActive = db.prepare(
+      `SELECT id FROM jobs WHERE id = ? AND current_attempt = ? AND status IN ${ACTIVE}`,
+    );
+    this.latestVerdict = db.prepare(`
+      SELECT id, commit_sha FROM jobs
+      WHERE suite = @suite AND repo = @repo AND ref = @ref AND status IN ('passed', 'failed') AND id < @before
+      ORDER BY id DESC LIMIT 1`);
   }
 
   insert(job: NewJob, now = new Date()): JobResource {
@@ -274,6 +287,20 @@ export class JobsStore {
     return this.attemptById.get(attemptId) ?? null;
   }
 
+  /** Whether the attempt is the job's current one and the job is assigned or running. */
+  isCurrentAndActive(jobId: number, attemptId: string): boolean {
+    return this.currentActive.get(jobId, attemptId) !== undefined;
+  }
+
+  /**
+   * The latest job before `before` of a suite on a ref of a repository that ended with a verdict
+   * (passed or failed): what the PR bot compares a pull request's job with.
+   */
+  latestVerdictOnRef(query: { suite: string; repo: string; ref: string; before: number }) {
+    const row = this.latestVerdict.get(query);
+    return row ? { id: row.id, commit: row.commit_sha } : null;
+  }
+
   setCommit(jobId: number, commit: string): void {
     this.db.prepare("UPDATE jobs SET commit_sha = ? WHERE id = ?").run(commit, jobId);
   }
@@ -288,7 +315,7 @@ export class JobsStore {
       const row = this.byId.get(jobId);
       if (!row || row.status !== JobStatus.queued) return null;
       const number = row.attempt_count + 1;
-      const attemptId = `${jobId}-${number}`;
+      const attemptId = attemptIdFor(jobId, number);
       const changed = this.db
         .prepare(`UPDATE jobs SET status = 'assigned', agent = ?, attempt_count = ?, current_attempt = ?,
                     held_reason = NULL WHERE id = ? AND status = 'queued' AND attempt_count = ?`)
@@ -348,8 +375,8 @@ export class JobsStore {
   finish(result: AttemptResult): ResultVerdict {
     return this.db.transaction((): ResultVerdict => {
       const attempt = this.attemptById.get(result.attemptId);
-      const job = this.byId.get(Number(result.jobId));
-      if (!attempt || !job || attempt.job_id !== job.id) return "stale";
+      const job = attempt && this.byId.get(attempt.job_id);
+      if (!attempt || !job) return "stale";
       if (attempt.status === result.status && job.current_attempt === attempt.id) return "duplicate";
       if (job.current_attempt !== attempt.id || !["assigned", "running"].includes(job.status)) {
         // Kept for the record (the first one only: a redelivery changes nothing), never applied.

@@ -1,9 +1,12 @@
 import { AgentsStore } from "./agents-store.ts";
 import { type Db, openDatabase } from "./database.ts";
+import { CheckRunsStore } from "./github-check-runs-store.ts";
+import { DeliveriesStore } from "./github-deliveries-store.ts";
 import { HostsStore } from "./hosts-store.ts";
 import { JobsStore } from "./jobs-store.ts";
 import { LogsStore } from "./logs-store.ts";
 import { NatsCredentialsStore } from "./nats-credentials-store.ts";
+import { ProgressStore } from "./progress-store.ts";
 import { SamplesStore } from "./samples-store.ts";
 import { SessionsStore } from "./sessions-store.ts";
 import { TestsStore } from "./tests-store.ts";
@@ -16,27 +19,39 @@ export interface Store {
   logs: LogsStore;
   samples: SamplesStore;
   tests: TestsStore;
+  /** Agents' progress reports, written across jobs, logs, samples and tests at once. */
+  progress: ProgressStore;
   agents: AgentsStore;
   tokens: TokensStore;
   natsCredentials: NatsCredentialsStore;
   sessions: SessionsStore;
   hosts: HostsStore;
+  /** The PR bot's: the check runs of the jobs it queued, and the webhook deliveries it handled. */
+  checkRuns: CheckRunsStore;
+  githubDeliveries: DeliveriesStore;
   close(): void;
 }
 
 export function openStore(file: string): Store {
   const db = openDatabase(file);
+  const jobs = new JobsStore(db);
+  const logs = new LogsStore(db);
+  const samples = new SamplesStore(db);
+  const tests = new TestsStore(db);
   return {
     db,
-    jobs: new JobsStore(db),
-    logs: new LogsStore(db),
-    samples: new SamplesStore(db),
-    tests: new TestsStore(db),
+    jobs,
+    logs,
+    samples,
+    tests,
+    progress: new ProgressStore(db, jobs, logs, samples, tests),
     agents: new AgentsStore(db),
     tokens: new TokensStore(db),
     natsCredentials: new NatsCredentialsStore(db),
     sessions: new SessionsStore(db),
     hosts: new HostsStore(db),
+    checkRuns: new CheckRunsStore(db),
+    githubDeliveries: new DeliveriesStore(db),
     close: () => db.close(),
   };
 }

@@ -3,7 +3,7 @@ import { appendFileSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { FinishedAttempts } from "../../../agent/attempts/finished-attempts.ts";
+import { namedAsFinished } from "../../../agent/attempts/agent-attempt.ts";
 import { ReportJournal } from "../../../agent/reports/report-journal.ts";
 import { parseReport, reportMessageId } from "../../../protocol/messages.ts";
 
@@ -84,11 +84,10 @@ describe("reports on the wire", () => {
 
 describe("finished attempts named in heartbeats", () => {
   it("keeps an attempt while its result is on its way and for two minutes after it arrived", () => {
-    const finished = new FinishedAttempts();
-    finished.delivering("1-1");
-    assert.deepEqual(finished.list(0), ["1-1"]);
-    finished.delivered("1-1", 1_000);
-    assert.deepEqual(finished.list(60_000), ["1-1"]);
-    assert.deepEqual(finished.list(200_000), []);
+    assert.equal(namedAsFinished("reporting", null, 0), true);
+    assert.equal(namedAsFinished("reported", 1_000, 60_000), true);
+    assert.equal(namedAsFinished("reported", 1_000, 200_000), false);
+    assert.equal(namedAsFinished("running", null, 0), false, "a running attempt is named as running");
+    assert.equal(namedAsFinished("cut_short", null, 0), false, "an attempt cut short by a restart is lost");
   });
 });

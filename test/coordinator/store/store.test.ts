@@ -21,12 +21,7 @@ describe("job store (a real SQLite file)", () => {
   });
 
   const newJob = () => store.jobs.insert(newJobRow());
-  const result = (
-    jobId: number,
-    attemptId: string,
-    status: AttemptResult["status"] = "passed",
-  ): AttemptResult => ({
-    jobId: String(jobId),
+  const result = (attemptId: string, status: AttemptResult["status"] = "passed"): AttemptResult => ({
     attemptId,
     status,
     exitCode: 0,
@@ -63,8 +58,8 @@ describe("job store (a real SQLite file)", () => {
     const attemptId = store.jobs.assign(job.id, "a1");
     assert.ok(attemptId);
     assert.equal(store.jobs.markRunning(job.id, attemptId), true);
-    assert.equal(store.jobs.finish(result(job.id, attemptId)), "applied");
-    assert.equal(store.jobs.finish(result(job.id, attemptId)), "duplicate");
+    assert.equal(store.jobs.finish(result(attemptId)), "applied");
+    assert.equal(store.jobs.finish(result(attemptId)), "duplicate");
     assert.equal(store.jobs.get(job.id)?.status, "passed");
   });
 
@@ -75,9 +70,9 @@ describe("job store (a real SQLite file)", () => {
     assert.equal(store.jobs.loseAttempt(first, 3, "agent a1 was lost"), "queued");
     const second = store.jobs.assign(job.id, "a2");
     assert.ok(second);
-    assert.equal(store.jobs.finish(result(job.id, first, "failed")), "stale");
+    assert.equal(store.jobs.finish(result(first, "failed")), "stale");
     assert.equal(store.jobs.get(job.id)?.status, "assigned");
-    assert.equal(store.jobs.finish(result(job.id, second)), "applied");
+    assert.equal(store.jobs.finish(result(second)), "applied");
     const final = store.jobs.get(job.id);
     assert.deepEqual(
       final?.attempts.map((attempt) => [attempt.id, attempt.status]),
