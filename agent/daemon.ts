@@ -1,25 +1,16 @@
 import { join } from "node:path";
 import { type JetStreamClient, jetstream } from "@nats-io/jetstream";
-import type { NatsConnection, Subscription } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/transport-node";
 import { jobOfAttempt } from "../protocol/attempt-ids.ts";
-import { Endpoints } from "../protocol/endpoints.ts";
-import { coerceError } from "../protocol/errors.ts";
 import { Lifecycle } from "../protocol/lifecycle.ts";
 import type { Logger } from "../protocol/logger.ts";
-import type {
-  Assignment,
-  AssignReply,
-  CancelReply,
-  Heartbeat,
-  RegisterRequest,
-} from "../protocol/messages.ts";
+import type { Assignment, AssignReply, CancelReply } from "../protocol/messages.ts";
 import { connectNats } from "../protocol/nats-connect.ts";
-import { callEndpoint, serveEndpoint } from "../protocol/nats-endpoint.ts";
 import { inboxPrefixFor } from "../protocol/subjects.ts";
 import { AgentAttempt, type AttemptDeps } from "./attempts/agent-attempt.ts";
 import { AttemptBook } from "./attempts/attempt-book.ts";
 import type { AgentConfig } from "./config.ts";
-import { probePython } from "./cpython/python-check.ts";
+import { type AgentStatus, CoordinatorLink } from "./link/coordinator-link.ts";
 import { readHostFacts } from "./link/host-facts.ts";
 import { JobProcessRecords } from "./processes/leftover-jobs.ts";
 import { ReportJournal } from "./reports/report-journal.ts";
@@ -41,10 +32,7 @@ import { ReportJournal } from "./reports/report-journal.ts";
  */
 export type AgentLifecycle = "created" | "running" | "draining" | "stopping" | "stopped";
 
-const DEFAULT_HEARTBEAT_MS = 2000;
 const RESULT_DELIVERY_DEADLINE_MS = 5000;
-const REGISTER_TIMEOUT_MS = 3000;
-const HEARTBEAT_TIMEOUT_MS = 2000;
 
 /** The agent daemon: joins the farm over NATS, runs assigned attempts, reports them. */
 export class AgentDaemon {
@@ -54,9 +42,7 @@ export class AgentDaemon {
   private readonly processRecords: JobProcessRecords;
   /** One record per attempt: its run, reports, outbox and hand-back (see AgentAttempt). */
   private readonly attempts = new AttemptBook();
-  private readonly subscriptions: Subscription[] = [];
-  private heartbeatTimer: NodeJS.Timeout | null = null;
-  private heartbeatMs = DEFAULT_HEARTBEAT_MS;
+  private link: CoordinatorLink | null = null;
 
   constructor(
     private readonly config: AgentConfig,
@@ -85,27 +71,23 @@ export class AgentDaemon {
     this.js = jetstream(nc);
     this.processRecords.killLeftovers(this.log);
     this.replayJournals();
-    const own = (endpoint: { subject: (agent: string) => string }) => ({
-      subject: endpoint.subject(this.config.name),
-      log: this.log,
+    const link = new CoordinatorLink(nc, this.log, {
+      name: this.config.name,
+      facts: () =>
+        readHostFacts({
+          memoryBytes: this.config.memoryBytes,
+          labels: this.config.labels,
+          blackouts: this.config.blackouts,
+        }),
+      status: () => this.status(),
+      stopDisowned: (attemptIds) => this.stopDisowned(attemptIds),
+      assign: (assignment) => this.onAssign(assignment),
+      cancel: (attemptId) => this.onCancel(attemptId),
     });
-    this.subscriptions.push(
-      serveEndpoint(nc, Endpoints.assign, {
-        ...own(Endpoints.assign),
-        handle: (assignment) => this.onAssign(assignment),
-      }),
-      serveEndpoint(nc, Endpoints.cancel, {
-        ...own(Endpoints.cancel),
-        handle: ({ attemptId }) => this.onCancel(attemptId),
-      }),
-      serveEndpoint(nc, Endpoints.probePython, {
-        ...own(Endpoints.probePython),
-        handle: ({ python }) => probePython(python),
-      }),
-    );
+    this.link = link;
+    link.serve();
     this.lifecycle.set("running", "agent running");
-    await this.register();
-    this.scheduleHeartbeat();
+    await link.join();
     this.log.info("agent joined the farm", {
       name: this.config.name,
       nats: this.config.natsServers.join(","),
@@ -123,7 +105,7 @@ export class AgentDaemon {
       running: this.attempts.running().length,
       deadlineSeconds: drainTimeoutMs / 1000,
     });
-    this.scheduleHeartbeat(0); // tell the coordinator now, not at the next beat
+    this.link?.beatNow(); // tell the coordinator now, not at the next beat
     const drained = await this.attempts.settled(drainTimeoutMs);
     if (!this.lifecycle.is("draining")) return; // forced meanwhile
     this.lifecycle.set("stopping", "agent stopping");
@@ -135,8 +117,7 @@ export class AgentDaemon {
       for (const attempt of left) attempt.handBack();
       await this.attempts.settled(this.config.killGraceMs + RESULT_DELIVERY_DEADLINE_MS);
     }
-    if (this.heartbeatTimer) clearTimeout(this.heartbeatTimer);
-    for (const subscription of this.subscriptions) subscription.unsubscribe();
+    this.link?.close();
     for (const attempt of this.attempts.all()) attempt.close();
     await this.nc?.drain().catch(() => undefined);
     this.lifecycle.set("stopped", "agent stopped");
@@ -146,14 +127,9 @@ export class AgentDaemon {
   forceStop(): void {
     this.log.warn("forced stop: killing running jobs", { running: this.attempts.running().length });
     for (const attempt of this.attempts.running()) attempt.forceKill();
-    if (this.heartbeatTimer) clearTimeout(this.heartbeatTimer);
+    this.link?.close();
     void this.nc?.close();
     this.lifecycle.set("stopped", "agent stopped (forced)");
-  }
-
-  /** Heartbeats and registration go on while the agent runs or drains. */
-  private get inFarm(): boolean {
-    return this.lifecycle.is("running", "draining");
   }
 
   private get attemptDeps(): AttemptDeps {
@@ -167,67 +143,15 @@ export class AgentDaemon {
     };
   }
 
-  private async register(): Promise<void> {
-    const nc = this.nc as NatsConnection;
-    const request: RegisterRequest = {
-      name: this.config.name,
-      facts: readHostFacts({
-        memoryBytes: this.config.memoryBytes,
-        labels: this.config.labels,
-        blackouts: this.config.blackouts,
-      }),
-      running: this.attempts.running().map((attempt) => attempt.attemptId),
-      finished: this.attempts.finished(),
-      draining: this.lifecycle.is("draining"),
-    };
-    for (let tries = 1; this.inFarm; tries += 1) {
-      try {
-        const reply = await callEndpoint(
-          nc,
-          Endpoints.register,
-          this.config.name,
-          request,
-          REGISTER_TIMEOUT_MS,
-        );
-        this.heartbeatMs = reply.heartbeatIntervalMs || DEFAULT_HEARTBEAT_MS;
-        this.stopDisowned(reply.stop);
-        return;
-      } catch (thrown) {
-        if (tries === 1 || tries % 30 === 0) {
-          this.log.warn("waiting for the coordinator to accept registration", {
-            error: coerceError(thrown).message,
-          });
-        }
-        await new Promise((resolve) => setTimeout(resolve, 1000));
-      }
-    }
-  }
-
-  private scheduleHeartbeat(delayMs = this.heartbeatMs): void {
-    if (this.heartbeatTimer) clearTimeout(this.heartbeatTimer); // one beat pending at a time
-    this.heartbeatTimer = setTimeout(() => void this.heartbeat(), delayMs);
-  }
-
-  private async heartbeat(): Promise<void> {
-    const nc = this.nc;
-    if (!nc || !this.inFarm) return;
+  /** What register and heartbeats say: the attempts running and finished here, the memory in use. */
+  private status(): AgentStatus {
     const running = this.attempts.running();
-    const beat: Heartbeat = {
-      name: this.config.name,
-      usedBytes: running.reduce((sum, attempt) => sum + attempt.currentRssBytes, 0),
+    return {
       running: running.map((attempt) => attempt.attemptId),
       finished: this.attempts.finished(),
+      usedBytes: running.reduce((sum, attempt) => sum + attempt.currentRssBytes, 0),
       draining: this.lifecycle.is("draining"),
     };
-    try {
-      const reply = await callEndpoint(nc, Endpoints.heartbeat, this.config.name, beat, HEARTBEAT_TIMEOUT_MS);
-      this.stopDisowned(reply.stop);
-      if (reply.reregister) await this.register();
-    } catch (thrown) {
-      this.log.debug("heartbeat not answered", { error: coerceError(thrown).message });
-    } finally {
-      if (this.inFarm) this.scheduleHeartbeat();
-    }
   }
 
   private onAssign(assignment: Assignment): AssignReply {

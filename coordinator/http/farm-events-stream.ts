@@ -1,29 +1,21 @@
 import type { Request, Response } from "express";
 import type { FarmEvents } from "../attempts/farm-events.ts";
-
-const KEEPALIVE_MS = 15_000;
+import { openEventStream } from "./sse.ts";
 
 /**
  * Server-sent events for the whole farm: `job` with the job on every change
  * (a submit, a state change). The dashboard's job list uses it to show new
- * jobs and their progress without reloading.
+ * jobs and their progress without reloading. Each event's job is serialized
+ * once for all the streams that send it.
  */
 export function streamFarmEvents(options: { req: Request; res: Response; events: FarmEvents }): void {
   const { req, res, events } = options;
-  res.writeHead(200, {
-    "content-type": "text/event-stream; charset=utf-8",
-    "cache-control": "no-cache",
-    connection: "keep-alive",
-    "x-accel-buffering": "no",
-  });
+  const stream = openEventStream(res);
   // A first comment flushes the headers, so the browser's EventSource opens at once.
   res.write(": connected\n\n");
-  const unsubscribe = events.on("job", (job) => {
-    res.write(`event: job\ndata: ${JSON.stringify(job)}\n\n`);
-  });
-  const keepalive = setInterval(() => res.write(": keepalive\n\n"), KEEPALIVE_MS);
+  const unsubscribe = events.on("job", (job) => stream.send("job", job));
   req.on("close", () => {
-    clearInterval(keepalive);
+    stream.close();
     unsubscribe();
   });
 }
