@@ -10,12 +10,8 @@ export const Subjects = {
   register: (agent: string) => `memfarm.agents.${agent}.register`,
   /** agent → coordinator, request: liveness, current use and the attempts it runs. */
   heartbeat: (agent: string) => `memfarm.agents.${agent}.heartbeat`,
-  /** What the coordinator subscribes to for register and heartbeat ("*" = the agent's name). */
-  anyRegister: "memfarm.agents.*.register",
-  anyHeartbeat: "memfarm.agents.*.heartbeat",
   /** agent → coordinator, request: an attempt stopped because the agent shuts down; run the job elsewhere. */
   handBack: (agent: string) => `memfarm.agents.${agent}.hand-back`,
-  anyHandBack: "memfarm.agents.*.hand-back",
   /**
    * agent → coordinator, JetStream (stream REPORTS_STREAM): progress (log lines, samples, tests)
    * and results of attempts, in order, each with a message id so a republish is dropped.

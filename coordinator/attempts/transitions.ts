@@ -2,7 +2,8 @@ import { JobStatus } from "../../protocol/job-status.ts";
 import type { Logger } from "../../protocol/logger.ts";
 import type { AttemptResult, Progress } from "../../protocol/messages.ts";
 import type { JobResource } from "../../protocol/resources.ts";
-import type { NewJob, ResultVerdict } from "../store/jobs-store.ts";
+import type { ResultVerdict } from "../store/job-states-store.ts";
+import type { NewJob } from "../store/jobs-store.ts";
 import type { Store } from "../store/store.ts";
 import type { FarmEvents } from "./farm-events.ts";
 
@@ -29,7 +30,7 @@ export class Transitions {
   queueJob(job: NewJob, commit?: string): JobResource {
     const inserted = this.store.jobs.insert(job);
     if (commit !== undefined && inserted.ref) {
-      this.store.jobs.setCommit(inserted.id, commit);
+      this.store.jobStates.setCommit(inserted.id, commit);
       inserted.commit = commit;
     }
     this.events.emit("job", inserted);
@@ -38,13 +39,13 @@ export class Transitions {
 
   /** Why a waiting job does not start yet, as the scheduler last saw it. */
   holdJob(jobId: number, reason: string): void {
-    this.store.jobs.setHeldReason(jobId, reason);
+    this.store.jobStates.setHeldReason(jobId, reason);
     this.emitJob(jobId);
   }
 
   /** queued → assigned with a new attempt on `agent`; null if the job is no longer queued. */
   assignJob(jobId: number, agent: string): { attemptId: string; job: JobResource } | null {
-    const attemptId = this.store.jobs.assign(jobId, agent);
+    const attemptId = this.store.jobStates.assign(jobId, agent);
     if (attemptId === null) return null;
     const job = this.emitJob(jobId);
     return job ? { attemptId, job } : null;
@@ -52,7 +53,7 @@ export class Transitions {
 
   /** assigned → queued: the agent refused the attempt or never answered; it does not count. */
   requeueRefused(jobId: number, attemptId: string, reason: string): void {
-    if (this.store.jobs.revertAssignment(jobId, attemptId, reason)) this.emitJob(jobId);
+    if (this.store.jobStates.revertAssignment(jobId, attemptId, reason)) this.emitJob(jobId);
   }
 
   /**
@@ -78,7 +79,7 @@ export class Transitions {
 
   /** assigned | running → the attempt's final status; stale if the attempt is no longer current. */
   finishAttempt(result: AttemptResult): ResultVerdict {
-    const verdict = this.store.jobs.finish(result);
+    const verdict = this.store.jobStates.finish(result);
     const jobId = this.store.jobs.attempt(result.attemptId)?.job_id ?? null;
     if (verdict === "stale") {
       this.log.warn("rejected a result from an attempt that is not current", {
@@ -95,7 +96,7 @@ export class Transitions {
 
   /** queued → canceled at once; false if the job no longer waits. */
   cancelQueuedJob(jobId: number): boolean {
-    if (!this.store.jobs.cancelQueued(jobId)) return false;
+    if (!this.store.jobStates.cancelQueued(jobId)) return false;
     this.log.info("job canceled while queued", { job: jobId });
     this.emitJob(jobId);
     return true;
@@ -103,7 +104,7 @@ export class Transitions {
 
   /** A job on an agent is to be canceled: it ends `canceled` when its attempt stops or is lost. */
   requestCancel(jobId: number): void {
-    this.store.jobs.markCancelRequested(jobId);
+    this.store.jobStates.markCancelRequested(jobId);
     this.emitJob(jobId);
   }
 
@@ -113,7 +114,7 @@ export class Transitions {
    */
   loseAttempt(attemptId: string, maxAttempts: number, reason: string): JobStatus | null {
     const jobId = this.store.jobs.attempt(attemptId)?.job_id;
-    const status = this.store.jobs.loseAttempt(attemptId, maxAttempts, reason);
+    const status = this.store.jobStates.loseAttempt(attemptId, maxAttempts, reason);
     if (status === null || jobId === undefined) return null;
     this.log.warn("attempt lost", { attempt: attemptId, job: jobId, reason, status });
     this.emitJob(jobId);
@@ -127,7 +128,7 @@ export class Transitions {
   handBackAttempt(attemptId: string, agent: string, why: string): JobStatus | null {
     const jobId = this.store.jobs.attempt(attemptId)?.job_id;
     const reason = `agent ${agent} handed the job back (${why})`;
-    const status = this.store.jobs.handBackAttempt(attemptId, agent, reason);
+    const status = this.store.jobStates.handBackAttempt(attemptId, agent, reason);
     if (status === null || jobId === undefined) return null;
     const then = status === JobStatus.queued ? "waits for another agent" : `ended as ${status}`;
     const lines = this.store.logs.append(jobId, attemptId, [

@@ -1,4 +1,5 @@
 import { coerceError } from "../../protocol/errors.ts";
+import { Lifecycle } from "../../protocol/lifecycle.ts";
 import type { Logger } from "../../protocol/logger.ts";
 import type { Assignment } from "../../protocol/messages.ts";
 import type { Transitions } from "../attempts/transitions.ts";
@@ -32,14 +33,16 @@ export class Scheduler {
   private startedAtMs = 0;
   private passing: Promise<void> | null = null;
   private again = false;
-  private stopped = false;
+  private readonly lifecycle: Lifecycle<"created" | "running" | "stopped">;
 
   constructor(
     private readonly store: Store,
     private readonly transitions: Transitions,
     private readonly log: Logger,
     private readonly options: SchedulerOptions,
-  ) {}
+  ) {
+    this.lifecycle = new Lifecycle<"created" | "running" | "stopped">("created", "scheduler", log);
+  }
 
   private assign: Assign = async () => ({
     accepted: false,
@@ -50,20 +53,23 @@ export class Scheduler {
   /** Starts the loop; `assign` hands each placed attempt to its agent. */
   start(assign: Assign): void {
     this.assign = assign;
+    this.lifecycle.set("running", "scheduler running", { tickMs: this.options.tickMs });
     this.startedAtMs = Date.now();
     this.timer = setInterval(() => this.wake(), this.options.tickMs);
     this.wake();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
+    this.lifecycle.set("stopped", "scheduler stopped: no pass starts any more");
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.passing;
   }
 
   wake(): void {
-    if (this.stopped) return; // results and submits still arrive while the coordinator drains
+    // Before start() nothing can be handed over yet (start passes at once); after stop() results and
+    // submits still arrive while the coordinator drains, but no pass starts.
+    if (!this.lifecycle.is("running")) return;
     if (this.passing) {
       this.again = true;
       return;
@@ -107,7 +113,7 @@ export class Scheduler {
             ...(job.commit ? { commit: job.commit } : {}),
           }
         : null;
-    const reply = await this.assign(agent, {
+    const reply = await (this.assign as Assign)(agent, {
       attemptId,
       python: build ? null : job.python,
       build,

@@ -1,7 +1,5 @@
 import type { Statement } from "better-sqlite3";
-import { attemptIdFor } from "../../protocol/attempt-ids.ts";
 import { JobStatus, type Priority } from "../../protocol/job-status.ts";
-import type { AttemptResult } from "../../protocol/messages.ts";
 import type { JobResource, Provenance } from "../../protocol/resources.ts";
 import type { PastRun } from "../jobs/learned-reservation.ts";
 import type { Db } from "./database.ts";
@@ -80,14 +78,11 @@ export interface ActiveAttempt {
   assignedAt: string;
 }
 
-export type ResultVerdict = "applied" | "duplicate" | "stale";
-
-const ACTIVE = `('${JobStatus.assigned}', '${JobStatus.running}')`;
+export const ACTIVE = `('${JobStatus.assigned}', '${JobStatus.running}')`;
 
 /**
- * Jobs and their attempts. Every state change is an UPDATE guarded by the
- * state it expects (and the current attempt), so a lost race changes no row
- * and the caller learns of it from the return value.
+ * Jobs and their attempts as the API, the scheduler and the PR bot read them; a new job's row.
+ * Their state changes are in job-states-store.ts.
  */
 export class JobsStore {
   private readonly insertStatement: Statement;
@@ -97,7 +92,6 @@ export class JobsStore {
   private readonly queuedStatement: Statement<[], JobRow>;
   private readonly reservedStatement: Statement<[], { agent: string; bytes: number }>;
   private readonly activeOfAgent: Statement<[string], ActiveAttempt>;
-  private readonly uncountedAttempts: Statement<[number], { n: number }>;
   private readonly currentActive: Statement<[number, string], { id: number }>;
   private readonly latestVerdict: Statement<
     { suite: string; repo: string; ref: string; before: number },
@@ -125,11 +119,6 @@ export class JobsStore {
       SELECT j.current_attempt AS attemptId, j.id AS jobId, j.agent, j.status, a.started_at AS assignedAt
       FROM jobs j JOIN attempts a ON a.id = j.current_attempt
       WHERE j.agent = ? AND j.status IN ${ACTIVE}`);
-    // Attempts that never started the job's tests on their agent's account: handed back at a
-    // shutdown, or an assignment the agent refused or never answered.
-    this.uncountedAttempts = db.prepare(
-      "SELECT COUNT(*) AS n FROM attempts WHERE job_id = ? AND status IN ('handed_back', 'rejected')",
-    );
     this.currentActive = db.prepare(
       `SELECT id FROM jobs WHERE id = ? AND current_attempt = ? AND status IN ${ACTIVE}`,
     );
@@ -299,201 +288,5 @@ export class JobsStore {
   latestVerdictOnRef(query: { suite: string; repo: string; ref: string; before: number }) {
     const row = this.latestVerdict.get(query);
     return row ? { id: row.id, commit: row.commit_sha } : null;
-  }
-
-  setCommit(jobId: number, commit: string): void {
-    this.db.prepare("UPDATE jobs SET commit_sha = ? WHERE id = ?").run(commit, jobId);
-  }
-
-  setHeldReason(jobId: number, reason: string | null): void {
-    this.db.prepare("UPDATE jobs SET held_reason = ? WHERE id = ? AND status = 'queued'").run(reason, jobId);
-  }
-
-  /** queued → assigned with a new attempt; returns the attempt id, or null if the job is no longer queued. */
-  assign(jobId: number, agent: string, now = new Date()): string | null {
-    return this.db.transaction(() => {
-      const row = this.byId.get(jobId);
-      if (!row || row.status !== JobStatus.queued) return null;
-      const number = row.attempt_count + 1;
-      const attemptId = attemptIdFor(jobId, number);
-      const changed = this.db
-        .prepare(`UPDATE jobs SET status = 'assigned', agent = ?, attempt_count = ?, current_attempt = ?,
-                    held_reason = NULL WHERE id = ? AND status = 'queued' AND attempt_count = ?`)
-        .run(agent, number, attemptId, jobId, row.attempt_count).changes;
-      if (changed === 0) return null;
-      this.db
-        .prepare(`INSERT INTO attempts (id, job_id, number, agent, status, started_at)
-                  VALUES (?, ?, ?, ?, 'assigned', ?)`)
-        .run(attemptId, jobId, number, agent, now.toISOString());
-      return attemptId;
-    })();
-  }
-
-  /** The agent refused or never answered the assignment: the job waits again. */
-  revertAssignment(jobId: number, attemptId: string, reason: string, now = new Date()): boolean {
-    return this.db.transaction(() => {
-      const changed = this.db
-        .prepare(`UPDATE jobs SET status = 'queued', agent = NULL, current_attempt = NULL, held_reason = ?
-                  WHERE id = ? AND current_attempt = ? AND status = 'assigned'`)
-        .run(reason, jobId, attemptId).changes;
-      if (changed === 0) return false;
-      this.db
-        .prepare("UPDATE attempts SET status = 'rejected', finished_at = ? WHERE id = ?")
-        .run(now.toISOString(), attemptId);
-      return true;
-    })();
-  }
-
-  /** assigned → running when the agent reports that the interpreter started. */
-  markRunning(jobId: number, attemptId: string, now = new Date()): boolean {
-    return this.db.transaction(() => {
-      const changed = this.db
-        .prepare(`UPDATE jobs SET status = 'running', started_at = ?
-                  WHERE id = ? AND current_attempt = ? AND status = 'assigned'`)
-        .run(now.toISOString(), jobId, attemptId).changes;
-      if (changed > 0) {
-        this.db.prepare("UPDATE attempts SET status = 'running' WHERE id = ?").run(attemptId);
-      }
-      return changed > 0;
-    })();
-  }
-
-  /**
-   * Records progress message `seq` of an attempt once: true if it is new.
-   * Messages arrive in order (the agent's outbox), so anything at or below the
-   * last seen number is a redelivery.
-   */
-  acceptProgressSeq(attemptId: string, seq: number): boolean {
-    return (
-      this.db
-        .prepare("UPDATE attempts SET last_seq = ? WHERE id = ? AND last_seq < ?")
-        .run(seq, attemptId, seq).changes > 0
-    );
-  }
-
-  /** Applies an attempt's final result, unless the attempt is no longer the job's current one. */
-  finish(result: AttemptResult): ResultVerdict {
-    return this.db.transaction((): ResultVerdict => {
-      const attempt = this.attemptById.get(result.attemptId);
-      const job = attempt && this.byId.get(attempt.job_id);
-      if (!attempt || !job) return "stale";
-      if (attempt.status === result.status && job.current_attempt === attempt.id) return "duplicate";
-      if (job.current_attempt !== attempt.id || !["assigned", "running"].includes(job.status)) {
-        // Kept for the record (the first one only: a redelivery changes nothing), never applied.
-        this.db
-          .prepare("UPDATE attempts SET late_result = ? WHERE id = ? AND late_result IS NULL")
-          .run(result.status, attempt.id);
-        return "stale";
-      }
-      this.db
-        .prepare(`UPDATE jobs SET status = @status, started_at = COALESCE(started_at, @startedAt),
-                    finished_at = @finishedAt, exit_code = @exitCode, signal = @signal, peak_rss_bytes = @peak,
-                    count_run = @run, count_failed = @failed, count_skipped = @skipped,
-                    failed_tests = @failedTests, error = @error, limit_bytes = @limitBytes, limit_kind = @limitKind
-                  WHERE id = @id AND current_attempt = @attemptId AND status IN ${ACTIVE}`)
-        .run({
-          id: job.id,
-          attemptId: attempt.id,
-          status: result.status,
-          startedAt: result.startedAt,
-          finishedAt: result.finishedAt,
-          exitCode: result.exitCode,
-          signal: result.signal,
-          peak: result.peakRssBytes,
-          run: result.counts?.run ?? null,
-          failed: result.counts?.failed ?? null,
-          skipped: result.counts?.skipped ?? null,
-          failedTests: JSON.stringify(result.failedTests),
-          error: result.error,
-          limitBytes: result.limitBytes,
-          limitKind: result.limitKind,
-        });
-      this.db
-        .prepare("UPDATE attempts SET status = ?, finished_at = ? WHERE id = ?")
-        .run(result.status, result.finishedAt, attempt.id);
-      return "applied";
-    })();
-  }
-
-  /** A queued job ends as canceled at once; true if it was still queued. */
-  cancelQueued(jobId: number, now = new Date()): boolean {
-    return (
-      this.db
-        .prepare(`UPDATE jobs SET status = 'canceled', finished_at = ?, held_reason = NULL, error = 'canceled on request'
-                  WHERE id = ? AND status = 'queued'`)
-        .run(now.toISOString(), jobId).changes > 0
-    );
-  }
-
-  markCancelRequested(jobId: number): void {
-    this.db.prepare("UPDATE jobs SET cancel_requested = 1 WHERE id = ?").run(jobId);
-  }
-
-  /**
-   * The attempt's agent is gone: the attempt is `lost`, and the job waits
-   * again unless it has used up its attempts, then it ends as `error`.
-   */
-  loseAttempt(attemptId: string, maxAttempts: number, reason: string, now = new Date()): JobStatus | null {
-    return this.db.transaction((): JobStatus | null => {
-      const attempt = this.attemptById.get(attemptId);
-      if (!attempt) return null;
-      const job = this.byId.get(attempt.job_id);
-      if (!job || job.current_attempt !== attemptId || !["assigned", "running"].includes(job.status))
-        return null;
-      const at = now.toISOString();
-      this.db
-        .prepare("UPDATE attempts SET status = 'lost', finished_at = ?, note = ? WHERE id = ?")
-        .run(at, reason, attemptId);
-      if (job.cancel_requested) {
-        this.db
-          .prepare(`UPDATE jobs SET status = 'canceled', finished_at = ?, error = ? WHERE id = ?`)
-          .run(at, `canceled; ${reason}`, job.id);
-        return JobStatus.canceled;
-      }
-      const counted = job.attempt_count - (this.uncountedAttempts.get(job.id)?.n ?? 0);
-      if (counted >= maxAttempts) {
-        this.db
-          .prepare(`UPDATE jobs SET status = 'error', finished_at = ?, error = ? WHERE id = ?`)
-          .run(at, `${reason}; gave up after ${counted} attempts`, job.id);
-        return JobStatus.error;
-      }
-      this.db
-        .prepare(`UPDATE jobs SET status = 'queued', agent = NULL, current_attempt = NULL, started_at = NULL,
-                    held_reason = ? WHERE id = ?`)
-        .run(`${reason}; waiting for another attempt`, job.id);
-      return JobStatus.queued;
-    })();
-  }
-
-  /**
-   * The attempt's agent shut down and gave the job back: the attempt is
-   * `handed_back` and the job waits again at once, keeping its place in the
-   * queue. Unlike a lost attempt this does not use up the job's attempts.
-   * A job whose cancel was asked for ends as canceled instead. Only the agent
-   * that holds the attempt may hand it back; null if it does not (a lost race).
-   */
-  handBackAttempt(attemptId: string, agent: string, reason: string, now = new Date()): JobStatus | null {
-    return this.db.transaction((): JobStatus | null => {
-      const attempt = this.attemptById.get(attemptId);
-      if (!attempt || attempt.agent !== agent) return null;
-      const job = this.byId.get(attempt.job_id);
-      if (!job || job.current_attempt !== attemptId || !["assigned", "running"].includes(job.status))
-        return null;
-      const at = now.toISOString();
-      this.db
-        .prepare("UPDATE attempts SET status = 'handed_back', finished_at = ? WHERE id = ?")
-        .run(at, attemptId);
-      if (job.cancel_requested) {
-        this.db
-          .prepare(`UPDATE jobs SET status = 'canceled', finished_at = ?, error = ? WHERE id = ?`)
-          .run(at, `canceled; ${reason}`, job.id);
-        return JobStatus.canceled;
-      }
-      this.db
-        .prepare(`UPDATE jobs SET status = 'queued', agent = NULL, current_attempt = NULL, started_at = NULL,
-                    held_reason = ? WHERE id = ? AND current_attempt = ?`)
-        .run(`${reason}; waiting for another agent`, job.id, attemptId);
-      return JobStatus.queued;
-    })();
   }
 }

@@ -1,6 +1,7 @@
 import type { Progress } from "../../protocol/messages.ts";
 import type { LogLineResource } from "../../protocol/resources.ts";
 import type { Db } from "./database.ts";
+import type { JobStatesStore } from "./job-states-store.ts";
 import type { JobsStore } from "./jobs-store.ts";
 import type { LogsStore } from "./logs-store.ts";
 import type { SamplesStore } from "./samples-store.ts";
@@ -22,6 +23,7 @@ export class ProgressStore {
   constructor(
     private readonly db: Db,
     private readonly jobs: JobsStore,
+    private readonly jobStates: JobStatesStore,
     private readonly logs: LogsStore,
     private readonly samples: SamplesStore,
     private readonly tests: TestsStore,
@@ -33,12 +35,12 @@ export class ProgressStore {
       if (!attempt) return { verdict: "stale", jobId: null };
       const jobId = attempt.job_id;
       if (!this.jobs.isCurrentAndActive(jobId, attempt.id)) return { verdict: "stale", jobId };
-      if (!this.jobs.acceptProgressSeq(attempt.id, progress.seq)) return { verdict: "duplicate", jobId };
-      const started = progress.started && this.jobs.markRunning(jobId, attempt.id);
+      if (!this.jobStates.acceptProgressSeq(attempt.id, progress.seq)) return { verdict: "duplicate", jobId };
+      const started = progress.started && this.jobStates.markRunning(jobId, attempt.id);
       const lines = this.logs.append(jobId, attempt.id, progress.log);
       this.samples.append(jobId, attempt.id, progress.samples);
       this.tests.record(jobId, attempt.id, progress.tests);
-      if (progress.commit) this.jobs.setCommit(jobId, progress.commit);
+      if (progress.commit) this.jobStates.setCommit(jobId, progress.commit);
       return { verdict: "applied", jobId, started, lines };
     })();
   }

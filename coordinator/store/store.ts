@@ -3,6 +3,7 @@ import { type Db, openDatabase } from "./database.ts";
 import { CheckRunsStore } from "./github-check-runs-store.ts";
 import { DeliveriesStore } from "./github-deliveries-store.ts";
 import { HostsStore } from "./hosts-store.ts";
+import { JobStatesStore } from "./job-states-store.ts";
 import { JobsStore } from "./jobs-store.ts";
 import { LogsStore } from "./logs-store.ts";
 import { NatsCredentialsStore } from "./nats-credentials-store.ts";
@@ -16,6 +17,8 @@ import { TokensStore } from "./tokens-store.ts";
 export interface Store {
   db: Db;
   jobs: JobsStore;
+  /** Jobs' and attempts' state changes (called by coordinator/attempts/ only). */
+  jobStates: JobStatesStore;
   logs: LogsStore;
   samples: SamplesStore;
   tests: TestsStore;
@@ -35,16 +38,18 @@ export interface Store {
 export function openStore(file: string): Store {
   const db = openDatabase(file);
   const jobs = new JobsStore(db);
+  const jobStates = new JobStatesStore(db);
   const logs = new LogsStore(db);
   const samples = new SamplesStore(db);
   const tests = new TestsStore(db);
   return {
     db,
     jobs,
+    jobStates,
     logs,
     samples,
     tests,
-    progress: new ProgressStore(db, jobs, logs, samples, tests),
+    progress: new ProgressStore(db, jobs, jobStates, logs, samples, tests),
     agents: new AgentsStore(db),
     tokens: new TokensStore(db),
     natsCredentials: new NatsCredentialsStore(db),

@@ -37,6 +37,16 @@ describe("the house rules", () => {
     assert.deepEqual(offenders, [], "announce a state change through coordinator/attempts/transitions.ts");
   });
 
+  it("changes a job's state only in coordinator/attempts/ (the store's guarded UPDATEs behind it)", () => {
+    const offenders = sourcesUnder("coordinator")
+      .filter(
+        ({ file }) => !file.startsWith("coordinator/attempts/") && !file.startsWith("coordinator/store/"),
+      )
+      .filter(({ text }) => /\.jobStates\b/.test(text))
+      .map(({ file }) => file);
+    assert.deepEqual(offenders, [], "change a job's state through coordinator/attempts/transitions.ts");
+  });
+
   it("serves NATS requests only through protocol/nats-endpoint.ts", () => {
     const offenders = sourcesUnder(...PRODUCT)
       .filter(({ file }) => file !== "protocol/nats-endpoint.ts")

@@ -129,13 +129,13 @@ describe("NATS credentials: each agent is its own NKey user with its own subject
         nc.subscribe(Subjects.assign("agent-a"));
         nc.subscribe(`${inboxPrefixFor("agent-a")}.>`);
         nc.subscribe("_INBOX.>"); // the coordinator's replies
-        nc.subscribe(Subjects.anyHeartbeat);
+        nc.subscribe(Subjects.heartbeat("*"));
       });
       assert.deepEqual(eavesdropping.sort(), [
         "subscription _INBOX.>",
         `subscription ${inboxPrefixFor("agent-a")}.>`,
         `subscription ${Subjects.assign("agent-a")}`,
-        `subscription ${Subjects.anyHeartbeat}`,
+        `subscription ${Subjects.heartbeat("*")}`,
       ]);
       assert.ok(
         logged.some((line) =>

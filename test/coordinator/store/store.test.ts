@@ -55,24 +55,24 @@ describe("job store (a real SQLite file)", () => {
 
   it("applies a result once: a redelivery is a duplicate and changes nothing", () => {
     const job = newJob();
-    const attemptId = store.jobs.assign(job.id, "a1");
+    const attemptId = store.jobStates.assign(job.id, "a1");
     assert.ok(attemptId);
-    assert.equal(store.jobs.markRunning(job.id, attemptId), true);
-    assert.equal(store.jobs.finish(result(attemptId)), "applied");
-    assert.equal(store.jobs.finish(result(attemptId)), "duplicate");
+    assert.equal(store.jobStates.markRunning(job.id, attemptId), true);
+    assert.equal(store.jobStates.finish(result(attemptId)), "applied");
+    assert.equal(store.jobStates.finish(result(attemptId)), "duplicate");
     assert.equal(store.jobs.get(job.id)?.status, "passed");
   });
 
   it("rejects a result from an attempt that is no longer current", () => {
     const job = newJob();
-    const first = store.jobs.assign(job.id, "a1");
+    const first = store.jobStates.assign(job.id, "a1");
     assert.ok(first);
-    assert.equal(store.jobs.loseAttempt(first, 3, "agent a1 was lost"), "queued");
-    const second = store.jobs.assign(job.id, "a2");
+    assert.equal(store.jobStates.loseAttempt(first, 3, "agent a1 was lost"), "queued");
+    const second = store.jobStates.assign(job.id, "a2");
     assert.ok(second);
-    assert.equal(store.jobs.finish(result(first, "failed")), "stale");
+    assert.equal(store.jobStates.finish(result(first, "failed")), "stale");
     assert.equal(store.jobs.get(job.id)?.status, "assigned");
-    assert.equal(store.jobs.finish(result(second)), "applied");
+    assert.equal(store.jobStates.finish(result(second)), "applied");
     const final = store.jobs.get(job.id);
     assert.deepEqual(
       final?.attempts.map((attempt) => [attempt.id, attempt.status]),
@@ -86,24 +86,24 @@ describe("job store (a real SQLite file)", () => {
   it("gives up after the bounded number of attempts", () => {
     const job = newJob();
     for (let attempt = 1; attempt <= 2; attempt += 1) {
-      const id = store.jobs.assign(job.id, "a1");
+      const id = store.jobStates.assign(job.id, "a1");
       assert.ok(id);
-      assert.equal(store.jobs.loseAttempt(id, 2, "agent lost"), attempt < 2 ? "queued" : "error");
+      assert.equal(store.jobStates.loseAttempt(id, 2, "agent lost"), attempt < 2 ? "queued" : "error");
     }
     assert.match(store.jobs.get(job.id)?.error ?? "", /gave up after 2 attempts/);
   });
 
   it("lets only one of two racing assignments win", () => {
     const job = newJob();
-    assert.ok(store.jobs.assign(job.id, "a1"));
-    assert.equal(store.jobs.assign(job.id, "a2"), null);
+    assert.ok(store.jobStates.assign(job.id, "a1"));
+    assert.equal(store.jobStates.assign(job.id, "a2"), null);
   });
 
   it("numbers log lines across batches and accepts each progress message once", () => {
     const job = newJob();
-    const attemptId = store.jobs.assign(job.id, "a1") as string;
-    assert.equal(store.jobs.acceptProgressSeq(attemptId, 1), true);
-    assert.equal(store.jobs.acceptProgressSeq(attemptId, 1), false);
+    const attemptId = store.jobStates.assign(job.id, "a1") as string;
+    assert.equal(store.jobStates.acceptProgressSeq(attemptId, 1), true);
+    assert.equal(store.jobStates.acceptProgressSeq(attemptId, 1), false);
     store.logs.append(job.id, attemptId, [
       { stream: "stdout", text: "a" },
       { stream: "stdout", text: "b" },
