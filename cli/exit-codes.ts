@@ -1,7 +1,7 @@
 import type { JobStatus } from "../protocol/job-status.ts";
 
 /**
- * The CLI's exit codes, documented in the README. A script can tell a test
+ * The CLI's exit codes, documented in docs/cli.md. A script can tell a test
  * failure from an OOM from a farm that could not run the job.
  */
 export const ExitCode = {

@@ -22,7 +22,7 @@ Use a farm:
 Global options: --url URL (MEMFARM_URL, default http://127.0.0.1:8080), --token TOKEN (MEMFARM_TOKEN;
 a local farm's token is read from DATA_DIR/admin-token), --data-dir DIR (MEMFARM_DATA_DIR), --json.
 
---json prints the API's resources (see the README), one JSON document per command.
+--json prints the API's resources (see docs/api.md), one JSON document per command.
 
 Exit codes (submit --follow and logs --follow exit with the job's outcome):
   0  ok; the job passed             4  the job timed out

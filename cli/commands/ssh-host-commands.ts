@@ -12,7 +12,7 @@ const DEFAULT_IDENTITIES = ["id_ed25519", "id_ecdsa", "id_rsa"];
 
 /**
  * The identity is read here and sent for one operation; the coordinator keeps it in memory only
- * (README "Hosts over SSH"). Without --identity, the usual OpenSSH defaults.
+ * (docs/operations/hosts-over-ssh.md). Without --identity, the usual OpenSSH defaults.
  */
 export function readIdentity(
   file: string | undefined,

@@ -52,7 +52,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use("/api/v1", ...jsonBody(), apiRoutes(deps));
   app.use("/api/v1", (_req, res) => {
     res.status(404).json({
-      error: { code: "no_such_endpoint", message: "no such API endpoint; see the README for the API" },
+      error: { code: "no_such_endpoint", message: "no such API endpoint; see docs/api.md for the API" },
     });
   });
   app.use(dashboardRoutes(deps));
