@@ -1,5 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { closeSync, openSync, readFileSync, readSync } from "node:fs";
+import { isLive, parseProcStat, readProcStat } from "../../protocol/proc-stat.ts";
 
 /**
  * One process's CPU time and memory, from two small synchronous reads of
@@ -38,15 +39,10 @@ export class ProcReader {
 
   /** CPU time and RSS of one process from /proc/PID/stat; null if it is gone or a zombie. */
   stat(pid: number): ProcReading | null {
-    const stat = this.read(pid, "stat");
-    if (stat === null) return null;
-    // Fields after the command name, which may hold spaces and parentheses: state is field 3.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    if (fields[0] === "Z" || fields[0] === "X") return null;
-    return {
-      cpuTicks: Number(fields[11]) + Number(fields[12]), // utime (14) + stime (15)
-      rssBytes: Number(fields[21]) * PAGE_SIZE, // rss (24), in pages
-    };
+    const text = this.read(pid, "stat");
+    const stat = text === null ? null : parseProcStat(text);
+    if (!isLive(stat)) return null;
+    return { cpuTicks: stat.utimeTicks + stat.stimeTicks, rssBytes: stat.rssPages * PAGE_SIZE };
   }
 
   /** The kernel's high-water mark of the process's resident set (VmHWM), in bytes. */
@@ -104,4 +100,12 @@ export function memoryOf(pid: number): { rss: number; hwm: number } | null {
   }
   const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB$`, "m").exec(status)?.[1] ?? 0);
   return { rss: kib("VmRSS") * 1024, hwm: kib("VmHWM") * 1024 };
+}
+
+/**
+ * When the process started, in clock ticks since boot; null if there is no such process. A pid
+ * and its start time name one process: a pid alone may have been reused by another since.
+ */
+export function startTimeOf(pid: number): number | null {
+  return readProcStat(pid)?.startTicks ?? null;
 }
