@@ -48,8 +48,7 @@ export class ProcReader {
   /** The kernel's high-water mark of the process's resident set (VmHWM), in bytes. */
   highWaterMark(pid: number): number | null {
     const status = this.read(pid, "status");
-    const match = status === null ? null : /^VmHWM:\s+(\d+) kB$/m.exec(status);
-    return match ? Number(match[1]) * 1024 : null;
+    return status === null ? null : statusBytes(status, "VmHWM");
   }
 
   forgetExcept(pids: number[]): void {
@@ -92,14 +91,32 @@ export class ProcReader {
 
 /** `VmRSS` and `VmHWM` of a process from /proc/PID/status, in bytes: one read, no `ps`. */
 export function memoryOf(pid: number): { rss: number; hwm: number } | null {
-  let status: string;
+  const status = readStatus(pid);
+  if (status === null) return null;
+  return { rss: statusBytes(status, "VmRSS") ?? 0, hwm: statusBytes(status, "VmHWM") ?? 0 };
+}
+
+/**
+ * The kernel's high-water mark of a process's resident memory (`VmHWM`), in
+ * bytes. It catches spikes that fall between two samples.
+ */
+export function peakRssOf(pid: number): number | null {
+  const status = readStatus(pid);
+  return status === null ? null : statusBytes(status, "VmHWM");
+}
+
+function readStatus(pid: number): string | null {
   try {
-    status = readFileSync(`/proc/${pid}/status`, "utf8");
+    return readFileSync(`/proc/${pid}/status`, "latin1");
   } catch {
     return null;
   }
-  const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB$`, "m").exec(status)?.[1] ?? 0);
-  return { rss: kib("VmRSS") * 1024, hwm: kib("VmHWM") * 1024 };
+}
+
+/** A `Vm...: N kB` line of /proc/PID/status in bytes; null where there is none (kernel threads have no memory lines). */
+function statusBytes(status: string, field: "VmRSS" | "VmHWM"): number | null {
+  const kib = new RegExp(`^${field}:\\s+(\\d+) kB$`, "m").exec(status)?.[1];
+  return kib === undefined ? null : Number(kib) * 1024;
 }
 
 /**

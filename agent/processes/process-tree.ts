@@ -79,20 +79,6 @@ export function processExists(pid: number): boolean {
   return isLive(readProcStat(pid));
 }
 
-/**
- * The kernel's high-water mark of a process's resident memory (`VmHWM`), in
- * bytes. It catches spikes that fall between two samples.
- */
-export function peakRssOf(pid: number): number | null {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, "utf8");
-    const match = /^VmHWM:\s+(\d+) kB$/m.exec(status);
-    return match ? Number(match[1]) * 1024 : null;
-  } catch {
-    return null;
-  }
-}
-
 /** Sends a signal to every pid, ignoring those that are already gone. */
 export function signalAll(pids: number[], signal: NodeJS.Signals): void {
   for (const pid of pids) {

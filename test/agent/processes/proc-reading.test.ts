@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { afterEach, describe, it } from "node:test";
 import { liveMembersOf } from "../../../agent/cpython/process-group.ts";
 import { JobProcessRecords } from "../../../agent/processes/leftover-jobs.ts";
-import { ProcReader, startTimeOf } from "../../../agent/processes/proc-reading.ts";
+import { memoryOf, ProcReader, peakRssOf, startTimeOf } from "../../../agent/processes/proc-reading.ts";
 import { processExists, SeenProcesses } from "../../../agent/processes/process-tree.ts";
 import { recordingLogger } from "../../helpers/recording-logger.ts";
 
@@ -54,6 +54,17 @@ describe("reading processes from /proc", () => {
     } finally {
       reader.close();
     }
+  });
+
+  it("reads resident memory and its high-water mark from /proc/PID/status", async () => {
+    const memory = memoryOf(process.pid);
+    assert.ok(memory !== null && memory.rss > 1024 * 1024 && memory.hwm >= memory.rss);
+    assert.ok((peakRssOf(process.pid) ?? 0) >= memory.rss);
+    const pid = await sleeper();
+    process.kill(pid, "SIGKILL");
+    await ended(pid);
+    assert.equal(memoryOf(pid), null);
+    assert.equal(peakRssOf(pid), null);
   });
 
   it("remembers seen processes by pid and start time, and drops those that ended", async () => {
