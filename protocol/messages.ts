@@ -1,4 +1,5 @@
 import { quoted, ValidationError } from "./errors.ts";
+import { isFullCommitSha } from "./git-refs.ts";
 import { type FinalStatus, isFinalStatus } from "./job-status.ts";
 import { checkAgentName, checkInterpreterPath, checkLabels, checkSuiteName } from "./names.ts";
 import {
@@ -392,7 +393,7 @@ function parseBuildSpec(value: unknown): BuildSpec | null {
   if (value === undefined || value === null) return null;
   const fields = readObject(value, "build");
   const commit = readOptionalString(fields, "commit", "build.");
-  if (commit !== undefined && !FULL_SHA.test(commit)) {
+  if (commit !== undefined && !isFullCommitSha(commit)) {
     throw new ValidationError("invalid_value", "build.commit must be a full hex commit id", "build.commit");
   }
   return {
@@ -402,8 +403,6 @@ function parseBuildSpec(value: unknown): BuildSpec | null {
     ...(commit === undefined ? {} : { commit }),
   };
 }
-
-const FULL_SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 
 export function parseAssignReply(data: Uint8Array | string): AssignReply {
   const fields = readObject(parseJson(data), "assign reply");
@@ -502,7 +501,7 @@ export function parseProgress(data: Uint8Array | string): Progress {
 
 function progressFrom(fields: Record<string, unknown>): Progress {
   const commit = readOptionalString(fields, "commit");
-  if (commit !== undefined && !/^[0-9a-f]{40,64}$/.test(commit)) {
+  if (commit !== undefined && !isFullCommitSha(commit)) {
     throw new ValidationError("invalid_value", "commit must be a full hex commit id", "commit");
   }
   return {

@@ -1,4 +1,5 @@
 import { ConflictError, NotFoundError, ValidationError } from "../../protocol/errors.ts";
+import { isFullCommitSha } from "../../protocol/git-refs.ts";
 import { AgentState, isFinalStatus } from "../../protocol/job-status.ts";
 import type { Logger } from "../../protocol/logger.ts";
 import type { ProbePythonReply } from "../../protocol/messages.ts";
@@ -64,7 +65,7 @@ export class JobService {
     });
     // A pull request's job runs its head as it was when the command was read, whatever is pushed later.
     const headSha = origin?.pullRequest?.headSha;
-    if (job.ref && headSha && /^[0-9a-f]{40}$/.test(headSha)) {
+    if (job.ref && headSha && isFullCommitSha(headSha)) {
       this.deps.store.jobs.setCommit(job.id, headSha);
       job.commit = headSha;
     }
