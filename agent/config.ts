@@ -2,7 +2,7 @@ import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { ValidationError } from "../protocol/errors.ts";
 import { splitList } from "../protocol/lists.ts";
-import { checkAgentName, parseLabels } from "../protocol/names.ts";
+import { agentNameFromHost, checkAgentName, parseLabels } from "../protocol/names.ts";
 import { parseSize } from "../protocol/sizes.ts";
 import { type DailyWindow, parseWindows } from "../protocol/windows.ts";
 import type { LimitMode } from "./limits/index.ts";
@@ -63,13 +63,9 @@ function readDrainTimeoutMs(text: string | undefined): number {
   return seconds * 1000;
 }
 
-/** Agent names become subject tokens: a hostname like `arm1.example.org` becomes `arm1-example-org`. */
+/** This machine's agent name unless --name says otherwise. */
 export function defaultAgentName(): string {
-  return (
-    hostname()
-      .replace(/[^A-Za-z0-9_-]/g, "-")
-      .slice(0, 63) || "agent"
-  );
+  return agentNameFromHost(hostname());
 }
 
 export function compileAgentConfig(options: AgentOptions): AgentConfig {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ValidationError } from "../../protocol/errors.ts";
-import { checkAgentName, isAgentName } from "../../protocol/names.ts";
+import { agentNameFromHost, checkAgentName, isAgentName } from "../../protocol/names.ts";
 
 describe("agent names", () => {
   it("are NATS subject tokens: letters, digits, _ and -, at most 63, not starting with - or _", () => {
@@ -15,6 +15,26 @@ describe("agent names", () => {
         () => checkAgentName(name, "--name"),
         (error: unknown) => error instanceof ValidationError && error.field === "--name",
       );
+    }
+  });
+
+  it("come from a hostname the same way for an agent and for a host added over SSH", () => {
+    const cases: [string, string][] = [
+      ["arm1", "arm1"],
+      ["arm1.example.org", "arm1"],
+      ["ARM_1.lab", "ARM_1"],
+      ["127.0.0.1", "127-0-0-1"],
+      ["::1", "1"],
+      ["fe80::1", "fe80--1"],
+      ["-weird+host", "weird-host"],
+      ["_x.y", "x"],
+      [`${"x".repeat(70)}.example.org`, "x".repeat(63)],
+      ["", "agent"],
+      ["---", "agent"],
+    ];
+    for (const [host, name] of cases) {
+      assert.equal(agentNameFromHost(host), name, host);
+      assert.ok(isAgentName(agentNameFromHost(host)), host);
     }
   });
 });
