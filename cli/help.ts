@@ -1,3 +1,9 @@
+import {
+  DEFAULT_COORDINATOR_URL,
+  DEFAULT_HTTP_HOST,
+  DEFAULT_HTTP_PORT,
+} from "../protocol/coordinator-address.ts";
+
 /** `memfarm --help` and each command's help, with examples. */
 export const MAIN_HELP = `memfarm: a memory-stress test farm for CPython (bigmem and refleak regrtest jobs)
 
@@ -19,7 +25,7 @@ Use a farm:
   agents             agents' NATS credentials: agents creds NAME, agents revoke NAME
   tokens             list, create or revoke API tokens (with the admin token)
 
-Global options: --url URL (MEMFARM_URL, default http://127.0.0.1:8080), --token TOKEN (MEMFARM_TOKEN;
+Global options: --url URL (MEMFARM_URL, default ${DEFAULT_COORDINATOR_URL}), --token TOKEN (MEMFARM_TOKEN;
 a local farm's token is read from DATA_DIR/admin-token), --data-dir DIR (MEMFARM_DATA_DIR), --json.
 
 --json prints the API's resources (see the README), one JSON document per command.
@@ -39,7 +45,7 @@ Examples:
 "memfarm COMMAND --help" shows a command's options.`;
 
 export const COMMAND_HELP: Record<string, string> = {
-  up: `memfarm up [--port 8080] [--host 127.0.0.1] [--data-dir DIR] [--memory SIZE] [--name NAME] [--labels k=v,...]
+  up: `memfarm up [--port ${DEFAULT_HTTP_PORT}] [--host ${DEFAULT_HTTP_HOST}] [--data-dir DIR] [--memory SIZE] [--name NAME] [--labels k=v,...]
            [--nats URL] [--nats-port PORT] [--jobs-dir DIR] [--headroom SIZE] [--lost-after SECONDS]
            [--drain-timeout SECONDS]
 
@@ -53,7 +59,7 @@ finish first. A second Ctrl-C kills them at once.
 
 Example:
   memfarm up --port 8080 --data-dir ./farm`,
-  coordinator: `memfarm coordinator [--port 8080] [--host 127.0.0.1] [--data-dir DIR] [--nats URL[,URL...] [--creds FILE]]
+  coordinator: `memfarm coordinator [--port ${DEFAULT_HTTP_PORT}] [--host ${DEFAULT_HTTP_HOST}] [--data-dir DIR] [--nats URL[,URL...] [--creds FILE]]
                     [--advertise-nats URL[,URL...]] [--nats-port PORT] [--jobs-dir DIR] [--headroom SIZE]
                     [--lost-after SECONDS] [--stream-replicas N]
 

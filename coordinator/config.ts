@@ -1,5 +1,6 @@
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
+import { DEFAULT_HTTP_HOST, DEFAULT_HTTP_PORT } from "../protocol/coordinator-address.ts";
 import { ValidationError } from "../protocol/errors.ts";
 import { splitList } from "../protocol/lists.ts";
 import { parseSize } from "../protocol/sizes.ts";
@@ -101,8 +102,8 @@ export function compileCoordinatorConfig(
     );
   }
   return {
-    host: options.host ?? "127.0.0.1",
-    port: readPort(options.port ?? env.MEMFARM_PORT, 8080, "port"),
+    host: options.host ?? DEFAULT_HTTP_HOST,
+    port: readPort(options.port ?? env.MEMFARM_PORT, DEFAULT_HTTP_PORT, "port"),
     dataDir: options.dataDir ? resolve(options.dataDir) : defaultDataDir(env),
     natsServers,
     natsCredsFile: options.natsCreds === undefined ? undefined : resolve(options.natsCreds),
