@@ -56,6 +56,7 @@ coordinator (DATA_DIR/credentials/coordinator.nk) and agents with credentials is
 local one: DATA_DIR/credentials/agent-NAME.nk). Ctrl-C stops everything it started: running jobs are
 handed back to the queue and run again at the next start, unless --drain-timeout SECONDS lets them
 finish first. A second Ctrl-C kills them at once.
+SECONDS is a number of seconds or a duration with units ms, s, m, h, d: 90s, 15m, 2h, 1h30m.
 
 Example:
   memfarm up --port 8080 --data-dir ./farm`,
@@ -73,6 +74,7 @@ Agents' reports travel through the JetStream stream MEMFARM_REPORTS, which the c
 An agent silent for --lost-after seconds (default 15) is lost and its jobs are requeued.
 On SIGTERM or Ctrl-C it stops taking work (calls that change the farm get HTTP 503 shutting_down),
 answers the requests in flight and exits 0; jobs on agents keep running. A second signal forces.
+SECONDS is a number of seconds or a duration with units ms, s, m, h, d: 90s, 15m, 2h, 1h30m.
 
 Examples:
   memfarm coordinator --nats nats://10.0.0.5:4222 --advertise-nats nats://farm.example.org:4222
@@ -93,6 +95,7 @@ On SIGTERM or Ctrl-C the agent drains: it takes no new jobs and lets running one
 --drain-timeout SECONDS (default 600; 0 = at once), then stops them and hands them back, and the
 coordinator queues them again at once (this does not count against the job's attempts). A second
 signal kills running jobs and exits.
+SECONDS is a number of seconds or a duration with units ms, s, m, h, d: 90s, 15m, 2h, 1h30m.
 
 Examples:
   memfarm agent --nats nats://127.0.0.1:4222 --creds arm1.nk --name arm1 --labels pool=bigmem
