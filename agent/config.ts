@@ -1,8 +1,9 @@
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
+import { parseDuration } from "../protocol/durations.ts";
 import { ValidationError } from "../protocol/errors.ts";
 import { splitList } from "../protocol/lists.ts";
-import { checkAgentName, parseLabels } from "../protocol/names.ts";
+import { agentNameFromHost, checkAgentName, parseLabels } from "../protocol/names.ts";
 import { parseSize } from "../protocol/sizes.ts";
 import { type DailyWindow, parseWindows } from "../protocol/windows.ts";
 import type { LimitMode } from "./limits/index.ts";
@@ -52,24 +53,13 @@ const MAX_DRAIN_TIMEOUT_SECONDS = 7 * 24 * 3600;
 
 function readDrainTimeoutMs(text: string | undefined): number {
   if (text === undefined) return DEFAULT_DRAIN_TIMEOUT_SECONDS * 1000;
-  const seconds = Number(text);
-  if (!/^\d+$/.test(text.trim()) || seconds > MAX_DRAIN_TIMEOUT_SECONDS) {
-    throw new ValidationError(
-      "invalid_duration",
-      `--drain-timeout must be whole seconds from 0 (hand running jobs back at once) to ${MAX_DRAIN_TIMEOUT_SECONDS}, not "${text}"`,
-      "drain-timeout",
-    );
-  }
-  return seconds * 1000;
+  // 0: hand running jobs back at once.
+  return parseDuration(text, "--drain-timeout", { maxMs: MAX_DRAIN_TIMEOUT_SECONDS * 1000 });
 }
 
-/** Agent names become subject tokens: a hostname like `arm1.example.org` becomes `arm1-example-org`. */
+/** This machine's agent name unless --name says otherwise. */
 export function defaultAgentName(): string {
-  return (
-    hostname()
-      .replace(/[^A-Za-z0-9_-]/g, "-")
-      .slice(0, 63) || "agent"
-  );
+  return agentNameFromHost(hostname());
 }
 
 export function compileAgentConfig(options: AgentOptions): AgentConfig {

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { type JetStreamClient, jetstream } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { jobOfAttempt } from "../protocol/attempt-ids.ts";
+import { jobOfAttempt } from "../protocol/ids.ts";
 import { Lifecycle } from "../protocol/lifecycle.ts";
 import type { Logger } from "../protocol/logger.ts";
 import type { Assignment, AssignReply, CancelReply } from "../protocol/messages.ts";

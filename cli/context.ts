@@ -1,4 +1,5 @@
 import { defaultDataDir } from "../coordinator/config.ts";
+import { DEFAULT_COORDINATOR_URL } from "../protocol/coordinator-address.ts";
 import { ApiClient, resolveToken } from "./client.ts";
 
 /** What every command gets: its arguments, the environment, the API client and output sinks. */
@@ -18,7 +19,7 @@ export function createClient(
   options: { url?: string; token?: string; dataDir?: string },
   env: NodeJS.ProcessEnv,
 ): ApiClient {
-  const url = options.url ?? env.MEMFARM_URL ?? "http://127.0.0.1:8080";
+  const url = options.url ?? env.MEMFARM_URL ?? DEFAULT_COORDINATOR_URL;
   const dataDir = options.dataDir ?? defaultDataDir(env);
   return new ApiClient({ url, token: resolveToken(options.token, env, dataDir) });
 }

@@ -1,3 +1,9 @@
+import {
+  DEFAULT_COORDINATOR_URL,
+  DEFAULT_HTTP_HOST,
+  DEFAULT_HTTP_PORT,
+} from "../protocol/coordinator-address.ts";
+
 /** `memfarm --help` and each command's help, with examples. */
 export const MAIN_HELP = `memfarm: a memory-stress test farm for CPython (bigmem and refleak regrtest jobs)
 
@@ -19,7 +25,7 @@ Use a farm:
   agents             agents' NATS credentials: agents creds NAME, agents revoke NAME
   tokens             list, create or revoke API tokens (with the admin token)
 
-Global options: --url URL (MEMFARM_URL, default http://127.0.0.1:8080), --token TOKEN (MEMFARM_TOKEN;
+Global options: --url URL (MEMFARM_URL, default ${DEFAULT_COORDINATOR_URL}), --token TOKEN (MEMFARM_TOKEN;
 a local farm's token is read from DATA_DIR/admin-token), --data-dir DIR (MEMFARM_DATA_DIR), --json.
 
 --json prints the API's resources (see docs/api.md), one JSON document per command.
@@ -39,7 +45,7 @@ Examples:
 "memfarm COMMAND --help" shows a command's options.`;
 
 export const COMMAND_HELP: Record<string, string> = {
-  up: `memfarm up [--port 8080] [--host 127.0.0.1] [--data-dir DIR] [--memory SIZE] [--name NAME] [--labels k=v,...]
+  up: `memfarm up [--port ${DEFAULT_HTTP_PORT}] [--host ${DEFAULT_HTTP_HOST}] [--data-dir DIR] [--memory SIZE] [--name NAME] [--labels k=v,...]
            [--nats URL] [--nats-port PORT] [--jobs-dir DIR] [--headroom SIZE] [--lost-after SECONDS]
            [--drain-timeout SECONDS]
 
@@ -50,10 +56,11 @@ coordinator (DATA_DIR/credentials/coordinator.nk) and agents with credentials is
 local one: DATA_DIR/credentials/agent-NAME.nk). Ctrl-C stops everything it started: running jobs are
 handed back to the queue and run again at the next start, unless --drain-timeout SECONDS lets them
 finish first. A second Ctrl-C kills them at once.
+SECONDS is a number of seconds or a duration with units ms, s, m, h, d: 90s, 15m, 2h, 1h30m.
 
 Example:
   memfarm up --port 8080 --data-dir ./farm`,
-  coordinator: `memfarm coordinator [--port 8080] [--host 127.0.0.1] [--data-dir DIR] [--nats URL[,URL...] [--creds FILE]]
+  coordinator: `memfarm coordinator [--port ${DEFAULT_HTTP_PORT}] [--host ${DEFAULT_HTTP_HOST}] [--data-dir DIR] [--nats URL[,URL...] [--creds FILE]]
                     [--advertise-nats URL[,URL...]] [--nats-port PORT] [--jobs-dir DIR] [--headroom SIZE]
                     [--lost-after SECONDS] [--stream-replicas N]
 
@@ -67,6 +74,7 @@ Agents' reports travel through the JetStream stream MEMFARM_REPORTS, which the c
 An agent silent for --lost-after seconds (default 15) is lost and its jobs are requeued.
 On SIGTERM or Ctrl-C it stops taking work (calls that change the farm get HTTP 503 shutting_down),
 answers the requests in flight and exits 0; jobs on agents keep running. A second signal forces.
+SECONDS is a number of seconds or a duration with units ms, s, m, h, d: 90s, 15m, 2h, 1h30m.
 
 Examples:
   memfarm coordinator --nats nats://10.0.0.5:4222 --advertise-nats nats://farm.example.org:4222
@@ -87,6 +95,7 @@ On SIGTERM or Ctrl-C the agent drains: it takes no new jobs and lets running one
 --drain-timeout SECONDS (default 600; 0 = at once), then stops them and hands them back, and the
 coordinator queues them again at once (this does not count against the job's attempts). A second
 signal kills running jobs and exits.
+SECONDS is a number of seconds or a duration with units ms, s, m, h, d: 90s, 15m, 2h, 1h30m.
 
 Examples:
   memfarm agent --nats nats://127.0.0.1:4222 --creds arm1.nk --name arm1 --labels pool=bigmem

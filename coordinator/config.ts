@@ -1,5 +1,7 @@
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
+import { DEFAULT_HTTP_HOST, DEFAULT_HTTP_PORT } from "../protocol/coordinator-address.ts";
+import { parseDuration } from "../protocol/durations.ts";
 import { ValidationError } from "../protocol/errors.ts";
 import { splitList } from "../protocol/lists.ts";
 import { parseSize } from "../protocol/sizes.ts";
@@ -66,32 +68,24 @@ function readPort(text: string | undefined, fallback: number, field: string): nu
   return port;
 }
 
-function readSeconds(text: string | undefined, fallbackMs: number, field: string): number {
-  if (text === undefined) return fallbackMs;
-  const seconds = Number(text);
-  if (!(seconds > 0 && seconds <= 3600)) {
-    throw new ValidationError(
-      "invalid_duration",
-      `--${field} must be seconds from 1 to 3600, not "${text}"`,
-      field,
-    );
-  }
-  return seconds * 1000;
-}
+/** An agent silent this long is lost unless --lost-after says otherwise. */
+const DEFAULT_LOST_AFTER_MS = 15_000;
+/** Longer, and a dead agent's jobs would wait more than an hour to run again. */
+const MAX_LOST_AFTER_MS = 3_600_000;
 
 export function compileCoordinatorConfig(
   options: CoordinatorOptions,
   env: NodeJS.ProcessEnv,
 ): CoordinatorConfig {
   const heartbeatIntervalMs = 2000;
-  const lostAfterMs = readSeconds(options.lostAfter, 15_000, "lost-after");
-  if (lostAfterMs < heartbeatIntervalMs * 2) {
-    throw new ValidationError(
-      "invalid_duration",
-      "--lost-after must be at least two heartbeats (4 s)",
-      "lost-after",
-    );
-  }
+  const lostAfterMs =
+    options.lostAfter === undefined
+      ? DEFAULT_LOST_AFTER_MS
+      : parseDuration(options.lostAfter, "--lost-after", {
+          // Two heartbeats at least, so that one late heartbeat does not lose an agent.
+          minMs: heartbeatIntervalMs * 2,
+          maxMs: MAX_LOST_AFTER_MS,
+        });
   const natsServers = splitList(options.nats ?? "");
   if (options.natsCreds !== undefined && natsServers.length === 0) {
     throw new ValidationError(
@@ -101,8 +95,8 @@ export function compileCoordinatorConfig(
     );
   }
   return {
-    host: options.host ?? "127.0.0.1",
-    port: readPort(options.port ?? env.MEMFARM_PORT, 8080, "port"),
+    host: options.host ?? DEFAULT_HTTP_HOST,
+    port: readPort(options.port ?? env.MEMFARM_PORT, DEFAULT_HTTP_PORT, "port"),
     dataDir: options.dataDir ? resolve(options.dataDir) : defaultDataDir(env),
     natsServers,
     natsCredsFile: options.natsCreds === undefined ? undefined : resolve(options.natsCreds),

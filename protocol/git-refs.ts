@@ -17,6 +17,8 @@ export const MAX_REPO_URL_LENGTH = 1000;
 const REF_CHARS = /^[A-Za-z0-9._/+-]+$/;
 /** An abbreviated or full commit id. */
 const COMMIT_SHA = /^[0-9a-fA-F]{7,40}$/;
+/** A whole commit id as git prints it: 40 hex digits (SHA-1) or 64 (a SHA-256 repository), lowercase. */
+const FULL_COMMIT_SHA = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 /** GitHub's (and Gitea's) ref for the head of a pull request. */
 const PULL_REQUEST_REF = /^pull\/([1-9][0-9]{0,9})\/head$/;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what this rejects.
@@ -64,6 +66,15 @@ function refProblem(ref: string): string | null {
 /** A 7 to 40 hex digit commit id: fetched and resolved as a commit, not looked up as a branch name. */
 export function isCommitSha(ref: string): boolean {
   return COMMIT_SHA.test(ref);
+}
+
+/**
+ * The commit a build pins: what `git rev-parse` resolved, or a pull request's head from GitHub. A
+ * pinned commit is the one thing a later fetch cannot move, so nothing shorter or in another case
+ * passes (an abbreviated id could name two commits later on).
+ */
+export function isFullCommitSha(text: string): boolean {
+  return FULL_COMMIT_SHA.test(text);
 }
 
 /** `pull/N/head` names the remote ref `refs/pull/N/head`. */

@@ -1,4 +1,5 @@
 import { quoted, ValidationError } from "./errors.ts";
+import { isFullCommitSha } from "./git-refs.ts";
 import { type FinalStatus, isFinalStatus } from "./job-status.ts";
 import { checkAgentName, checkInterpreterPath, checkLabels } from "./names.ts";
 import {
@@ -372,7 +373,7 @@ function parseBuildSpec(value: unknown): BuildSpec | null {
   if (value === undefined || value === null) return null;
   const fields = readObject(value, "build");
   const commit = readOptionalString(fields, "commit", "build.");
-  if (commit !== undefined && !FULL_SHA.test(commit)) {
+  if (commit !== undefined && !isFullCommitSha(commit)) {
     throw new ValidationError("invalid_value", "build.commit must be a full hex commit id", "build.commit");
   }
   return {
@@ -382,8 +383,6 @@ function parseBuildSpec(value: unknown): BuildSpec | null {
     ...(commit === undefined ? {} : { commit }),
   };
 }
-
-const FULL_SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 
 export function parseAssignReply(fields: Record<string, unknown>): AssignReply {
   return { accepted: readBoolean(fields, "accepted"), reason: readOptionalString(fields, "reason") };
@@ -480,7 +479,7 @@ function parseTestRecord(value: unknown): TestRecord {
 
 function progressFrom(fields: Record<string, unknown>): Progress {
   const commit = readOptionalString(fields, "commit");
-  if (commit !== undefined && !/^[0-9a-f]{40,64}$/.test(commit)) {
+  if (commit !== undefined && !isFullCommitSha(commit)) {
     throw new ValidationError("invalid_value", "commit must be a full hex commit id", "commit");
   }
   return {

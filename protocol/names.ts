@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import { isAbsolute } from "node:path";
 import { quoted, ValidationError } from "./errors.ts";
 
@@ -51,6 +52,22 @@ export function checkAgentName(name: string, field = "name"): string {
     );
   }
   return name;
+}
+
+/**
+ * The agent name a machine gets unless `--name` says otherwise, whether it runs `memfarm agent`
+ * itself or is added over SSH: its hostname's first label, as people call it (arm1 for
+ * arm1.example.org), or an IP address with dashes for its dots or colons. What a name may not hold
+ * becomes -, and a leading - or _ goes, so the result always passes checkAgentName.
+ */
+export function agentNameFromHost(host: string): string {
+  const base = isIP(host) === 0 ? (host.split(".")[0] ?? "") : host;
+  return (
+    base
+      .replace(/[^A-Za-z0-9_-]/g, "-")
+      .replace(/^[-_]+/, "")
+      .slice(0, 63) || "agent"
+  );
 }
 
 /** Linux's PATH_MAX: no interpreter path is longer. */

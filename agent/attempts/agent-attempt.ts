@@ -1,6 +1,6 @@
 import type { JetStreamClient } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { jobOfAttempt } from "../../protocol/attempt-ids.ts";
+import { jobOfAttempt } from "../../protocol/ids.ts";
 import type { Logger } from "../../protocol/logger.ts";
 import { type Assignment, type Report, reportMessageId } from "../../protocol/messages.ts";
 import { Subjects } from "../../protocol/subjects.ts";

@@ -1,7 +1,7 @@
 import type { NatsConnection } from "@nats-io/transport-node";
-import { jobOfAttempt } from "../../protocol/attempt-ids.ts";
 import { Endpoints } from "../../protocol/endpoints.ts";
 import { coerceError } from "../../protocol/errors.ts";
+import { jobOfAttempt } from "../../protocol/ids.ts";
 import type { Logger } from "../../protocol/logger.ts";
 import { callEndpoint } from "../../protocol/nats-endpoint.ts";
 

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { isCommitSha, isPullRequestRef } from "../../protocol/git-refs.ts";
+import { isCommitSha, isFullCommitSha, isPullRequestRef } from "../../protocol/git-refs.ts";
 import { BuildError } from "./build-error.ts";
 import { gitEnv } from "./git-env.ts";
 import { type CommandIo, type CommandSpec, runCommand, runStep } from "./run-command.ts";
@@ -140,7 +140,7 @@ async function resolveCommit(mirror: string, name: string, options: MirrorOption
   );
   const result = await runCommand(spec, options.io);
   const sha = result.stdout[0]?.trim().toLowerCase() ?? "";
-  return result.exitCode === 0 && /^[0-9a-f]{40}$/.test(sha) ? sha : null;
+  return result.exitCode === 0 && isFullCommitSha(sha) ? sha : null;
 }
 
 function fetchSpec(

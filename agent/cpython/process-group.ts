@@ -1,5 +1,5 @@
-import { readdirSync, readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
+import { allPids, isLive, readProcStat } from "../../protocol/proc-stat.ts";
 
 /** How long to wait for a killed group's members to die. */
 const GROUP_GONE_MS = 5000;
@@ -33,17 +33,8 @@ export async function killGroupAndWait(pgid: number): Promise<void> {
 
 /** The processes of group `pgid` that are not zombies. */
 export function liveMembersOf(pgid: number): number[] {
-  const members: number[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      // After the command name (which may hold spaces and parentheses): state, ppid, pgrp, ...
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(fields[2]) === pgid && fields[0] !== "Z" && fields[0] !== "X") members.push(Number(entry));
-    } catch {
-      // It ended between the listing and the read.
-    }
-  }
-  return members;
+  return allPids().filter((pid) => {
+    const stat = readProcStat(pid);
+    return isLive(stat) && stat.pgrp === pgid;
+  });
 }

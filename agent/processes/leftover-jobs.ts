@@ -1,6 +1,7 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "../../protocol/logger.ts";
+import { startTimeOf } from "./proc-reading.ts";
 import { signalAll, treeOf } from "./process-tree.ts";
 
 /**
@@ -52,17 +53,5 @@ export class JobProcessRecords {
       rmSync(file, { force: true });
     }
     return killed;
-  }
-}
-
-/** Field 22 of /proc/PID/stat: when the process started, in clock ticks since boot. */
-function startTimeOf(pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    const value = Number(fields[19]);
-    return Number.isFinite(value) ? value : null;
-  } catch {
-    return null;
   }
 }

@@ -1,5 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { closeSync, openSync, readFileSync, readSync } from "node:fs";
+import { isLive, parseProcStat, readProcStat } from "../../protocol/proc-stat.ts";
 
 /**
  * One process's CPU time and memory, from two small synchronous reads of
@@ -38,22 +39,16 @@ export class ProcReader {
 
   /** CPU time and RSS of one process from /proc/PID/stat; null if it is gone or a zombie. */
   stat(pid: number): ProcReading | null {
-    const stat = this.read(pid, "stat");
-    if (stat === null) return null;
-    // Fields after the command name, which may hold spaces and parentheses: state is field 3.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    if (fields[0] === "Z" || fields[0] === "X") return null;
-    return {
-      cpuTicks: Number(fields[11]) + Number(fields[12]), // utime (14) + stime (15)
-      rssBytes: Number(fields[21]) * PAGE_SIZE, // rss (24), in pages
-    };
+    const text = this.read(pid, "stat");
+    const stat = text === null ? null : parseProcStat(text);
+    if (!isLive(stat)) return null;
+    return { cpuTicks: stat.utimeTicks + stat.stimeTicks, rssBytes: stat.rssPages * PAGE_SIZE };
   }
 
   /** The kernel's high-water mark of the process's resident set (VmHWM), in bytes. */
   highWaterMark(pid: number): number | null {
     const status = this.read(pid, "status");
-    const match = status === null ? null : /^VmHWM:\s+(\d+) kB$/m.exec(status);
-    return match ? Number(match[1]) * 1024 : null;
+    return status === null ? null : statusBytes(status, "VmHWM");
   }
 
   forgetExcept(pids: number[]): void {
@@ -96,12 +91,38 @@ export class ProcReader {
 
 /** `VmRSS` and `VmHWM` of a process from /proc/PID/status, in bytes: one read, no `ps`. */
 export function memoryOf(pid: number): { rss: number; hwm: number } | null {
-  let status: string;
+  const status = readStatus(pid);
+  if (status === null) return null;
+  return { rss: statusBytes(status, "VmRSS") ?? 0, hwm: statusBytes(status, "VmHWM") ?? 0 };
+}
+
+/**
+ * The kernel's high-water mark of a process's resident memory (`VmHWM`), in
+ * bytes. It catches spikes that fall between two samples.
+ */
+export function peakRssOf(pid: number): number | null {
+  const status = readStatus(pid);
+  return status === null ? null : statusBytes(status, "VmHWM");
+}
+
+function readStatus(pid: number): string | null {
   try {
-    status = readFileSync(`/proc/${pid}/status`, "utf8");
+    return readFileSync(`/proc/${pid}/status`, "latin1");
   } catch {
     return null;
   }
-  const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB$`, "m").exec(status)?.[1] ?? 0);
-  return { rss: kib("VmRSS") * 1024, hwm: kib("VmHWM") * 1024 };
+}
+
+/** A `Vm...: N kB` line of /proc/PID/status in bytes; null where there is none (kernel threads have no memory lines). */
+function statusBytes(status: string, field: "VmRSS" | "VmHWM"): number | null {
+  const kib = new RegExp(`^${field}:\\s+(\\d+) kB$`, "m").exec(status)?.[1];
+  return kib === undefined ? null : Number(kib) * 1024;
+}
+
+/**
+ * When the process started, in clock ticks since boot; null if there is no such process. A pid
+ * and its start time name one process: a pid alone may have been reused by another since.
+ */
+export function startTimeOf(pid: number): number | null {
+  return readProcStat(pid)?.startTicks ?? null;
 }

@@ -1,4 +1,6 @@
 import { readdirSync, readFileSync } from "node:fs";
+import { isLive, readProcStat } from "../../protocol/proc-stat.ts";
+import { startTimeOf } from "./proc-reading.ts";
 
 /**
  * The process tree under a pid, read from /proc. pidusage samples only the
@@ -51,7 +53,7 @@ function childrenOf(pid: number): number[] {
  * time keeps a reused pid from being mistaken for it.
  */
 export class SeenProcesses {
-  private readonly startTimes = new Map<number, string>();
+  private readonly startTimes = new Map<number, number>();
 
   remember(pids: number[]): void {
     for (const pid of pids) {
@@ -64,44 +66,17 @@ export class SeenProcesses {
   /** The remembered processes that still run. */
   alive(): number[] {
     return [...this.startTimes]
-      .filter(([pid, started]) => startTimeOf(pid) === started && processExists(pid))
+      .filter(([pid, started]) => {
+        const stat = readProcStat(pid);
+        return isLive(stat) && stat.startTicks === started;
+      })
       .map(([pid]) => pid);
-  }
-}
-
-/** Field 22 of /proc/PID/stat: when the process started, in clock ticks since boot. */
-function startTimeOf(pid: number): string | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19] ?? null;
-  } catch {
-    return null;
   }
 }
 
 /** False for a pid that is gone or a zombie (exited, not yet reaped). */
 export function processExists(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-    return state !== "Z" && state !== "X";
-  } catch {
-    return false;
-  }
-}
-
-/**
- * The kernel's high-water mark of a process's resident memory (`VmHWM`), in
- * bytes. It catches spikes that fall between two samples.
- */
-export function peakRssOf(pid: number): number | null {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, "utf8");
-    const match = /^VmHWM:\s+(\d+) kB$/m.exec(status);
-    return match ? Number(match[1]) * 1024 : null;
-  } catch {
-    return null;
-  }
+  return isLive(readProcStat(pid));
 }
 
 /** Sends a signal to every pid, ignoring those that are already gone. */

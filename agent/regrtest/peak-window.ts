@@ -1,5 +1,6 @@
 import { writeFileSync } from "node:fs";
-import { peakRssOf, type SeenProcesses, treeOf } from "../processes/process-tree.ts";
+import { peakRssOf } from "../processes/proc-reading.ts";
+import { type SeenProcesses, treeOf } from "../processes/process-tree.ts";
 import type { PeakWindow } from "./test-timeline.ts";
 
 /**

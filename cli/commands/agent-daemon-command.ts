@@ -1,5 +1,6 @@
 import { compileAgentConfig } from "../../agent/config.ts";
 import { AgentDaemon } from "../../agent/daemon.ts";
+import { parseDuration } from "../../protocol/durations.ts";
 import type { CommandContext } from "../context.ts";
 import { parseCommand } from "../parse.ts";
 import { drainMessage, loggerFor, runUntilSignal } from "../run-until-signal.ts";
@@ -28,7 +29,9 @@ export async function agentCommand(context: CommandContext): Promise<number> {
     labels: values.labels,
     workDir: values["work-dir"],
     sampleIntervalMs:
-      values["sample-interval-ms"] === undefined ? undefined : Number(values["sample-interval-ms"]),
+      values["sample-interval-ms"] === undefined
+        ? undefined
+        : parseDuration(values["sample-interval-ms"], "--sample-interval-ms", { plainUnit: "ms" }),
     allowLocalRepos: values["allow-local-repos"] === true,
     noNewJobs: values["no-new-jobs"],
     drainTimeout: values["drain-timeout"],

@@ -3,6 +3,7 @@ import { compileAgentConfig, defaultAgentName } from "../../agent/config.ts";
 import { AgentDaemon } from "../../agent/daemon.ts";
 import { compileCoordinatorConfig } from "../../coordinator/config.ts";
 import { Coordinator, EXAMPLE_SUBMIT } from "../../coordinator/coordinator.ts";
+import { DEFAULT_HTTP_PORT } from "../../protocol/coordinator-address.ts";
 import type { CommandContext } from "../context.ts";
 import { parseCommand } from "../parse.ts";
 import { drainMessage, loggerFor, runUntilSignal } from "../run-until-signal.ts";
@@ -43,6 +44,11 @@ function coordinatorConfigFrom(values: CoordinatorValues, env: NodeJS.ProcessEnv
   );
 }
 
+/** The --url a printed command needs: none when the coordinator is where the CLI looks by default. */
+function urlOption(coordinator: Coordinator): string {
+  return coordinator.config.port === DEFAULT_HTTP_PORT ? "" : ` --url ${coordinator.httpUrl}`;
+}
+
 /** How an agent joins: the exact command with its credentials file, or how to get one first. */
 type JoinHint = { kind: "local"; name: string; credsFile: string } | { kind: "issue"; name: string };
 
@@ -57,7 +63,7 @@ function joinLines(coordinator: Coordinator, hint: JoinHint): string[] {
   const file = `${hint.name}.nk`;
   return [
     "Join an agent to the farm (credentials for that host alone, then the agent):",
-    `  memfarm agents creds ${hint.name} --output ${file}${coordinator.config.port === 8080 ? "" : ` --url ${coordinator.httpUrl}`}`,
+    `  memfarm agents creds ${hint.name} --output ${file}${urlOption(coordinator)}`,
     ...(coordinator.managesNats
       ? []
       : [
@@ -86,7 +92,7 @@ function printReady(
       ...joinHelp,
       "",
       "Run a first job:",
-      `  ${EXAMPLE_SUBMIT}${coordinator.config.port === 8080 ? "" : ` --url ${coordinator.httpUrl}`}`,
+      `  ${EXAMPLE_SUBMIT}${urlOption(coordinator)}`,
       "",
     ].join("\n"),
   );

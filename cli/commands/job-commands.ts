@@ -1,4 +1,5 @@
 import type { ValidationError } from "../../protocol/errors.ts";
+import { parseJobId } from "../../protocol/ids.ts";
 import { parseLabels } from "../../protocol/names.ts";
 import type { JobResource, LogLineResource } from "../../protocol/resources.ts";
 import { parseMemlimit } from "../../protocol/sizes.ts";
@@ -12,13 +13,13 @@ import { GLOBAL_OPTIONS, parseCommand } from "../parse.ts";
 
 function jobIdArgument(command: string, positionals: string[]): number {
   const text = positionals[0];
-  if (!text || !/^\d+$/.test(text)) {
+  if (!text) {
     throw new CliError(
       `memfarm ${command} needs a job id, like "memfarm ${command} 42" ("memfarm jobs" lists them)`,
       ExitCode.usage,
     );
   }
-  return Number(text);
+  return parseJobId(text, "JOB");
 }
 
 function printLine(context: CommandContext) {

@@ -1,3 +1,4 @@
+import { parseTokenId } from "../../protocol/ids.ts";
 import type { CreatedTokenResource, TokenResource } from "../../protocol/resources.ts";
 import { CliError } from "../client.ts";
 import type { CommandContext } from "../context.ts";
@@ -41,12 +42,12 @@ export async function tokensCommand(context: CommandContext): Promise<number> {
     return ExitCode.ok;
   }
   if (action === "revoke") {
-    if (!argument || !/^\d+$/.test(argument))
+    if (!argument)
       throw new CliError(
         'memfarm tokens revoke needs a token id, like "memfarm tokens revoke 3" ("memfarm tokens list" shows them)',
         ExitCode.usage,
       );
-    const revoked = await client.post<TokenResource>(`/tokens/${argument}/revoke`);
+    const revoked = await client.post<TokenResource>(`/tokens/${parseTokenId(argument, "ID")}/revoke`);
     context.stdout(
       values.json
         ? `${JSON.stringify(revoked)}\n`

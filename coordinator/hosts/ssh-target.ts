@@ -1,5 +1,6 @@
 import { isIP } from "node:net";
 import { ValidationError } from "../../protocol/errors.ts";
+import { agentNameFromHost } from "../../protocol/names.ts";
 
 /** Where a host is reached over SSH; every part validated before anything connects. */
 export interface SshTarget {
@@ -74,13 +75,8 @@ export function formatSshTarget(target: SshTarget): string {
   return `ssh://${target.user}@${host}${target.port === 22 ? "" : `:${target.port}`}`;
 }
 
-/** The agent name a host gets unless --name says otherwise: its first hostname label, or the IP with dashes. */
+/** The agent name a host gets unless --name says otherwise; a port other than 22 is added (two containers on one machine). */
 export function defaultHostName(target: SshTarget): string {
-  const base = isIP(target.address) === 0 ? (target.address.split(".")[0] ?? "") : target.address;
-  const name =
-    base
-      .replace(/[^A-Za-z0-9_-]/g, "-")
-      .replace(/^-+/, "")
-      .slice(0, 63) || "host";
+  const name = agentNameFromHost(target.address);
   return target.port === 22 ? name : `${name}-${target.port}`.slice(0, 63);
 }

@@ -1,5 +1,6 @@
 import { type Request, Router } from "express";
 import { ValidationError } from "../../protocol/errors.ts";
+import { parseJobId } from "../../protocol/ids.ts";
 import { ALL_STATUSES } from "../../protocol/job-status.ts";
 import { checkAgentName } from "../../protocol/names.ts";
 import type { AgentResource } from "../../protocol/resources.ts";
@@ -11,7 +12,7 @@ import type { JobService } from "../jobs/job-service.ts";
 import type { NatsAuthority } from "../nats/credentials/nats-authority.ts";
 import type { Store } from "../store/store.ts";
 import { streamFarmEvents } from "./farm-events-stream.ts";
-import { AuthError, adapt, readIdParam } from "./handler.ts";
+import { AuthError, adapt } from "./handler.ts";
 import { hostRoutes } from "./host-routes.ts";
 import { streamJobEvents } from "./job-events-stream.ts";
 import { expectNoBody } from "./json-body.ts";
@@ -103,12 +104,12 @@ export function apiRoutes(deps: ApiDeps): Router {
   });
   router.get(
     "/jobs/:id",
-    adapt(({ params }) => ({ status: 200, body: jobs.find(readIdParam(params)) })),
+    adapt(({ params }) => ({ status: 200, body: jobs.find(parseJobId(params.id)) })),
   );
   router.get(
     "/jobs/:id/samples",
     adapt(({ params, query }) => {
-      const job = jobs.find(readIdParam(params));
+      const job = jobs.find(parseJobId(params.id));
       // With ?buckets=N: what a chart draws (min and max per time bucket, limits, test starts).
       if (query.buckets !== undefined) {
         const buckets = Number(query.buckets);
@@ -136,7 +137,7 @@ export function apiRoutes(deps: ApiDeps): Router {
   router.get(
     "/jobs/:id/tests",
     adapt(({ params }) => {
-      const job = jobs.find(readIdParam(params));
+      const job = jobs.find(parseJobId(params.id));
       return {
         status: 200,
         body: { jobId: job.id, tests: store.tests.list(job.id) },
@@ -145,7 +146,7 @@ export function apiRoutes(deps: ApiDeps): Router {
   );
   router.get("/jobs/:id/log", (req, res, next) => {
     try {
-      const job = jobs.find(readIdParam(req.params as Record<string, string>));
+      const job = jobs.find(parseJobId(req.params.id));
       const after = Number(req.query.after ?? 0);
       if (!Number.isInteger(after) || after < 0) {
         throw new ValidationError(
@@ -166,7 +167,7 @@ export function apiRoutes(deps: ApiDeps): Router {
   });
   router.get("/jobs/:id/events", (req, res, next) => {
     try {
-      const job = jobs.find(readIdParam(req.params as Record<string, string>));
+      const job = jobs.find(parseJobId(req.params.id));
       streamJobEvents({ req, res, store, events: deps.events, jobId: job.id });
     } catch (thrown) {
       next(thrown);
@@ -176,14 +177,14 @@ export function apiRoutes(deps: ApiDeps): Router {
     "/jobs/:id/cancel",
     adapt(async ({ params, body }) => {
       expectNoBody(body);
-      return { status: 200, body: await jobs.cancel(readIdParam(params)) };
+      return { status: 200, body: await jobs.cancel(parseJobId(params.id)) };
     }, authenticate),
   );
   router.post(
     "/jobs/:id/retry",
     adapt(async ({ params, body, requester }) => {
       expectNoBody(body);
-      return { status: 201, body: await jobs.retry(readIdParam(params), requester) };
+      return { status: 201, body: await jobs.retry(parseJobId(params.id), requester) };
     }, authenticate),
   );
   router.get(

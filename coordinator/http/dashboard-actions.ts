@@ -1,5 +1,6 @@
 import express, { type NextFunction, type Request, type Response, Router } from "express";
 import { ConflictError, coerceError, MemfarmError, NotFoundError } from "../../protocol/errors.ts";
+import { parseJobId } from "../../protocol/ids.ts";
 import { checkAgentName } from "../../protocol/names.ts";
 import type { HostOperations } from "../hosts/host-operations.ts";
 import type { JobService } from "../jobs/job-service.ts";
@@ -82,7 +83,7 @@ export function dashboardActions(deps: DashboardActionsDeps): Router {
 
   router.post("/jobs/:id/cancel", requireSession, async (req, res, next) => {
     try {
-      const id = /^\d{1,15}$/.test(String(req.params.id)) ? Number(req.params.id) : 0;
+      const id = parseJobId(req.params.id);
       await deps.jobs.cancel(id);
       res.redirect(303, `/jobs/${id}`);
     } catch (thrown) {

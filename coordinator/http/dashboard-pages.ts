@@ -1,4 +1,5 @@
 import { type Response, Router } from "express";
+import { jobIdOrNull } from "../../protocol/ids.ts";
 import { ALL_STATUSES, isFinalStatus } from "../../protocol/job-status.ts";
 import { isAgentName } from "../../protocol/names.ts";
 import type { HostResource, JobResource } from "../../protocol/resources.ts";
@@ -31,16 +32,12 @@ export function renderNotFound(res: Response, heading: string, message: string):
   res.status(404).render("error", { ...common, heading, message });
 }
 
-function readJobId(text: unknown): number | null {
-  return typeof text === "string" && /^\d{1,15}$/.test(text) && Number(text) > 0 ? Number(text) : null;
-}
-
 /** Server-rendered pages: jobs, one job, hosts, one SSH host, a comparison, sign-in. Complete without JavaScript. */
 export function dashboardPages(deps: DashboardPagesDeps): Router {
   const { store } = deps;
   const router = Router();
   const findJob = (text: unknown): JobResource | null => {
-    const id = readJobId(text);
+    const id = jobIdOrNull(text);
     return id === null ? null : store.jobs.get(id);
   };
   const findHost = (text: unknown): HostResource | null =>

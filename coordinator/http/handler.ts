@@ -119,17 +119,3 @@ function toErrorResponse(thrown: unknown): [number, ApiErrorBody] {
     },
   ];
 }
-
-/** A positive whole number from a path parameter, or a 400 that says so (`what`: job, token). */
-export function readIdParam(params: Record<string, string>, key = "id", what = "job"): number {
-  const text = params[key] ?? "";
-  const id = Number(text);
-  if (!/^\d{1,15}$/.test(text) || id < 1) {
-    throw new ValidationError(
-      `invalid_${what}_id`,
-      `"${text}" is not a ${what} id; ${what} ids are whole numbers like 42`,
-      key,
-    );
-  }
-  return id;
-}

@@ -1,4 +1,5 @@
 import { ALL_STATUSES } from "../../protocol/job-status.ts";
+import { isAgentName } from "../../protocol/names.ts";
 
 /** The job list's filters as the page's form sends them; unusable values are dropped, not errors. */
 export interface JobListFilter {
@@ -10,7 +11,6 @@ export interface JobListFilter {
   cursor?: number;
 }
 
-const AGENT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const REF_TEXT = /^[A-Za-z0-9._/+-]{1,200}$/;
 /** "#123", "PR 123", "pr123", or a bare number too short to be a commit SHA: a pull request. */
 const PULL_REQUEST = /^(?:(?:#|pr\s*)([1-9][0-9]{0,9})|([1-9][0-9]{0,5}))$/i;
@@ -23,7 +23,7 @@ export function readJobListFilter(query: Record<string, unknown>, suiteNames: st
   const suite = text("suite");
   if (suiteNames.includes(suite)) filter.suite = suite;
   const agent = text("host");
-  if (AGENT_NAME.test(agent)) filter.agent = agent;
+  if (isAgentName(agent)) filter.agent = agent;
   const ref = text("ref");
   const pull = PULL_REQUEST.exec(ref);
   if (pull) filter.ref = `pull/${pull[1] ?? pull[2]}/head`;

@@ -1,10 +1,11 @@
 import { type Request, Router } from "express";
 import { ConflictError, NotFoundError, ValidationError } from "../../protocol/errors.ts";
+import { parseTokenId } from "../../protocol/ids.ts";
 import type { CreatedTokenResource } from "../../protocol/resources.ts";
 import { readObject } from "../../protocol/validate.ts";
 import type { TokensStore } from "../store/tokens-store.ts";
 import { ADMIN_OWNER } from "./admin-token.ts";
-import { adapt, ForbiddenError, readIdParam } from "./handler.ts";
+import { adapt, ForbiddenError } from "./handler.ts";
 import { expectNoBody } from "./json-body.ts";
 
 const OWNER_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
@@ -72,7 +73,7 @@ export function tokenRoutes(authenticate: (req: Request) => string, tokens: Toke
     adapt(({ params, body, requester }) => {
       requireAdmin(requester);
       expectNoBody(body);
-      const id = readIdParam(params, "id", "token");
+      const id = parseTokenId(params.id);
       const existing = tokens.get(id);
       if (!existing) throw new NotFoundError(`token ${id} does not exist; memfarm tokens list shows them`);
       if (existing.owner === ADMIN_OWNER) {

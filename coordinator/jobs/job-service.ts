@@ -1,4 +1,5 @@
 import { ConflictError, NotFoundError, ValidationError } from "../../protocol/errors.ts";
+import { isFullCommitSha } from "../../protocol/git-refs.ts";
 import { AgentState, isFinalStatus } from "../../protocol/job-status.ts";
 import type { Logger } from "../../protocol/logger.ts";
 import type { ProbePythonReply } from "../../protocol/messages.ts";
@@ -46,7 +47,7 @@ export class JobService {
     this.refuseIfNeverRunnable(learned ?? reservation, request.labels);
     // A pull request's job runs its head as it was when the command was read, whatever is pushed later.
     const headSha = origin?.pullRequest?.headSha;
-    const pinned = headSha && /^[0-9a-f]{40}$/.test(headSha) ? headSha : undefined;
+    const pinned = headSha && isFullCommitSha(headSha) ? headSha : undefined;
     const job = this.deps.transitions.queueJob(
       {
         suite: request.suite.name,

@@ -4,6 +4,7 @@ import { dirname, join, relative } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { MemfarmError } from "../../protocol/errors.ts";
 import type { Logger } from "../../protocol/logger.ts";
+import { isLive, readProcStat } from "../../protocol/proc-stat.ts";
 
 export interface EmbeddedNatsOptions {
   /** Directory for JetStream's store and the ports file. */
@@ -215,8 +216,7 @@ async function stopLeftoverServer(pidFile: string, configFile: string, log: Logg
     return;
   }
   for (let tries = 0; tries < 100; tries += 1) {
-    const state = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
-    if (state === "" || / [ZX] /.test(state.slice(state.lastIndexOf(")")))) return;
+    if (!isLive(readProcStat(pid))) return;
     await sleep(20);
   }
 }

@@ -1,5 +1,5 @@
 import type { Statement } from "better-sqlite3";
-import { attemptIdFor } from "../../protocol/attempt-ids.ts";
+import { attemptIdFor } from "../../protocol/ids.ts";
 import { JobStatus } from "../../protocol/job-status.ts";
 import type { AttemptResult } from "../../protocol/messages.ts";
 import type { Db } from "./database.ts";

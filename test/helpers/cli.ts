@@ -1,7 +1,8 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { PACKAGE_ROOT } from "../../coordinator/paths.ts";
+import { allPids, isLive, readProcStat } from "../../protocol/proc-stat.ts";
 
 export const CLI = join(PACKAGE_ROOT, "dist", "cli", "main.js");
 
@@ -68,13 +69,11 @@ export class CliProcess {
 /** Pids of running processes whose command line contains `text` (e.g. a test's data dir). */
 export function processesMentioning(text: string): number[] {
   const pids: number[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+  for (const pid of allPids()) {
+    if (pid === process.pid) continue;
     try {
-      const cmdline = readFileSync(`/proc/${entry}/cmdline`, "utf8");
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-      if (cmdline.includes(text) && state !== "Z") pids.push(Number(entry));
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+      if (cmdline.includes(text) && isLive(readProcStat(pid))) pids.push(pid);
     } catch {
       // Gone meanwhile.
     }

@@ -6,6 +6,7 @@ import {
   checkRepoUrl,
   DEFAULT_CPYTHON_REPO,
   isCommitSha,
+  isFullCommitSha,
   isPullRequestRef,
 } from "../../protocol/git-refs.ts";
 
@@ -84,6 +85,24 @@ describe("git refs", () => {
     assert.ok(!isPullRequestRef("pull/0/head"));
     assert.ok(!isPullRequestRef("pull/x/head"));
     assert.ok(!isPullRequestRef("pull/1/merge"));
+  });
+
+  it("pins builds to whole commit ids only: SHA-1 or SHA-256, as git prints them", () => {
+    const sha1 = "0123456789abcdef0123456789abcdef01234567";
+    const sha256 = `${sha1}${"89abcdef".repeat(3)}`;
+    assert.ok(isFullCommitSha(sha1));
+    assert.ok(isFullCommitSha(sha256));
+    for (const text of [
+      "deadbee",
+      `${sha1}8`,
+      sha256.slice(0, 63),
+      `${sha256}0`,
+      sha1.toUpperCase(),
+      `${sha1}\n`,
+      "",
+    ]) {
+      assert.ok(!isFullCommitSha(text), JSON.stringify(text));
+    }
   });
 });
 

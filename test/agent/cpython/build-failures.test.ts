@@ -7,6 +7,7 @@ import { BuildError } from "../../../agent/cpython/build-error.ts";
 import { type BuildContext, prepareCpython } from "../../../agent/cpython/prepare-cpython.ts";
 import { ValidationError } from "../../../protocol/errors.ts";
 import type { LogLine } from "../../../protocol/messages.ts";
+import { allPids, isLive, readProcStat } from "../../../protocol/proc-stat.ts";
 import { FakeCpython } from "../../helpers/fake-cpython.ts";
 
 function contextFor(workDir: string, overrides: Partial<BuildContext> = {}): BuildContext {
@@ -32,13 +33,9 @@ function buildErrorWith(code: string, pattern: RegExp) {
 /** Processes (not zombies) whose working directory is under `dir`: what a build left running. */
 function processesUnder(dir: string): number[] {
   const found: number[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
+  for (const pid of allPids()) {
     try {
-      const cwd = readlinkSync(`/proc/${entry}/cwd`);
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-      if (cwd.startsWith(dir) && state !== "Z") found.push(Number(entry));
+      if (readlinkSync(`/proc/${pid}/cwd`).startsWith(dir) && isLive(readProcStat(pid))) found.push(pid);
     } catch {
       // Gone, or not ours to read.
     }
@@ -47,12 +44,7 @@ function processesUnder(dir: string): number[] {
 }
 
 function isRunning(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
-  } catch {
-    return false;
-  }
+  return isLive(readProcStat(pid));
 }
 
 describe("prepareCpython failures", () => {

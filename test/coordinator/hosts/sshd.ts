@@ -1,18 +1,10 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import {
-  chmodSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { allPids, isLive, readProcStat } from "../../../protocol/proc-stat.ts";
 import { freePort } from "../../helpers/free-port.ts";
 
 /**
@@ -60,12 +52,9 @@ function portAccepts(port: number): Promise<boolean> {
 /** Pids of the processes owned by `uid` (the throwaway user's agent and jobs). */
 export function processesOf(uid: number): number[] {
   const pids: number[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
+  for (const pid of allPids()) {
     try {
-      if (statSync(`/proc/${entry}`).uid !== uid) continue;
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      if (stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z") pids.push(Number(entry));
+      if (statSync(`/proc/${pid}`).uid === uid && isLive(readProcStat(pid))) pids.push(pid);
     } catch {
       // Gone meanwhile.
     }
