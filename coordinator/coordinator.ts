@@ -19,11 +19,13 @@ import { ShutdownGate } from "./http/shutdown-gate.ts";
 import { JobService } from "./jobs/job-service.ts";
 import { loadSuites } from "./jobs/suites.ts";
 import { AgentLink } from "./nats/agent-link.ts";
+import { ConnectionHealth } from "./nats/connection-health.ts";
 import { NatsAuthority, natsAuthPaths } from "./nats/credentials/nats-authority.ts";
 import { EmbeddedNats } from "./nats/embedded-nats.ts";
 import { HandBacks } from "./nats/hand-backs.ts";
 import { ReportStream } from "./nats/report-stream.ts";
 import { Scheduler } from "./scheduling/scheduler.ts";
+import { StorageHealth } from "./store/storage-health.ts";
 import { openStore, type Store } from "./store/store.ts";
 
 /** The first job a new user runs; printed at start and on the empty jobs page. */
@@ -100,8 +102,12 @@ export class Coordinator {
     await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
     const lifecycle = new Lifecycle<CoordinatorLifecycle>("running", "coordinator", log);
     const releasers = new Releasers();
-    const store = openStore(join(config.dataDir, "memfarm.sqlite"));
+    const databaseFile = join(config.dataDir, "memfarm.sqlite");
+    const store = openStore(databaseFile);
     releasers.add("store", () => store.close());
+    const storage = new StorageHealth(store.db, databaseFile, log);
+    storage.start();
+    releasers.add("storage probe", () => storage.stop());
     try {
       const adminToken = await ensureAdminToken(config.dataDir, store.tokens);
       const ownNats = config.natsServers.length === 0;
@@ -134,6 +140,7 @@ export class Coordinator {
         log: log.child({ part: "nats" }),
       });
       releasers.add("NATS connection", () => nc.drain().catch(() => undefined));
+      const connection = new ConnectionHealth(nc);
 
       const events = new FarmEvents(log);
       const transitions = new Transitions(store, events, log);
@@ -157,8 +164,16 @@ export class Coordinator {
       const reports = await ReportStream.start(nc, {
         replicas: config.streamReplicas,
         log,
-        apply: (agent, report) => {
-          const verdict = applyReport(store.jobs, transitions, log, agent, report);
+        apply: (agent, report, acceptGap) => {
+          let verdict: ReturnType<typeof applyReport>;
+          try {
+            verdict = applyReport(store.jobs, transitions, log, agent, report, acceptGap);
+          } catch (thrown) {
+            // Not acknowledged: the report waits in the stream until the store can be written.
+            if (storage.failed(thrown)) throw storage.unavailable();
+            throw thrown;
+          }
+          if (verdict === "applied") storage.succeeded();
           if (verdict === "applied" && report.kind === "result") wake();
           return verdict;
         },
@@ -222,6 +237,11 @@ export class Coordinator {
         hostOperations,
         gate,
         githubWebhook: github?.router ?? null,
+        storage,
+        healthChecks: () => ({
+          storage: storage.problem ? { ok: false, detail: storage.problem.message } : { ok: true },
+          nats: embedded ? embeddedCheck(embedded, connection) : connection.check,
+        }),
       });
       server.on("request", app);
       releasers.add("HTTP requests", async () => {
@@ -285,6 +305,13 @@ async function drainHttp(server: Server, gate: ShutdownGate, hostOperations: Hos
   const closed = new Promise((resolve) => server.close(resolve));
   server.closeAllConnections(); // live event streams would otherwise hold the server open
   await closed;
+}
+
+/** The embedded server's own state first: while it restarts, the connection is down because of it. */
+function embeddedCheck(embedded: EmbeddedNats, connection: ConnectionHealth) {
+  const server = embedded.health;
+  if (!server.ok) return server;
+  return connection.check.ok ? server : { ok: false, detail: connection.check.detail };
 }
 
 /** The coordinator's user from its --creds file: its key if that is an NKey seed (not for a JWT). */

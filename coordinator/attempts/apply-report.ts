@@ -15,6 +15,8 @@ export function applyReport(
   log: Logger,
   agent: string,
   report: Report,
+  /** Apply it even though reports sent before it have not been (they never arrived). */
+  acceptGap = false,
 ): ReportVerdict {
   const attempt = jobs.attempt(report.attemptId);
   if (attempt && attempt.agent !== agent) {
@@ -26,7 +28,9 @@ export function applyReport(
     return "forged";
   }
   const verdict =
-    report.kind === "progress" ? transitions.recordProgress(report) : transitions.finishAttempt(report);
+    report.kind === "progress"
+      ? transitions.recordProgress(report, acceptGap)
+      : transitions.finishAttempt(report, acceptGap);
   if (verdict === "duplicate") {
     // Redelivery after a crash is normal, so not a warning; a replay shows up here too.
     log.info("ignored a report that was already applied", {

@@ -60,8 +60,8 @@ export class Transitions {
    * Applies one progress message: its log lines, samples and tests, and assigned → running when
    * it says the attempt started. Idempotent: a redelivery changes nothing.
    */
-  recordProgress(progress: Progress): ResultVerdict {
-    const write = this.store.progress.record(progress);
+  recordProgress(progress: Progress, acceptGap = false): ResultVerdict {
+    const write = this.store.progress.record(progress, acceptGap);
     if (write.verdict === "stale") {
       this.log.warn("rejected progress from an attempt that is not current", {
         job: write.jobId,
@@ -69,7 +69,7 @@ export class Transitions {
       });
       return "stale";
     }
-    if (write.verdict === "duplicate") return "duplicate";
+    if (write.verdict !== "applied") return write.verdict;
     const { jobId, started, lines } = write;
     if (started) this.emitJob(jobId);
     if (lines.length > 0) this.events.emit("log", { jobId, lines });
@@ -78,8 +78,8 @@ export class Transitions {
   }
 
   /** assigned | running → the attempt's final status; stale if the attempt is no longer current. */
-  finishAttempt(result: AttemptResult): ResultVerdict {
-    const verdict = this.store.jobStates.finish(result);
+  finishAttempt(result: AttemptResult, acceptGap = false): ResultVerdict {
+    const verdict = this.store.jobStates.finish(result, acceptGap);
     const jobId = this.store.jobs.attempt(result.attemptId)?.job_id ?? null;
     if (verdict === "stale") {
       this.log.warn("rejected a result from an attempt that is not current", {

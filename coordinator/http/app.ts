@@ -6,14 +6,16 @@ import type { HostOperations } from "../hosts/host-operations.ts";
 import type { JobService } from "../jobs/job-service.ts";
 import type { NatsAuthority } from "../nats/credentials/nats-authority.ts";
 import { VIEWS_DIR } from "../paths.ts";
+import type { StorageHealth } from "../store/storage-health.ts";
 import type { Store } from "../store/store.ts";
 import { apiRoutes } from "./api-routes.ts";
 import { dashboardRoutes } from "./dashboard-routes.ts";
 import { errorMiddleware } from "./handler.ts";
+import { type HealthChecks, healthRoute } from "./health-route.ts";
 import { jsonBody } from "./json-body.ts";
 import { metricsRoute } from "./metrics-route.ts";
 import { serverTiming } from "./server-timing.ts";
-import { SHUTTING_DOWN, type ShutdownGate } from "./shutdown-gate.ts";
+import type { ShutdownGate } from "./shutdown-gate.ts";
 
 export interface AppDeps {
   store: Store;
@@ -29,6 +31,10 @@ export interface AppDeps {
   gate: ShutdownGate;
   /** The PR bot's webhook route, when the bot is configured. */
   githubWebhook?: Router | null;
+  /** The parts /healthz reports on (the database, NATS). */
+  healthChecks?: HealthChecks;
+  /** Whether the database can be written; a write that finds it cannot gets 503. */
+  storage?: StorageHealth;
 }
 
 export function createApp(deps: AppDeps): express.Express {
@@ -39,11 +45,8 @@ export function createApp(deps: AppDeps): express.Express {
   app.set("views", VIEWS_DIR);
   app.use("/static", express.static(join(VIEWS_DIR, "static"), { maxAge: "1h" }));
   app.use(deps.gate.middleware);
-  // Healthy means "send me work": a stopping coordinator says no, so a load balancer moves on.
-  const healthz = (_req: express.Request, res: express.Response) => {
-    if (deps.gate.isClosed) res.status(503).json({ ok: false, ...SHUTTING_DOWN });
-    else res.json({ ok: true });
-  };
+  // Healthy means "send me work": a stopping coordinator, or one that cannot write, says no.
+  const healthz = healthRoute(deps.gate, deps.healthChecks ?? (() => ({})));
   app.get("/healthz", healthz);
   app.get("/api/v1/healthz", healthz);
   app.get("/metrics", metricsRoute(deps.store));
@@ -56,6 +59,6 @@ export function createApp(deps: AppDeps): express.Express {
     });
   });
   app.use(dashboardRoutes(deps));
-  app.use(errorMiddleware(deps.log));
+  app.use(errorMiddleware(deps.log, deps.storage));
   return app;
 }

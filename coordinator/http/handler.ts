@@ -8,6 +8,7 @@ import {
 } from "../../protocol/errors.ts";
 import type { Logger } from "../../protocol/logger.ts";
 import type { ApiErrorBody } from "../../protocol/resources.ts";
+import { type StorageHealth, StorageUnavailableError } from "../store/storage-health.ts";
 
 /** What a handler sees of a request. */
 export interface HandlerInput {
@@ -58,8 +59,14 @@ export function adapt(
 }
 
 /** Maps errors to `{"error": {code, message, field}}` with the matching status; unknown errors are 500 and logged. */
-export function errorMiddleware(log: Logger) {
+export function errorMiddleware(log: Logger, storage?: StorageHealth) {
   return (thrown: unknown, req: Request, res: Response, _next: NextFunction): void => {
+    // A full disk or a read-only database: 503 naming the file, logged once for the whole fault.
+    if (storage?.failed(thrown)) {
+      if (res.headersSent) res.end();
+      else res.status(503).set("retry-after", "10").json(toErrorResponse(storage.unavailable())[1]);
+      return;
+    }
     const [status, body] = toErrorResponse(thrown);
     if (status >= 500)
       log.error("request failed", { method: req.method, path: req.path, error: coerceError(thrown).stack });
@@ -109,6 +116,8 @@ function toErrorResponse(thrown: unknown): [number, ApiErrorBody] {
   if (thrown instanceof AuthError) return [401, { error: { code: thrown.code, message: thrown.message } }];
   if (thrown instanceof ForbiddenError)
     return [403, { error: { code: thrown.code, message: thrown.message } }];
+  if (thrown instanceof StorageUnavailableError)
+    return [503, { error: { code: thrown.code, message: thrown.message } }];
   return [
     500,
     {

@@ -2,7 +2,8 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { MemfarmError } from "../../protocol/errors.ts";
+import { coerceError, MemfarmError } from "../../protocol/errors.ts";
+import { Lifecycle } from "../../protocol/lifecycle.ts";
 import type { Logger } from "../../protocol/logger.ts";
 import { isLive, readProcStat } from "../../protocol/proc-stat.ts";
 
@@ -50,48 +51,113 @@ export function renderServerConfig(options: {
   ].join("\n");
 }
 
+/** What the supervisor of the embedded nats-server is doing. */
+export type EmbeddedNatsState = "created" | "running" | "restarting" | "stopped";
+
+/** The first restart after an unexpected exit comes after this; each one after waits twice as long. */
+const FIRST_RESTART_DELAY_MS = 250;
+const MAX_RESTART_DELAY_MS = 15_000;
+/** A server that ran this long before it died starts the backoff over. */
+const STABLE_AFTER_MS = 60_000;
+const KEPT_PORT_FILE = "port";
+
 /**
- * A nats-server child process with JetStream on, for a farm on one machine.
- * Lifecycle: start() resolves once the server listens and its URL is known;
- * reload() makes it read its config again (SIGHUP), which is how revoked credentials take effect;
- * stop() sends SIGTERM, then SIGKILL after a grace period, and waits for the exit.
+ * A nats-server child process with JetStream on, for a farm on one machine, and its supervisor.
+ * Lifecycle: start() resolves once the server listens and its URL is known; if it exits on its
+ * own later (killed, crashed), it is started again on the same port and store, with backoff,
+ * until stop(). reload() makes it read its config again (SIGHUP), which is how revoked
+ * credentials take effect; stop() sends SIGTERM, then SIGKILL after a grace period, and waits.
+ *
+ * Its port is kept for the data dir (`DIR/port`): chosen once (or given with --nats-port) and used
+ * at every start after, so an agent joined with the printed URL finds the farm again after a
+ * coordinator restart.
  */
 export class EmbeddedNats {
   private child: ChildProcess | null = null;
   private exited: Promise<void> = Promise.resolve();
   private clientUrl: string | null = null;
+  private readonly lifecycle: Lifecycle<EmbeddedNatsState>;
+  private restarts = 0;
+  private lastExit = "";
+  private restartTimer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly options: EmbeddedNatsOptions) {}
+  constructor(private readonly options: EmbeddedNatsOptions) {
+    this.lifecycle = new Lifecycle<EmbeddedNatsState>("created", "embedded nats-server", options.log);
+  }
 
   get url(): string {
     if (!this.clientUrl) throw new Error("the embedded nats-server has not started");
     return this.clientUrl;
   }
 
+  get state(): EmbeddedNatsState {
+    return this.lifecycle.state;
+  }
+
+  /** For /healthz: running or not, and how often it had to be started again. */
+  get health(): { ok: boolean; detail: string } {
+    const restarted =
+      this.restarts === 0 ? "" : `; restarted ${this.restarts} times, last after ${this.lastExit}`;
+    if (this.state === "running") return { ok: true, detail: `running at ${this.clientUrl}${restarted}` };
+    if (this.state === "restarting") {
+      return {
+        ok: false,
+        detail: `the embedded nats-server ${this.lastExit}; starting it again (${this.restarts} restarts)`,
+      };
+    }
+    return { ok: false, detail: `the embedded nats-server is ${this.state}` };
+  }
+
   async start(): Promise<string> {
-    const {
-      dataDir,
-      port,
-      host = "127.0.0.1",
-      binary = "nats-server",
-      log,
-      authorizationFile,
-    } = this.options;
+    const { dataDir, port, host = "127.0.0.1", log, authorizationFile } = this.options;
     const storeDir = join(dataDir, "jetstream");
     const portsDir = join(dataDir, "ports");
     const configFile = join(dataDir, "nats-server.conf");
     await mkdir(storeDir, { recursive: true });
     await mkdir(portsDir, { recursive: true });
     await stopLeftoverServer(join(dataDir, PID_FILE), configFile, log);
+    const kept = await readKeptPort(join(dataDir, KEPT_PORT_FILE));
+    const listenPort = port || kept || 0;
     await writeFile(
       configFile,
-      renderServerConfig({ host, port, storeDir, portsDir, configFile, authorizationFile }),
+      renderServerConfig({ host, port: listenPort, storeDir, portsDir, configFile, authorizationFile }),
       { mode: 0o600 },
     );
-    const args = ["-c", configFile];
+    try {
+      this.clientUrl = await this.spawnServer(configFile, portsDir);
+    } catch (thrown) {
+      if (
+        listenPort !== 0 &&
+        thrown instanceof MemfarmError &&
+        /address already in use/i.test(thrown.message)
+      ) {
+        throw new MemfarmError(
+          "nats_port_taken",
+          `the NATS port ${listenPort}${port ? "" : ", kept for this data dir so that agents find the farm again,"} is in use by another process; stop it, or give --nats-port PORT (agents joined before then need the new URL)`,
+        );
+      }
+      throw thrown;
+    }
+    await writeFile(join(dataDir, KEPT_PORT_FILE), `${portOf(this.clientUrl)}\n`);
+    this.lifecycle.set("running", "embedded nats-server started", {
+      url: this.clientUrl,
+      pid: this.child?.pid,
+      store: storeDir,
+    });
+    this.superviseFrom(configFile, portsDir);
+    return this.clientUrl;
+  }
+
+  /** Starts nats-server with `configFile`; resolves to its client URL once it listens. */
+  private async spawnServer(configFile: string, portsDir: string): Promise<string> {
+    const { binary = "nats-server" } = this.options;
     // Its own process group: a Ctrl-C in the terminal reaches only memfarm, which stops the server
     // last, after the agent has delivered its final results through it.
-    const child = spawn(binary, args, { stdio: ["ignore", "ignore", "pipe"], shell: false, detached: true });
+    const child = spawn(binary, ["-c", configFile], {
+      stdio: ["ignore", "ignore", "pipe"],
+      shell: false,
+      detached: true,
+    });
     this.child = child;
     let stderr = "";
     child.stderr?.on("data", (chunk: Buffer) => {
@@ -114,10 +180,50 @@ export class EmbeddedNats {
       );
     });
     failed.catch(() => undefined);
-    const ready = this.waitForPortsFile(portsDir, child.pid ?? 0);
-    this.clientUrl = await Promise.race([ready, failed]);
-    log.info("embedded nats-server started", { url: this.clientUrl, pid: child.pid, store: storeDir });
-    return this.clientUrl;
+    return Promise.race([this.waitForPortsFile(portsDir, child.pid ?? 0), failed]);
+  }
+
+  /** Watches the running server; an exit that stop() did not ask for starts it again. */
+  private superviseFrom(configFile: string, portsDir: string): void {
+    const child = this.child;
+    if (!child) return;
+    const startedAt = Date.now();
+    child.once("exit", (code, signal) => {
+      if (this.state !== "running" || this.child !== child) return; // stop() or kill() asked for it
+      if (Date.now() - startedAt > STABLE_AFTER_MS) this.restarts = 0;
+      this.lastExit = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+      this.scheduleRestart(configFile, portsDir, FIRST_RESTART_DELAY_MS * 2 ** Math.min(this.restarts, 6));
+    });
+  }
+
+  private scheduleRestart(configFile: string, portsDir: string, delayMs: number): void {
+    const wait = Math.min(MAX_RESTART_DELAY_MS, delayMs);
+    this.lifecycle.set("restarting", "the embedded nats-server stopped on its own; starting it again", {
+      why: this.lastExit,
+      inMs: wait,
+      restarts: this.restarts,
+    });
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = null;
+      if (this.state !== "restarting") return;
+      this.restarts += 1;
+      this.spawnServer(configFile, portsDir)
+        .then((url) => {
+          if (this.state !== "restarting") return; // stopped meanwhile: the new one goes too
+          this.clientUrl = url;
+          this.lifecycle.set("running", "embedded nats-server restarted", {
+            url,
+            pid: this.child?.pid,
+            restarts: this.restarts,
+          });
+          this.superviseFrom(configFile, portsDir);
+        })
+        .catch((thrown: unknown) => {
+          if (this.state !== "restarting") return;
+          this.lastExit = `could not be started again (${coerceError(thrown).message.slice(0, 300)})`;
+          this.scheduleRestart(configFile, portsDir, wait * 2);
+        });
+    }, wait);
   }
 
   /** Makes the server read its config again; resolves once it has applied it. */
@@ -164,16 +270,25 @@ export class EmbeddedNats {
 
   /** Kills the server at once (a forced exit must not leave it behind). */
   kill(): void {
+    this.halt();
     this.child?.kill("SIGKILL");
   }
 
   async stop(graceMs = 5000): Promise<void> {
+    this.halt();
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     child.kill("SIGTERM");
     const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
     await this.exited;
     clearTimeout(timer);
+  }
+
+  /** No restart from now on. */
+  private halt(): void {
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restartTimer = null;
+    this.lifecycle.set("stopped", "embedded nats-server stopping");
   }
 
   /** nats-server writes `<binary>_<pid>.ports` with its client URLs once it listens. */
@@ -197,6 +312,16 @@ export class EmbeddedNats {
       `nats-server did not report its port within ${READY_TIMEOUT_MS} ms`,
     );
   }
+}
+
+/** The port an earlier start of this data dir listened on, if it recorded one. */
+async function readKeptPort(file: string): Promise<number> {
+  const port = Number.parseInt(await readFile(file, "utf8").catch(() => ""), 10);
+  return Number.isSafeInteger(port) && port > 0 && port < 65536 ? port : 0;
+}
+
+function portOf(url: string): number {
+  return Number(new URL(url).port);
 }
 
 /**

@@ -11,9 +11,9 @@ import {
   StorageType,
 } from "@nats-io/jetstream";
 import { type NatsConnection, nanos } from "@nats-io/transport-node";
-import { coerceError } from "../../protocol/errors.ts";
+import { coerceError, MemfarmError } from "../../protocol/errors.ts";
 import type { Logger } from "../../protocol/logger.ts";
-import { parseReport, type Report } from "../../protocol/messages.ts";
+import { parseReport, type Report, reportMessageId } from "../../protocol/messages.ts";
 import {
   agentOfSubject,
   MAX_MESSAGE_BYTES,
@@ -23,14 +23,21 @@ import {
 } from "../../protocol/subjects.ts";
 import { whenJetStreamReady } from "./jetstream-ready.ts";
 
-/** What applying a report did; "stale" and "forged" reports change nothing and are logged. */
-export type ReportVerdict = "applied" | "duplicate" | "stale" | "forged";
+/**
+ * What applying a report did; "stale" and "forged" reports change nothing and are logged; an
+ * "early" one waits for the reports its agent sent before it, and is delivered again.
+ */
+export type ReportVerdict = "applied" | "duplicate" | "stale" | "forged" | "early";
 
 export interface ReportStreamOptions {
   /** Copies of the stream in a JetStream cluster (3 on a 3-node cluster, 1 on one server). */
   replicas: number;
-  /** Applies one report from `agent`, synchronously (SQLite); throws only on a store failure. */
-  apply: (agent: string, report: Report) => ReportVerdict;
+  /**
+   * Applies one report from `agent`, synchronously (SQLite); throws only on a store failure (a
+   * MemfarmError `storage_unavailable` when the store cannot be written: the report waits).
+   * `acceptGap`: the reports before it have not come for EARLY_GIVE_UP_MS; apply it anyway.
+   */
+  apply: (agent: string, report: Report, acceptGap: boolean) => ReportVerdict;
   log: Logger;
   /** How long start() waits for JetStream to be usable (a cluster electing its leader). */
   readyTimeoutMs?: number;
@@ -55,6 +62,14 @@ const DUPLICATE_WINDOW_MS = 2 * 60_000;
 const ACK_WAIT_MS = 30_000;
 /** A report the store failed to apply is tried again after this. */
 const RETRY_DELAY_MS = 2_000;
+/** A report that came before one its agent sent earlier is tried again after this. */
+const EARLY_RETRY_MS = 250;
+/**
+ * How long a report waits for the ones before it while the store works. The agent sends them in
+ * order and only a malformed one is ever dropped, so a gap this old will not fill: the report is
+ * applied anyway (with a warning) rather than holding its job back for ever.
+ */
+const EARLY_GIVE_UP_MS = 60_000;
 
 /**
  * Agents' reports (progress and results) reach the coordinator through a JetStream work-queue
@@ -68,6 +83,8 @@ export class ReportStream {
   private messages: ConsumerMessages | null = null;
   private loop: Promise<void> = Promise.resolve();
   private readonly stopping = new AbortController();
+  /** Reports that came early, by message id: since when they wait for the ones before them. */
+  private readonly earlySince = new Map<string, number>();
 
   private constructor(
     private readonly nc: NatsConnection,
@@ -175,10 +192,28 @@ export class ReportStream {
       msg.term();
       return;
     }
+    const key = reportMessageId(report);
     try {
-      apply(agent, report);
+      const waitingSince = this.earlySince.get(key);
+      const acceptGap = waitingSince !== undefined && Date.now() - waitingSince > EARLY_GIVE_UP_MS;
+      if (acceptGap) {
+        log.warn("applying a report whose predecessors never arrived", { agent, attempt: report.attemptId });
+      }
+      const verdict = apply(agent, report, acceptGap);
+      if (verdict === "early") {
+        if (waitingSince === undefined) this.earlySince.set(key, Date.now());
+        msg.nak(EARLY_RETRY_MS);
+        return;
+      }
+      this.earlySince.delete(key);
       msg.ack();
     } catch (thrown) {
+      if (thrown instanceof MemfarmError && thrown.code === "storage_unavailable") {
+        // Logged once for the whole fault by the store's health; the report waits in the stream.
+        this.earlySince.delete(key);
+        msg.nak(RETRY_DELAY_MS);
+        return;
+      }
       log.error("could not apply a report; it will be delivered again", {
         agent,
         attempt: report.attemptId,

@@ -6,7 +6,8 @@ import type { Db } from "./database.ts";
 import type { AttemptRow, JobRow } from "./job-rows.ts";
 import { ACTIVE } from "./jobs-store.ts";
 
-export type ResultVerdict = "applied" | "duplicate" | "stale";
+export type ResultVerdict = "applied" | "duplicate" | "stale" | "early";
+export type SeqVerdict = "next" | "duplicate" | "early";
 
 /**
  * The guarded UPDATEs of jobs and attempts. Every state change is guarded by the state it
@@ -87,20 +88,28 @@ export class JobStatesStore {
   }
 
   /**
-   * Records progress message `seq` of an attempt once: true if it is new.
-   * Messages arrive in order (the agent's outbox), so anything at or below the
-   * last seen number is a redelivery.
+   * Records progress message `seq` of an attempt once, in order: `next` if it follows the last
+   * one applied (or `acceptGap` lets it skip ahead), `duplicate` if it was applied already, `early`
+   * if one before it has not been applied yet. The agent sends them in order, but a report held
+   * back (the store failed, then redelivered) may come back after a later one.
    */
-  acceptProgressSeq(attemptId: string, seq: number): boolean {
-    return (
-      this.db
-        .prepare("UPDATE attempts SET last_seq = ? WHERE id = ? AND last_seq < ?")
-        .run(seq, attemptId, seq).changes > 0
-    );
+  acceptProgressSeq(attemptId: string, seq: number, acceptGap = false): SeqVerdict {
+    const next = this.db
+      .prepare("UPDATE attempts SET last_seq = ? WHERE id = ? AND last_seq = ?")
+      .run(seq, attemptId, seq - 1).changes;
+    if (next > 0) return "next";
+    const last = this.attemptById.get(attemptId)?.last_seq ?? 0;
+    if (seq <= last) return "duplicate";
+    if (!acceptGap) return "early";
+    this.db.prepare("UPDATE attempts SET last_seq = ? WHERE id = ?").run(seq, attemptId);
+    return "next";
   }
 
-  /** Applies an attempt's final result, unless the attempt is no longer the job's current one. */
-  finish(result: AttemptResult): ResultVerdict {
+  /**
+   * Applies an attempt's final result, unless the attempt is no longer the job's current one;
+   * `early` while progress sent before it has not been applied (unless `acceptGap`).
+   */
+  finish(result: AttemptResult, acceptGap = false): ResultVerdict {
     return this.db.transaction((): ResultVerdict => {
       const attempt = this.attemptById.get(result.attemptId);
       const job = attempt && this.byId.get(attempt.job_id);
@@ -113,6 +122,7 @@ export class JobStatesStore {
           .run(result.status, attempt.id);
         return "stale";
       }
+      if (attempt.last_seq < result.lastSeq && !acceptGap) return "early";
       this.db
         .prepare(`UPDATE jobs SET status = @status, started_at = COALESCE(started_at, @startedAt),
                     finished_at = @finishedAt, exit_code = @exitCode, signal = @signal, peak_rss_bytes = @peak,

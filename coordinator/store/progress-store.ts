@@ -10,7 +10,7 @@ import type { TestsStore } from "./tests-store.ts";
 /** What became of one progress message: written, a redelivery, or from an attempt that is not current. */
 export type ProgressWrite =
   | { verdict: "applied"; jobId: number; started: boolean; lines: LogLineResource[] }
-  | { verdict: "duplicate"; jobId: number }
+  | { verdict: "duplicate" | "early"; jobId: number }
   | { verdict: "stale"; jobId: number | null };
 
 /**
@@ -29,13 +29,15 @@ export class ProgressStore {
     private readonly tests: TestsStore,
   ) {}
 
-  record(progress: Progress): ProgressWrite {
+  /** `acceptGap`: apply it even if reports before it never arrived (see acceptProgressSeq). */
+  record(progress: Progress, acceptGap = false): ProgressWrite {
     return this.db.transaction((): ProgressWrite => {
       const attempt = this.jobs.attempt(progress.attemptId);
       if (!attempt) return { verdict: "stale", jobId: null };
       const jobId = attempt.job_id;
       if (!this.jobs.isCurrentAndActive(jobId, attempt.id)) return { verdict: "stale", jobId };
-      if (!this.jobStates.acceptProgressSeq(attempt.id, progress.seq)) return { verdict: "duplicate", jobId };
+      const seq = this.jobStates.acceptProgressSeq(attempt.id, progress.seq, acceptGap);
+      if (seq !== "next") return { verdict: seq, jobId };
       const started = progress.started && this.jobStates.markRunning(jobId, attempt.id);
       const lines = this.logs.append(jobId, attempt.id, progress.log);
       this.samples.append(jobId, attempt.id, progress.samples);

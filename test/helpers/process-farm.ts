@@ -67,11 +67,14 @@ export class ProcessFarm {
     return readFileSync(join(this.dataDir, "admin-token"), "utf8").trim();
   }
 
-  async startCoordinator(extra: string[] = []): Promise<void> {
+  /** With the coordinator's embedded nats-server: how an agent on this machine joins, as it printed. */
+  join: { nats: string; creds: string; name: string } | null = null;
+
+  /** Starts the coordinator against `natsUrls`, or with its own embedded nats-server. */
+  async startCoordinator(extra: string[] = [], options: { embeddedNats?: boolean } = {}): Promise<CliProcess> {
     const coordinator = new CliProcess([
       "coordinator",
-      "--nats",
-      this.natsUrls.join(","),
+      ...(options.embeddedNats ? [] : ["--nats", this.natsUrls.join(",")]),
       "--port",
       "0",
       "--data-dir",
@@ -85,6 +88,14 @@ export class ProcessFarm {
     this.coordinator = coordinator;
     const [, url] = await coordinator.waitFor(/Dashboard:\s+(http:\/\/\S+?)\/?\n/, 60_000);
     this.url = url ?? "";
+    if (options.embeddedNats) {
+      const [, nats = "", creds = "", name = ""] = await coordinator.waitFor(
+        /memfarm agent --nats (\S+) --creds (\S+) --name (\S+)/,
+      );
+      this.join = { nats, creds, name };
+      this.natsUrls = [nats];
+    }
+    return coordinator;
   }
 
   async killCoordinator(): Promise<void> {
@@ -92,11 +103,13 @@ export class ProcessFarm {
     this.coordinator = null;
   }
 
-  async startAgent(name: string): Promise<CliProcess> {
+  /** Starts an agent; `creds`: its NATS credentials file (an embedded nats-server requires one). */
+  async startAgent(name: string, creds?: string): Promise<CliProcess> {
     const agent = new CliProcess([
       "agent",
       "--nats",
       this.natsUrls.join(","),
+      ...(creds ? ["--creds", creds] : []),
       "--name",
       name,
       "--memory",

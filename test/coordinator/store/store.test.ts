@@ -34,7 +34,7 @@ describe("job store (a real SQLite file)", () => {
     error: null,
     limitBytes: null,
     limitKind: null,
-    lastSeq: 1,
+    lastSeq: 0, // no progress was sent before it
   });
 
   it("uses WAL and the numbered migrations", () => {
@@ -102,8 +102,15 @@ describe("job store (a real SQLite file)", () => {
   it("numbers log lines across batches and accepts each progress message once", () => {
     const job = newJob();
     const attemptId = store.jobStates.assign(job.id, "a1") as string;
-    assert.equal(store.jobStates.acceptProgressSeq(attemptId, 1), true);
-    assert.equal(store.jobStates.acceptProgressSeq(attemptId, 1), false);
+    assert.equal(store.jobStates.acceptProgressSeq(attemptId, 1), "next");
+    assert.equal(store.jobStates.acceptProgressSeq(attemptId, 1), "duplicate");
+    // In order only: 3 waits for 2 (held back by a failed write, redelivered after 3), then goes.
+    assert.equal(store.jobStates.acceptProgressSeq(attemptId, 3), "early");
+    assert.equal(store.jobStates.acceptProgressSeq(attemptId, 2), "next");
+    assert.equal(store.jobStates.acceptProgressSeq(attemptId, 3), "next");
+    assert.equal(store.jobStates.acceptProgressSeq(attemptId, 2), "duplicate");
+    // A gap that never fills is skipped when the caller says so.
+    assert.equal(store.jobStates.acceptProgressSeq(attemptId, 9, true), "next");
     store.logs.append(job.id, attemptId, [
       { stream: "stdout", text: "a" },
       { stream: "stdout", text: "b" },
