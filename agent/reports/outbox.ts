@@ -25,6 +25,7 @@ export class Outbox {
   private readonly queue: Letter[] = [];
   private sending = false;
   private closed = false;
+  private warnedJournal = false;
   private acknowledged: number;
 
   constructor(
@@ -40,7 +41,13 @@ export class Outbox {
 
   /** Queues a report; the promise settles once the stream has it (or the outbox is closed). */
   send(payload: string, messageId: string, journaled = false): Promise<void> {
-    if (!journaled) this.journal.append(payload);
+    if (!journaled && !this.journal.append(payload) && !this.warnedJournal) {
+      this.warnedJournal = true;
+      this.log.warn(
+        "cannot write the report journal; this attempt's reports go from memory, and are lost only if the agent dies before they are delivered",
+        { attempt: this.journal.attemptId, error: this.journal.brokenBecause },
+      );
+    }
     return new Promise((resolve) => {
       this.queue.push({ payload, messageId, resolve });
       void this.pump();

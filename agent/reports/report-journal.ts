@@ -1,4 +1,15 @@
-import { appendFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  fstatSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
 import { join } from "node:path";
 
 const JOURNAL = ".jsonl";
@@ -20,10 +31,17 @@ export interface PendingJournal {
  * it is sent) and `DIR/<attemptId>.acked` (how many of them the stream has acknowledged). A report
  * survives NATS being down and the agent process dying; a new process replays what is left.
  * Writes are synchronous and small (a few per second per attempt).
+ *
+ * A write that fails (the agent's disk is full) leaves nothing half-written: the line is cut back
+ * off. The journal is then given up for good (its files removed, freeing their space): a journal
+ * missing one report would replay the wrong ones. The attempt's reports still go from memory;
+ * only an agent that dies before they are delivered loses them.
  */
 export class ReportJournal {
   private readonly journalFile: string;
   private readonly ackedFile: string;
+  /** Why the journal was given up, or null while it keeps every report. */
+  private givenUp: string | null = null;
 
   constructor(
     readonly dir: string,
@@ -34,12 +52,52 @@ export class ReportJournal {
     this.ackedFile = join(dir, `${attemptId}${ACKED}`);
   }
 
-  append(report: string): void {
-    appendFileSync(this.journalFile, `${report}\n`, { mode: 0o600 });
+  /** Why the journal no longer keeps this attempt's reports (a write failed), or null. */
+  get brokenBecause(): string | null {
+    return this.givenUp;
+  }
+
+  /** Appends a report, whole or not at all; false once the journal is given up. */
+  append(report: string): boolean {
+    if (this.givenUp !== null) return false;
+    let fd: number | undefined;
+    try {
+      fd = openSync(this.journalFile, "a", 0o600);
+      const before = fstatSync(fd).size;
+      const bytes = Buffer.from(`${report}\n`);
+      try {
+        for (let written = 0; written < bytes.length; ) {
+          written += writeSync(fd, bytes, written, bytes.length - written);
+        }
+      } catch (thrown) {
+        ftruncateSync(fd, before); // no half line for a replay to trip on
+        throw thrown;
+      }
+      return true;
+    } catch (thrown) {
+      this.giveUp(thrown);
+      return false;
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
   }
 
   markAcknowledged(count: number): void {
-    writeFileSync(this.ackedFile, String(count));
+    if (this.givenUp !== null) return;
+    try {
+      writeFileSync(this.ackedFile, String(count));
+    } catch (thrown) {
+      this.giveUp(thrown);
+    }
+  }
+
+  private giveUp(thrown: unknown): void {
+    this.givenUp = (thrown as Error).message;
+    try {
+      this.remove();
+    } catch {
+      // Nothing more to do: a later process finds a journal it cannot trust only if this failed.
+    }
   }
 
   /** Everything was delivered: the journal is no longer needed. */

@@ -10,6 +10,7 @@ import { explainOutcome } from "../dashboard/explain-outcome.ts";
 import { hostBar } from "../dashboard/host-bar.ts";
 import { hostPage } from "../dashboard/host-page.ts";
 import { jobTimeline } from "../dashboard/job-timeline.ts";
+import { pageDetail, pageLogTail } from "../dashboard/log-tail.ts";
 import { readTestSort, sortLink, sortTests, TEST_SORT_KEYS } from "../dashboard/test-table.ts";
 import type { Store } from "../store/store.ts";
 import { listAgents } from "./api-routes.ts";
@@ -71,14 +72,15 @@ export function dashboardPages(deps: DashboardPagesDeps): Router {
     const job = findJob(req.params.id);
     if (!job) return renderNotFound(res, "No such job", `There is no job ${req.params.id}.`);
     const log = store.logs.tail(job.id, LOG_TAIL_LINES);
-    const tests = store.tests.list(job.id);
+    const shown = pageLogTail(log.lines);
+    const tests = store.tests.list(job.id).map((test) => ({ ...test, detail: pageDetail(test.detail) }));
     const sort = readTestSort(req.query.sort);
     const ran = tests.filter((test) => test.outcome !== "skipped");
     const chart = chartGeometry(chartData(job, store.samples.chartPoints(job.id, DEFAULT_BUCKETS), tests));
     res.render("job", {
       ...common,
       job,
-      log: log.lines,
+      log: shown.lines,
       logLineCount: log.lastLine,
       lastLine: log.lastLine,
       final: isFinalStatus(job.status),

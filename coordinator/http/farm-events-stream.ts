@@ -14,8 +14,10 @@ export function streamFarmEvents(options: { req: Request; res: Response; events:
   // A first comment flushes the headers, so the browser's EventSource opens at once.
   res.write(": connected\n\n");
   const unsubscribe = events.on("job", (job) => stream.send("job", job));
-  req.on("close", () => {
+  const cleanup = () => {
     stream.close();
     unsubscribe();
-  });
+  };
+  req.on("close", cleanup);
+  res.once("close", cleanup); // also when the stream is cut for a client that does not read
 }

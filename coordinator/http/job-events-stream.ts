@@ -59,6 +59,7 @@ export function streamJobEvents(options: {
     for (const unsubscribe of unsubscribers) unsubscribe();
   };
   req.on("close", cleanup);
+  res.once("close", cleanup); // also when the stream is cut for a client that does not read
 
   const job = store.jobs.get(jobId);
   sendLines(store.logs.read(jobId, lastLine));

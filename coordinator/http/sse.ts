@@ -1,6 +1,13 @@
 import type { Response } from "express";
 
 const KEEPALIVE_MS = 15_000;
+/**
+ * What a stream may hold unsent for a client that reads too slowly (or not at all). Past it the
+ * stream is cut: the client reconnects and resumes (the dashboard and `--follow` ask for the lines
+ * after the last one they have), and the coordinator's memory stays bounded however many such
+ * clients there are.
+ */
+export const MAX_UNSENT_BYTES = 1024 * 1024;
 /** One JSON text per event payload, however many streams send it. */
 const serialized = new WeakMap<object, string>();
 
@@ -17,6 +24,7 @@ export function openEventStream(res: Response): {
     "x-accel-buffering": "no",
   });
   const keepalive = setInterval(() => res.write(": keepalive\n\n"), KEEPALIVE_MS);
+  res.once("close", () => clearInterval(keepalive));
   return {
     send: (event, data, key = data) => {
       let text = serialized.get(key);
@@ -25,6 +33,7 @@ export function openEventStream(res: Response): {
         serialized.set(key, text);
       }
       res.write(`event: ${event}\ndata: ${text}\n\n`);
+      if (res.writableLength > MAX_UNSENT_BYTES) res.destroy();
     },
     close: () => clearInterval(keepalive),
   };

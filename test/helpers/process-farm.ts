@@ -71,7 +71,10 @@ export class ProcessFarm {
   join: { nats: string; creds: string; name: string } | null = null;
 
   /** Starts the coordinator against `natsUrls`, or with its own embedded nats-server. */
-  async startCoordinator(extra: string[] = [], options: { embeddedNats?: boolean } = {}): Promise<CliProcess> {
+  async startCoordinator(
+    extra: string[] = [],
+    options: { embeddedNats?: boolean } = {},
+  ): Promise<CliProcess> {
     const coordinator = new CliProcess([
       "coordinator",
       ...(options.embeddedNats ? [] : ["--nats", this.natsUrls.join(",")]),

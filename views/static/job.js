@@ -43,8 +43,18 @@
       lastLine = line.lineNo;
       const span = document.createElement("span");
       span.className = line.stream;
-      span.textContent = line.text;
+      // As the page cuts them: a long line stays whole in the download, not in the browser.
+      span.textContent =
+        line.text.length > 2048
+          ? `${line.text.slice(0, 2048)} … ${line.text.length - 2048} more characters`
+          : line.text;
       log.append(span, "\n");
+      // The page keeps the newest lines; the download has them all.
+      while (log.childElementCount > 5000) {
+        const oldest = log.firstElementChild;
+        oldest?.nextSibling?.remove(); // its newline
+        oldest?.remove();
+      }
     }
     log.dataset.lastLine = String(lastLine);
     if (atBottom) log.scrollTop = log.scrollHeight;

@@ -222,6 +222,6 @@ describe("fuzzed HTTP bodies at every mutating endpoint", () => {
     assert.ok(count >= 400);
     assert.deepEqual(await state(), before, "no job, token or agent state changed");
     const health = await farm.api("/healthz");
-    assert.deepEqual([health.status, health.body], [200, { ok: true }]);
+    assert.deepEqual([health.status, health.body.ok], [200, true]);
   });
 });

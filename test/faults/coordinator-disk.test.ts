@@ -1,0 +1,108 @@
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { assertPassedExactlyOnce } from "../chaos/helpers.ts";
+import { freePort, NatsNode } from "../helpers/nats-servers.ts";
+import { ProcessFarm } from "../helpers/process-farm.ts";
+import { findTestPython } from "../helpers/python.ts";
+
+/** A small tmpfs for the coordinator's data dir, so that a test can fill it; null if this machine cannot mount one. */
+function mountSmallDisk(dir: string, size: string): string | null {
+  mkdirSync(dir, { recursive: true });
+  try {
+    execFileSync("mount", ["-t", "tmpfs", "-o", `size=${size}`, "tmpfs", dir], { stdio: "pipe" });
+    return null;
+  } catch (thrown) {
+    return `cannot mount a tmpfs here (${String(thrown).split("\n")[0]}); run as root`;
+  }
+}
+
+/** Writes a file that takes every free byte of the disk under `dir`. */
+function fillDisk(file: string): void {
+  const chunk = Buffer.alloc(1024 * 1024, 1);
+  try {
+    for (;;) writeFileSync(file, chunk, { flag: "a" });
+  } catch (thrown) {
+    if ((thrown as NodeJS.ErrnoException).code !== "ENOSPC") throw thrown;
+  }
+  // The last few KiB, so that not even a WAL frame fits.
+  const small = Buffer.alloc(4096, 1);
+  try {
+    for (;;) writeFileSync(file, small, { flag: "a" });
+  } catch {
+    // Full.
+  }
+}
+
+async function until(timeoutMs: number, what: string, check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check().catch(() => false))) {
+    if (Date.now() > deadline) assert.fail(`${what}: not within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/**
+ * The coordinator's disk fills while a job streams its log: nothing is acknowledged that was not
+ * written, submits get 503 naming the disk, /healthz says so, and once space is freed the job's
+ * log is whole, each line once. JetStream runs on another disk (its own nats-server), as in a
+ * production farm with an external NATS.
+ */
+describe("faults: the coordinator's disk fills up", { timeout: 240_000 }, () => {
+  const farm = new ProcessFarm(8);
+  let nats: NatsNode;
+  let python: string;
+  const skip = mountSmallDisk(farm.dataDir, "24m");
+  const filler = join(farm.dataDir, "filler");
+
+  before(async () => {
+    if (skip) return;
+    python = findTestPython();
+    nats = NatsNode.single(join(farm.dir, "nats"), await freePort());
+    await nats.start();
+    farm.natsUrls = [nats.url];
+    await farm.startCoordinator();
+    await farm.startAgent("disk-a1");
+  });
+  after(async () => {
+    await farm.stop().catch(() => undefined);
+    await nats?.stop();
+    if (!skip) execFileSync("umount", ["-l", farm.dataDir]);
+    rmSync(farm.dir, { recursive: true, force: true });
+  });
+
+  it("holds reports back while full, answers 503 naming the disk, and loses nothing once space is freed", {
+    skip: skip ?? false,
+  }, async () => {
+    const job = await farm.submitNap(python);
+    await farm.waitFor(job.id, (one) => one.status === "running");
+    fillDisk(filler);
+
+    await until(15_000, "/healthz reports the full disk", async () => {
+      const health = await fetch(`${farm.url}/healthz`);
+      const body = (await health.json()) as { error?: { message: string } };
+      return health.status === 503 && /disk is full/.test(body.error?.message ?? "");
+    });
+    const refused = await farm.api("/jobs", { suite: "nap", python, tests: ["test_nap"] });
+    assert.equal(refused.status, 503, JSON.stringify(refused.body));
+    assert.equal(refused.body.error.code, "storage_unavailable");
+    assert.match(refused.body.error.message, /memfarm\.sqlite: its disk is full/);
+    // Reads still work while full.
+    assert.equal((await farm.api(`/jobs/${job.id}`)).status, 200);
+    // The job ends on its agent meanwhile; its result waits too.
+    await new Promise((resolve) => setTimeout(resolve, 9_000));
+
+    rmSync(filler);
+    await until(
+      15_000,
+      "/healthz is 200 again",
+      async () => (await fetch(`${farm.url}/healthz`)).status === 200,
+    );
+    const done = await farm.waitUntilFinished(job.id, 60_000);
+    await assertPassedExactlyOnce(farm, done);
+    const next = await farm.submitNap(python);
+    assert.equal(next.status, "queued", "submits work again");
+  });
+});
