@@ -71,7 +71,7 @@ credentials (an NKey seed or a .creds file) for that server. Suite files in --jo
 (default: the package's jobs/) are checked at start; a broken one stops it with the file and field named.
 Agents' reports travel through the JetStream stream MEMFARM_REPORTS, which the coordinator creates with
 --stream-replicas copies (default: 3 when given three or more --nats URLs, a cluster; else 1).
-An agent silent for --lost-after seconds (default 15) is lost and its jobs are requeued.
+An agent silent for --lost-after seconds (default 8) is lost and its jobs are requeued.
 On SIGTERM or Ctrl-C it stops taking work (calls that change the farm get HTTP 503 shutting_down),
 answers the requests in flight and exits 0; jobs on agents keep running. A second signal forces.
 SECONDS is a number of seconds or a duration with units ms, s, m, h, d: 90s, 15m, 2h, 1h30m.

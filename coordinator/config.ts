@@ -68,8 +68,12 @@ function readPort(text: string | undefined, fallback: number, field: string): nu
   return port;
 }
 
-/** An agent silent this long is lost unless --lost-after says otherwise. */
-const DEFAULT_LOST_AFTER_MS = 15_000;
+/**
+ * An agent silent this long is lost unless --lost-after says otherwise: four missed heartbeats, so
+ * a dead agent's jobs are requeued within about 10 s of its last beat (the scheduler looks once
+ * a second), and one or two late beats on a loaded host lose nothing.
+ */
+const DEFAULT_LOST_AFTER_MS = 8_000;
 /** Longer, and a dead agent's jobs would wait more than an hour to run again. */
 const MAX_LOST_AFTER_MS = 3_600_000;
 

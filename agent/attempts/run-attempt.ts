@@ -12,6 +12,7 @@ import { SeenProcesses } from "../processes/process-tree.ts";
 import { classifyEnding } from "../regrtest/outcome.ts";
 import { countsOf, failedTestsOf } from "../regrtest/regrtest-output.ts";
 import { killAtOnce, runRegrtest } from "../regrtest/regrtest-process.ts";
+import { noSpaceReason, saysNoSpace } from "./no-space.ts";
 
 export interface AttemptOptions {
   workDir: string;
@@ -85,7 +86,15 @@ export class RunningAttempt {
     const startedAt = new Date().toISOString();
     options.onStarted();
     const python = await this.interpreter();
-    if (typeof python !== "string") return this.failure(python.problem, startedAt);
+    if (typeof python !== "string") {
+      const { problem } = python;
+      return this.failure(
+        saysNoSpace(problem)
+          ? noSpaceReason(options.workDir, `preparing the interpreter failed: ${problem}`)
+          : problem,
+        startedAt,
+      );
+    }
     if (this.stopReason !== null) return this.failure("stopped before the tests started", startedAt);
 
     const cwd = join(options.workDir, "attempts", assignment.attemptId);
@@ -101,6 +110,7 @@ export class RunningAttempt {
       stream: "system",
       text: `working directory ${cwd}; memory limit ${assignment.limitBytes} bytes (${limit.kind})`,
     });
+    let sawNoSpace = false;
     try {
       const ending = await runRegrtest({
         python,
@@ -113,7 +123,10 @@ export class RunningAttempt {
         limit,
         signal: this.abort.signal,
         seen: this.seen,
-        onLog: options.onLog,
+        onLog: (line) => {
+          if (!sawNoSpace && saysNoSpace(line.text)) sawNoSpace = true;
+          options.onLog(line);
+        },
         onSample: (sample) => {
           this.latestRssBytes = sample.rssBytes;
           options.onSample(sample);
@@ -132,7 +145,7 @@ export class RunningAttempt {
       }
       if (ending.spawnError)
         return this.failure(`could not start ${python}: ${ending.spawnError.message}`, startedAt);
-      const outcome = classifyEnding(
+      const classified = classifyEnding(
         {
           exitCode: ending.exitCode,
           signal: ending.signal,
@@ -145,6 +158,14 @@ export class RunningAttempt {
         },
         ending.summary,
       );
+      // Tests that failed because the host's disk filled say nothing about the code under test.
+      const outcome =
+        sawNoSpace && (classified.status === JobStatus.failed || classified.status === JobStatus.error)
+          ? {
+              status: JobStatus.error,
+              reason: noSpaceReason(options.workDir, "the tests could not write their files"),
+            }
+          : classified;
       options.onLog({
         stream: "system",
         text: `finished: ${outcome.status}${outcome.reason ? ` (${outcome.reason})` : ""}, exit code ${ending.exitCode ?? "none"}${ending.signal ? `, signal ${ending.signal}` : ""}`,

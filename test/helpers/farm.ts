@@ -57,6 +57,8 @@ export async function startFarm(
     /** Where the coordinator and the agent log; silent unless a test asserts on the log. */
     coordinatorLog?: Logger;
     agentLog?: Logger;
+    /** The agent's work dir (builds, outbox, attempts); a fresh one under the farm's dir unless given. */
+    agentWorkDir?: string;
     /** Turns the PR bot on; its GitHub calls are not retried within an attempt and feedback is retried quickly. */
     github?: GithubOptions;
   } = {},
@@ -81,7 +83,7 @@ export async function startFarm(
       creds: await coordinator.natsAuthority.ensureLocalAgent(agentName),
       name: agentName,
       memory: options.memory ?? "16G",
-      workDir: join(dir, "agent"),
+      workDir: options.agentWorkDir ?? join(dir, "agent"),
       sampleIntervalMs: 200,
       allowLocalRepos: options.allowLocalRepos ?? false,
       limitMode: options.limitMode,
