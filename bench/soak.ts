@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { isFinalStatus } from "../protocol/job-status.ts";
 import type { JobResource } from "../protocol/resources.ts";
@@ -17,21 +18,26 @@ import { type Kill, killAndRestart } from "./soak/chaos.ts";
  * terminal by the deadline; must be 0), duplicated (more than one counted attempt, a log line or a
  * test applied twice; must be 0), and the time to recover after each kill.
  *
- *   npm run build && node dist/bench/soak.js [jobs=80] [agents=3] [seed=1] [--cluster]
+ *   npm run build && node dist/bench/soak.js [jobs=80] [agents=3] [seed=1] [--cluster | --embedded]
  *
- * --cluster runs a 3-node JetStream cluster (3 stream replicas) instead of one nats-server.
+ * --cluster runs a 3-node JetStream cluster (3 stream replicas) instead of one nats-server;
+ * --embedded gives the coordinator its own nats-server (agents join with issued credentials, and
+ * a killed nats-server is started again by the coordinator, not by the soak). The coordinator runs
+ * with the product's --lost-after; half the agent kills keep the agent down past it, and the time
+ * the coordinator took to notice (the held attempts marked lost) is reported.
  * Exits 1 when a job was lost or duplicated.
  */
 const args = process.argv.slice(2);
 const positional = args.filter((arg) => !arg.startsWith("--"));
-const JOBS = Math.min(500, Number(positional[0] ?? 80));
+const JOBS = Math.min(1000, Number(positional[0] ?? 80));
 const AGENTS = Number(positional[1] ?? 3);
 const SEED = Number(positional[2] ?? 1);
 const CLUSTER = args.includes("--cluster");
+const EMBEDDED = args.includes("--embedded");
 
 /** Each job naps this long, printing a line a second (about 3 s per job with regrtest's start-up). */
 const NAP_SECONDS = 2;
-const SUBMIT_EVERY_MS = 1500;
+const SUBMIT_EVERY_MS = Number(process.env.SOAK_SUBMIT_EVERY_MS ?? 1500);
 /** Quiet time between one recovery and the next kill. */
 const CALM_MS: [number, number] = [5000, 12000];
 /** How long after the last submission every job must have reached a terminal state. */
@@ -58,14 +64,20 @@ async function main(): Promise<void> {
   try {
     if (CLUSTER) {
       nats = await startCluster(join(farm.dir, "nats"));
-    } else {
+    } else if (!EMBEDDED) {
       nats = [NatsNode.single(join(farm.dir, "nats"), await freePort())];
       await nats[0]?.start();
     }
     farm.natsUrls = nats.map((node) => node.url);
-    await farm.startCoordinator();
+    const startCoordinator = async () => {
+      await farm.startCoordinator([], { embeddedNats: EMBEDDED, lostAfter: null });
+    };
+    await startCoordinator();
     const agents = Array.from({ length: AGENTS }, (_, index) => `soak-${index + 1}`);
-    for (const agent of agents) await farm.startAgent(agent);
+    for (const agent of agents) {
+      if (EMBEDDED) await farm.issueCredentials(agent);
+      await farm.startAgent(agent);
+    }
 
     const started = performance.now();
     const now = () => performance.now() - started;
@@ -117,7 +129,16 @@ async function main(): Promise<void> {
         const calmUntil = now() + between(random, ...CALM_MS);
         while (submitting && now() < calmUntil) await sleep(POLL_MS);
         if (!submitting) break;
-        const kill = await killAndRestart({ farm, nats, agents, random, now, jobsOn });
+        const kill = await killAndRestart({
+          farm,
+          nats,
+          agents,
+          random,
+          now,
+          jobsOn,
+          startCoordinator,
+          killEmbeddedNats: EMBEDDED ? () => killEmbeddedNats(farm) : null,
+        });
         kills.push(kill);
         console.error(`${(kill.killedAtMs / 1000).toFixed(1)} s: killed ${kill.victim} ${kill.which}`);
         const deadline = now() + RECOVERY_LIMIT_MS;
@@ -139,11 +160,61 @@ async function main(): Promise<void> {
       audits.push(await auditJob(farm, job));
     }
     report(audits, kills, completions, wallMs);
+    reportNotice(kills, audits);
     const broken = audits.filter((audit) => audit.lost || audit.duplicated).length;
     process.exitCode = broken > 0 ? 1 : 0;
   } finally {
     await cleanup();
   }
+}
+
+/** Kills the coordinator's own nats-server and waits until the coordinator has it running again. */
+async function killEmbeddedNats(farm: ProcessFarm): Promise<void> {
+  const pidFile = join(farm.dataDir, "nats", "nats-server.pid");
+  const pid = Number(readFileSync(pidFile, "utf8"));
+  process.kill(pid, "SIGKILL");
+  for (;;) {
+    await sleep(POLL_MS);
+    const health = await fetch(`${farm.url}/healthz`).catch(() => null);
+    const now = Number(readFileSync(pidFile, "utf8"));
+    if (health?.status === 200 && now !== pid) return;
+  }
+}
+
+/**
+ * How long the coordinator took to notice an agent that stayed down past --lost-after: from the
+ * SIGKILL to the attempts it held being marked lost (their jobs requeued).
+ */
+function reportNotice(kills: Kill[], audits: JobAudit[]): void {
+  const noticed = (kill: Kill) =>
+    kill.held.flatMap((jobId) => {
+      const job = audits.find((audit) => audit.job.id === jobId)?.job;
+      const lost = job?.attempts.find((attempt) => attempt.status === "lost" && attempt.agent === kill.which);
+      return lost?.finishedAt ? [Date.parse(lost.finishedAt) - kill.killedAtEpochMs] : [];
+    });
+  const rows = [true, false].flatMap((longOutage) => {
+    const times = kills
+      .filter((kill) => kill.victim === "agent" && kill.longOutage === longOutage)
+      .flatMap(noticed);
+    if (times.length === 0) return [];
+    return [
+      [
+        longOutage ? "down past --lost-after" : "back within 3 s",
+        String(times.length),
+        seconds(median(times)),
+        seconds(percentile(times, 0.99)),
+        seconds(Math.max(...times)),
+      ],
+    ];
+  });
+  console.log("");
+  console.log("time from an agent's SIGKILL to its running attempts marked lost (their jobs requeued):");
+  printTable(["agent", "attempts", "p50", "p99", "max"], rows);
+}
+
+function percentile(values: number[], fraction: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)] ?? 0;
 }
 
 /**
@@ -192,7 +263,8 @@ function report(
   console.log(machineLine());
   console.log(
     `soak: ${audits.length} jobs (nap ${NAP_SECONDS} s), ${AGENTS} agents, seed ${SEED}, ` +
-      `${CLUSTER ? "3-node NATS cluster" : "one nats-server"}, ${kills.length} kills, ${seconds(wallMs)}`,
+      `${CLUSTER ? "3-node NATS cluster" : EMBEDDED ? "the coordinator's embedded nats-server" : "one nats-server"}, ` +
+      `${kills.length} kills, ${seconds(wallMs)}`,
   );
   console.log("");
   printTable(
@@ -245,12 +317,13 @@ function report(
         victim,
         String(ofVictim.length),
         times.length ? seconds(median(times)) : "-",
+        times.length ? seconds(percentile(times, 0.99)) : "-",
         times.length ? seconds(Math.max(...times)) : "-",
         String(ofVictim.length - times.length),
       ],
     ];
   });
-  printTable(["killed", "kills", "recovery p50", "recovery max", "not recovered"], rows);
+  printTable(["killed", "kills", "recovery p50", "recovery p99", "recovery max", "not recovered"], rows);
 }
 
 main().catch((thrown: unknown) => {

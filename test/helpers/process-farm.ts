@@ -70,11 +70,18 @@ export class ProcessFarm {
   /** With the coordinator's embedded nats-server: how an agent on this machine joins, as it printed. */
   join: { nats: string; creds: string; name: string } | null = null;
 
-  /** Starts the coordinator against `natsUrls`, or with its own embedded nats-server. */
+  /** Agents' NATS credentials files, for a coordinator with an embedded nats-server. */
+  private readonly credsFiles = new Map<string, string>();
+
+  /**
+   * Starts the coordinator against `natsUrls`, or with its own embedded nats-server. `lostAfter`:
+   * its --lost-after (6 s here, shorter than the product's default, unless null: the default).
+   */
   async startCoordinator(
     extra: string[] = [],
-    options: { embeddedNats?: boolean } = {},
+    options: { embeddedNats?: boolean; lostAfter?: string | null } = {},
   ): Promise<CliProcess> {
+    const lostAfter = options.lostAfter === undefined ? "6" : options.lostAfter;
     const coordinator = new CliProcess([
       "coordinator",
       ...(options.embeddedNats ? [] : ["--nats", this.natsUrls.join(",")]),
@@ -84,8 +91,7 @@ export class ProcessFarm {
       this.dataDir,
       "--jobs-dir",
       this.jobsDir,
-      "--lost-after",
-      "6",
+      ...(lostAfter === null ? [] : ["--lost-after", lostAfter]),
       ...extra,
     ]);
     this.coordinator = coordinator;
@@ -106,8 +112,21 @@ export class ProcessFarm {
     this.coordinator = null;
   }
 
-  /** Starts an agent; `creds`: its NATS credentials file (an embedded nats-server requires one). */
-  async startAgent(name: string, creds?: string): Promise<CliProcess> {
+  /** Issues an agent NATS credentials through the API (an embedded nats-server admits no one else). */
+  async issueCredentials(name: string): Promise<string> {
+    const issued = await this.api(`/agents/${name}/credentials`, {});
+    if (issued.status !== 201) throw new Error(`credentials for ${name}: ${JSON.stringify(issued.body)}`);
+    const file = join(this.dir, `${name}.nk`);
+    writeFileSync(file, issued.body.credentials, { mode: 0o600 });
+    this.credsFiles.set(name, file);
+    return file;
+  }
+
+  /**
+   * Starts an agent; `creds`: its NATS credentials file (an embedded nats-server requires one;
+   * by default the one issueCredentials wrote for this name, if any).
+   */
+  async startAgent(name: string, creds = this.credsFiles.get(name)): Promise<CliProcess> {
     const agent = new CliProcess([
       "agent",
       "--nats",
