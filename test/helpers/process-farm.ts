@@ -39,7 +39,14 @@ export class ProcessFarm {
   /** The NATS servers the processes use; set before starting any. */
   natsUrls: string[] = [];
 
-  constructor(readonly napSeconds = NAP_SECONDS) {
+  /**
+   * `smallNaps`: the nap suite reserves 128 MiB a job instead of its memlimit's worth, so that
+   * dozens of jobs run at once on one agent (a test that needs many logs streaming together).
+   */
+  constructor(
+    readonly napSeconds = NAP_SECONDS,
+    options: { smallNaps?: boolean } = {},
+  ) {
     const testDir = this.napTestsDir;
     mkdirSync(testDir);
     writeNapTests(testDir, napSeconds);
@@ -50,6 +57,7 @@ export class ProcessFarm {
         workers: 1,
         memlimit: "2G",
         timeoutSeconds: 300,
+        ...(options.smallNaps ? { reservation: { perWorker: "64M", overhead: "64M" } } : {}),
       },
     });
   }
