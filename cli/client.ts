@@ -36,6 +36,10 @@ export class ApiClient {
     return this.call<T>("POST", path, body);
   }
 
+  async delete<T>(path: string): Promise<T> {
+    return this.call<T>("DELETE", path);
+  }
+
   /** Opens a streaming GET (server-sent events). */
   async stream(path: string, signal?: AbortSignal): Promise<Response> {
     const response = await this.fetch(path, { headers: { accept: "text/event-stream" }, signal });

@@ -24,6 +24,7 @@ Use a farm:
   hosts              list agents; hosts drain|undrain NAME; hosts add|upgrade|remove|facts (over SSH)
   agents             agents' NATS credentials: agents creds NAME, agents revoke NAME
   tokens             list, create or revoke API tokens (with the admin token)
+  watch              test every new head of a branch: watch add|list|show|pause|resume|check|remove
 
 Global options: --url URL (MEMFARM_URL, default ${DEFAULT_COORDINATOR_URL}), --token TOKEN (MEMFARM_TOKEN;
 a local farm's token is read from DATA_DIR/admin-token), --data-dir DIR (MEMFARM_DATA_DIR), --json.
@@ -204,4 +205,22 @@ Examples:
   memfarm tokens create pr-bot
   MEMFARM_TOKEN=mf_... memfarm submit bigmem-smoke --python /usr/bin/python3
   memfarm tokens revoke 2`,
+  watch: `memfarm watch add NAME --branch BRANCH --suite SUITE [--repo URL] [--memlimit SIZE] [--tests NAME,...]
+                   [--label k=v]... [--every DURATION]
+memfarm watch list [--json]             every watch, its head and its last error
+memfarm watch show NAME [--json]        one watch and the heads it saw, with their jobs
+memfarm watch pause|resume NAME         stop and start looking up the branch
+memfarm watch check NAME                look the branch up now
+memfarm watch remove NAME
+
+The coordinator looks the branch's head up every --every (default 15m; e.g. 5m, 1h) with git ls-remote
+and queues a job of SUITE pinned to each new head (provenance "watch NAME"). While the farm is busy a
+watch has at most one job waiting: the newest head takes it over, and the heads it replaced are shown as
+untested. A failing look-up (remote down, branch deleted) is shown on the watch and queues nothing.
+--repo defaults to CPython's repository.
+
+Examples:
+  memfarm watch add main-bigmem --branch main --suite bigmem --memlimit 60g --every 15m
+  memfarm watch show main-bigmem
+  memfarm watch pause main-bigmem`,
 };

@@ -14,6 +14,7 @@ import {
   submitCommand,
 } from "./commands/job-commands.ts";
 import { tokensCommand } from "./commands/token-commands.ts";
+import { watchCommand } from "./commands/watch-commands.ts";
 import type { CommandContext } from "./context.ts";
 import { ExitCode } from "./exit-codes.ts";
 import { COMMAND_HELP, MAIN_HELP } from "./help.ts";
@@ -31,6 +32,7 @@ const COMMANDS: Record<string, (context: CommandContext) => Promise<number>> = {
   hosts: hostsCommand,
   agents: agentsCommand,
   tokens: tokensCommand,
+  watch: watchCommand,
 };
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {

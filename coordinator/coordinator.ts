@@ -27,6 +27,7 @@ import { ReportStream } from "./nats/report-stream.ts";
 import { Scheduler } from "./scheduling/scheduler.ts";
 import { StorageHealth } from "./store/storage-health.ts";
 import { openStore, type Store } from "./store/store.ts";
+import { WatchService } from "./watches/watch-service.ts";
 
 /** The first job a new user runs; printed at start and on the empty jobs page. */
 export const EXAMPLE_SUBMIT = 'memfarm submit bigmem-smoke --python "$(command -v python3)" --follow';
@@ -204,6 +205,15 @@ export class Coordinator {
         wakeScheduler: wake,
         log,
       });
+      const watches = new WatchService({
+        store,
+        jobs,
+        transitions,
+        suites,
+        log: log.child({ part: "watches" }),
+      });
+      watches.start();
+      releasers.add("watches", () => watches.stop());
       // The port is bound before the app exists, so the PR bot knows the farm's URL from the start.
       const server = await listen(config.host, config.port);
       releasers.add("HTTP server", () => server.close());
@@ -235,6 +245,7 @@ export class Coordinator {
         wakeScheduler: wake,
         natsAuthority,
         hostOperations,
+        watches,
         gate,
         githubWebhook: github?.router ?? null,
         storage,

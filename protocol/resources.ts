@@ -29,6 +29,42 @@ export interface Provenance {
   retryOf?: number;
   /** The pull request a job was asked for on GitHub (source `github`). */
   pullRequest?: PullRequestProvenance;
+  /** The watch that queued the job for a new head of its branch (source `watch`). */
+  watch?: string;
+}
+
+/** A watched branch: every new head is tested (`memfarm watch add`). */
+export interface WatchResource {
+  name: string;
+  repo: string;
+  branch: string;
+  suite: string;
+  memlimitBytes: number | null;
+  tests: string[];
+  labels: Record<string, string>;
+  /** How often the branch's head is looked up. */
+  everySeconds: number;
+  paused: boolean;
+  /** Who added it (a token's owner). */
+  requester: string;
+  createdAt: string;
+  /** When the head was last looked up, and what it was. */
+  checkedAt: string | null;
+  head: string | null;
+  /** Why the last look-up failed (the remote is down, the branch is gone), or null. */
+  error: string | null;
+  /** The watch's one job waiting in the queue, if any: a newer head takes its place. */
+  queuedJobId: number | null;
+  /** The heads seen, newest first (a bounded list). */
+  commits: WatchCommitResource[];
+}
+
+/** A head of a watched branch and what became of it. */
+export interface WatchCommitResource {
+  sha: string;
+  seenAt: string;
+  /** The job that tests it; null when a newer head took its place in the queue (untested). */
+  jobId: number | null;
 }
 
 export interface PullRequestProvenance {

@@ -1,8 +1,8 @@
 import { constants } from "node:fs";
 import { access } from "node:fs/promises";
 import { join } from "node:path";
+import { gitEnv } from "../../protocol/git-env.ts";
 import { BuildError } from "./build-error.ts";
-import { gitEnv } from "./git-env.ts";
 import { type CommandIo, runStep } from "./run-command.ts";
 
 /**

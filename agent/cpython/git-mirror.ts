@@ -2,9 +2,9 @@ import { createHash, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { gitEnv } from "../../protocol/git-env.ts";
 import { isCommitSha, isFullCommitSha, isPullRequestRef } from "../../protocol/git-refs.ts";
 import { BuildError } from "./build-error.ts";
-import { gitEnv } from "./git-env.ts";
 import { type CommandIo, type CommandSpec, runCommand, runStep } from "./run-command.ts";
 
 /** Where fetched refs land in a mirror; outside refs/heads and refs/tags, so they never clash with git's own. */

@@ -37,6 +37,16 @@ export class Transitions {
     return inserted;
   }
 
+  /**
+   * A waiting job of a watch is to build a newer head instead (the newest commit wins, as
+   * Buildbot's collapsed requests); false if it no longer waits.
+   */
+  repinQueuedJob(jobId: number, commit: string): boolean {
+    if (!this.store.jobStates.repinQueued(jobId, commit)) return false;
+    this.emitJob(jobId);
+    return true;
+  }
+
   /** Why a waiting job does not start yet, as the scheduler last saw it. */
   holdJob(jobId: number, reason: string): void {
     this.store.jobStates.setHeldReason(jobId, reason);

@@ -11,12 +11,14 @@ import type { HostOperations } from "../hosts/host-operations.ts";
 import type { JobService } from "../jobs/job-service.ts";
 import type { NatsAuthority } from "../nats/credentials/nats-authority.ts";
 import type { Store } from "../store/store.ts";
+import type { WatchService } from "../watches/watch-service.ts";
 import { streamFarmEvents } from "./farm-events-stream.ts";
 import { AuthError, adapt } from "./handler.ts";
 import { hostRoutes } from "./host-routes.ts";
 import { streamJobEvents } from "./job-events-stream.ts";
 import { expectNoBody } from "./json-body.ts";
 import { tokenRoutes } from "./token-routes.ts";
+import { watchRoutes } from "./watch-routes.ts";
 
 export interface ApiDeps {
   store: Store;
@@ -25,6 +27,7 @@ export interface ApiDeps {
   wakeScheduler: () => void;
   natsAuthority: NatsAuthority;
   hostOperations: HostOperations;
+  watches: WatchService;
 }
 
 const MAX_PAGE = 500;
@@ -231,6 +234,7 @@ export function apiRoutes(deps: ApiDeps): Router {
   );
   router.use("/tokens", tokenRoutes(authenticate, store.tokens));
   router.use("/hosts", hostRoutes(authenticate, store.hosts, deps.hostOperations));
+  router.use("/watches", watchRoutes(authenticate, deps.watches));
   return router;
 }
 

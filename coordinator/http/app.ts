@@ -8,6 +8,7 @@ import type { NatsAuthority } from "../nats/credentials/nats-authority.ts";
 import { VIEWS_DIR } from "../paths.ts";
 import type { StorageHealth } from "../store/storage-health.ts";
 import type { Store } from "../store/store.ts";
+import type { WatchService } from "../watches/watch-service.ts";
 import { apiRoutes } from "./api-routes.ts";
 import { dashboardRoutes } from "./dashboard-routes.ts";
 import { errorMiddleware } from "./handler.ts";
@@ -27,6 +28,7 @@ export interface AppDeps {
   wakeScheduler: () => void;
   natsAuthority: NatsAuthority;
   hostOperations: HostOperations;
+  watches: WatchService;
   /** Refuses work once the coordinator stops, and tells when requests in flight are answered. */
   gate: ShutdownGate;
   /** The PR bot's webhook route, when the bot is configured. */

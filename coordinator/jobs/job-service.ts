@@ -31,11 +31,14 @@ export class JobService {
 
   constructor(private readonly deps: JobServiceDeps) {}
 
-  /** `origin`: set by the PR bot (source `github` and the pull request), which the API body cannot claim. */
+  /**
+   * `origin`: set by the PR bot (source `github` and the pull request) or a watch (source `watch`,
+   * its name, and the head to pin), which the API body cannot claim.
+   */
   async submit(
     body: unknown,
     requester: string,
-    origin?: Pick<Provenance, "source" | "pullRequest">,
+    origin?: Pick<Provenance, "source" | "pullRequest" | "watch"> & { commit?: string },
   ): Promise<JobResource> {
     const request = parseJobRequest(body, this.deps.suites);
     if (request.python !== null) await this.checkInterpreter(request.python);
@@ -46,7 +49,9 @@ export class JobService {
     );
     this.refuseIfNeverRunnable(learned ?? reservation, request.labels);
     // A pull request's job runs its head as it was when the command was read, whatever is pushed later.
-    const headSha = origin?.pullRequest?.headSha;
+    // A watch's job runs the head it saw.
+    const { commit, ...claimed } = origin ?? {};
+    const headSha = commit ?? origin?.pullRequest?.headSha;
     const pinned = headSha && isFullCommitSha(headSha) ? headSha : undefined;
     const job = this.deps.transitions.queueJob(
       {
@@ -63,7 +68,7 @@ export class JobService {
         scheduledBytes: learned,
         tests: request.tests,
         labels: request.labels,
-        provenance: { source: request.source, requester, ...origin },
+        provenance: { source: request.source, requester, ...claimed },
         args: regrtestArgs(request.suite, request.memlimitBytes, request.tests),
         timeoutSeconds: request.suite.timeoutSeconds,
       },

@@ -38,6 +38,14 @@ export class JobStatesStore {
     this.db.prepare("UPDATE jobs SET held_reason = ? WHERE id = ? AND status = 'queued'").run(reason, jobId);
   }
 
+  /** A queued job is pinned to another commit (a newer head of its watched branch); false once it left the queue. */
+  repinQueued(jobId: number, commit: string): boolean {
+    return (
+      this.db.prepare("UPDATE jobs SET commit_sha = ? WHERE id = ? AND status = 'queued'").run(commit, jobId)
+        .changes > 0
+    );
+  }
+
   /** queued → assigned with a new attempt; returns the attempt id, or null if the job is no longer queued. */
   assign(jobId: number, agent: string, now = new Date()): string | null {
     return this.db.transaction(() => {

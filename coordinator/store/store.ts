@@ -12,6 +12,7 @@ import { SamplesStore } from "./samples-store.ts";
 import { SessionsStore } from "./sessions-store.ts";
 import { TestsStore } from "./tests-store.ts";
 import { TokensStore } from "./tokens-store.ts";
+import { WatchesStore } from "./watches-store.ts";
 
 /** The coordinator's SQLite store, one module per group of operations. */
 export interface Store {
@@ -32,6 +33,8 @@ export interface Store {
   /** The PR bot's: the check runs of the jobs it queued, and the webhook deliveries it handled. */
   checkRuns: CheckRunsStore;
   githubDeliveries: DeliveriesStore;
+  /** Watched branches and the heads they saw. */
+  watches: WatchesStore;
   close(): void;
 }
 
@@ -57,6 +60,7 @@ export function openStore(file: string): Store {
     hosts: new HostsStore(db),
     checkRuns: new CheckRunsStore(db),
     githubDeliveries: new DeliveriesStore(db),
+    watches: new WatchesStore(db),
     close: () => db.close(),
   };
 }

@@ -1,0 +1,152 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import type { JobResource, WatchResource } from "../../protocol/resources.ts";
+import { FakeCpython, localBuildSuite } from "../helpers/fake-cpython.ts";
+import { finished, makeJobsDir, startFarm, type TestFarm } from "../helpers/farm.ts";
+
+/**
+ * Watched branches through the whole farm: the coordinator looks the branch up (git ls-remote on a
+ * real repository), queues a job pinned to each new head, coalesces heads while the farm is busy,
+ * and shows a failing look-up without queueing anything.
+ */
+describe("watched branches, through the whole farm", { timeout: 300_000 }, () => {
+  let farm: TestFarm;
+  let cpython: FakeCpython;
+  const agent = "test-agent";
+
+  const watchJobs = async (name: string) =>
+    ((await farm.api("/jobs?limit=100")).body.jobs as JobResource[]).filter(
+      (job) => job.provenance.watch === name,
+    );
+  const until = async <T>(
+    what: string,
+    probe: () => Promise<T | undefined | null | false>,
+    timeoutMs = 60_000,
+  ) => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const value = await probe();
+      if (value) return value;
+      if (Date.now() > deadline) assert.fail(`${what}: not within ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  };
+
+  before(async () => {
+    cpython = new FakeCpython();
+    const testDir = mkdtempSync(join(tmpdir(), "memfarm-watch-tests-"));
+    writeFileSync(
+      join(testDir, "test_fine.py"),
+      "import unittest\nclass T(unittest.TestCase):\n    def test_ok(self): pass\n",
+    );
+    farm = await startFarm({
+      agentName: agent,
+      allowLocalRepos: true,
+      jobsDir: makeJobsDir({ "local-build": localBuildSuite(testDir) }),
+    });
+  });
+  after(async () => {
+    await farm?.stop();
+    cpython?.remove();
+  });
+
+  it("queues a job pinned to the branch's head, and one for each new head", async () => {
+    const added = await farm.api("/watches", {
+      body: { name: "main-smoke", repo: cpython.url, branch: "main", suite: "local-build", every: "1s" },
+    });
+    assert.equal(added.status, 201, JSON.stringify(added.body));
+    const first = await until("a job for the head", async () => (await watchJobs("main-smoke"))[0]);
+    assert.equal(first.commit, cpython.revParse("main"));
+    assert.deepEqual(
+      [first.ref, first.provenance.source, first.provenance.watch],
+      ["main", "watch", "main-smoke"],
+    );
+    assert.equal((await farm.waitFor(first.id, finished)).status, "passed");
+
+    cpython.write("NEWS", "a second commit\n");
+    const second = cpython.commit("Second");
+    const next = await until("a job for the new head", async () =>
+      (await watchJobs("main-smoke")).find((job) => job.commit === second),
+    );
+    assert.equal((await farm.waitFor(next.id, finished)).status, "passed");
+    const watch = (await farm.api("/watches/main-smoke")).body as WatchResource;
+    assert.equal(watch.head, second);
+    assert.deepEqual(
+      watch.commits.map((commit) => [commit.sha, commit.jobId]),
+      [
+        [second, next.id],
+        [first.commit, first.id],
+      ],
+    );
+  });
+
+  it("keeps one queued job per watch while the farm is busy: the newest head wins, the others are untested", async () => {
+    assert.equal((await farm.api(`/agents/${agent}/drain`, { body: {} })).status, 200);
+    await farm.api("/watches/main-smoke/pause", { body: {} });
+    const before = (await watchJobs("main-smoke")).length;
+    cpython.write("NEWS", "third\n");
+    const third = cpython.commit("Third");
+    await farm.api("/watches/main-smoke/resume", { body: {} });
+    const queued = await until("a queued job for the third head", async () =>
+      (await watchJobs("main-smoke")).find((job) => job.commit === third && job.status === "queued"),
+    );
+    cpython.write("NEWS", "fourth\n");
+    const fourth = cpython.commit("Fourth");
+    const checked = (await farm.api("/watches/main-smoke/check", { body: {} })).body as WatchResource;
+    assert.equal(checked.head, fourth);
+    const jobs = await watchJobs("main-smoke");
+    assert.equal(jobs.length, before + 1, "no second job: the waiting one took the newer head");
+    assert.equal(jobs.find((job) => job.id === queued.id)?.commit, fourth);
+    assert.deepEqual(
+      checked.commits.slice(0, 2).map((commit) => [commit.sha, commit.jobId]),
+      [
+        [fourth, queued.id],
+        [third, null],
+      ],
+      "the third head is recorded as untested",
+    );
+    assert.equal((await farm.api(`/agents/${agent}/undrain`, { body: {} })).status, 200);
+    const done = await farm.waitFor(queued.id, finished);
+    assert.deepEqual([done.status, done.commit], ["passed", fourth]);
+  });
+
+  it("shows a failing look-up on the watch and queues nothing", async () => {
+    const added = await farm.api("/watches", {
+      body: { name: "gone", repo: cpython.url, branch: "no-such-branch", suite: "local-build", every: "1s" },
+    });
+    assert.equal(added.status, 201);
+    const watch = await until("the look-up's error", async () => {
+      const one = (await farm.api("/watches/gone")).body as WatchResource;
+      return one.error ? one : null;
+    });
+    assert.match(watch.error ?? "", /the branch no-such-branch does not exist in/);
+    assert.deepEqual(await watchJobs("gone"), []);
+    assert.equal((await farm.api("/watches/gone", { method: "DELETE" })).status, 200);
+    assert.equal((await farm.api("/watches/gone")).status, 404);
+  });
+
+  it("refuses a bad watch with an error naming the field", async () => {
+    const cases: [Record<string, unknown>, string][] = [
+      [{ name: "Bad Name", branch: "main", suite: "local-build" }, "name"],
+      [{ name: "w1", branch: "pull/1/head", suite: "local-build" }, "branch"],
+      [{ name: "w1", branch: "main", suite: "no-such-suite" }, "suite"],
+      [{ name: "w1", branch: "main", suite: "local-build", every: "soon" }, "every"],
+      [{ name: "w1", branch: "main", suite: "local-build", repo: "ext::sh -c id" }, "repo"],
+      [{ name: "main-smoke", branch: "main", suite: "local-build", repo: cpython.url }, "name"],
+    ];
+    for (const [body, field] of cases) {
+      const refused = await farm.api("/watches", { body });
+      assert.ok(
+        refused.status === 400 || refused.status === 409,
+        `${JSON.stringify(body)}: ${refused.status}`,
+      );
+      assert.ok(
+        refused.body.error.field === field || (refused.status === 409 && field === "name"),
+        `${JSON.stringify(body)}: ${JSON.stringify(refused.body)}`,
+      );
+    }
+  });
+});
