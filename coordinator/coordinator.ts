@@ -11,6 +11,7 @@ import { FarmEvents } from "./attempts/farm-events.ts";
 import { Transitions } from "./attempts/transitions.ts";
 import type { CoordinatorConfig } from "./config.ts";
 import { GithubBot } from "./github/github-bot.ts";
+import { isGithubRepo } from "./github/push-event.ts";
 import { loadAgentBundle } from "./hosts/agent-bundle.ts";
 import { HostOperations } from "./hosts/host-operations.ts";
 import { ensureAdminToken } from "./http/admin-token.ts";
@@ -226,6 +227,11 @@ export class Coordinator {
             events,
             suiteNames: [...suites.keys()],
             publicUrl: () => config.github?.publicUrl || httpUrl,
+            onPush: (repository, branch) => {
+              for (const name of watches.watchesOf((repo) => isGithubRepo(repo, repository), branch)) {
+                watches.checkNow(name).catch(() => undefined); // removed meanwhile
+              }
+            },
             log: log.child({ part: "github" }),
           })
         : null;

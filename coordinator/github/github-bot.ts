@@ -19,6 +19,8 @@ export interface GithubBotDeps {
   suiteNames: string[];
   /** The dashboard's address, known once the HTTP server listens. */
   publicUrl: () => string;
+  /** A push to a branch of an allowed repository: the watches of that branch look it up now. */
+  onPush?: (repository: string, branch: string) => void;
   log: Logger;
 }
 
@@ -59,6 +61,7 @@ export class GithubBot {
       allowedRepos: config.repos,
       client,
       onQueued: () => this.sync.wake(),
+      onPush: deps.onPush,
       log,
     });
     this.router = webhookRoute({

@@ -11,6 +11,7 @@ import type { GithubApi } from "./github-client.ts";
 import { md } from "./job-report.ts";
 import { mayRunJobs, WHO_MAY } from "./permissions.ts";
 import { HELP_TEXT, type PrCommand, parsePrCommand } from "./pr-command.ts";
+import { type PushPayload, pushedBranch } from "./push-event.ts";
 
 type CommentPayload = EmitterWebhookEvent<"issue_comment">["payload"];
 type PullRequestPayload = EmitterWebhookEvent<"pull_request">["payload"];
@@ -24,6 +25,8 @@ export interface PrBotDeps {
   client: (installationId: number | null) => GithubApi;
   /** A job queued: the feedback sync creates its check run. */
   onQueued: () => void;
+  /** A push to a branch of an allowed repository (`owner/name`, lowercase): watches of it look now. */
+  onPush?: (repository: string, branch: string) => void;
   log: Logger;
 }
 
@@ -55,6 +58,14 @@ export class PrBot {
   async handle(event: string, payload: unknown): Promise<void> {
     if (event === "issue_comment") await this.onComment(payload as CommentPayload);
     else if (event === "pull_request") await this.onPullRequest(payload as PullRequestPayload);
+    else if (event === "push") this.onPush(payload as PushPayload);
+  }
+
+  /** A push to a watched branch: the watch looks its head up now instead of at its next interval. */
+  private onPush(payload: PushPayload): void {
+    const pushed = pushedBranch(payload);
+    if (!pushed || !this.allowed(pushed.repository)) return;
+    this.deps.onPush?.(pushed.repository, pushed.branch);
   }
 
   private allowed(fullName: string | undefined): boolean {

@@ -96,6 +96,21 @@ export function dashboardPages(deps: DashboardPagesDeps): Router {
     });
   });
 
+  router.get("/watches", (_req, res) => {
+    res.render("watches", { ...common, watches: store.watches.list() });
+  });
+
+  // A watch and the heads it saw, newest first, each with its job's outcome (like buildbot's console).
+  router.get("/watches/:name", (req, res) => {
+    const watch = store.watches.get(req.params.name);
+    if (!watch) return renderNotFound(res, "No such watch", `No watch is named ${req.params.name}.`);
+    const commits = watch.commits.map((commit) => ({
+      ...commit,
+      job: commit.jobId === null ? null : store.jobs.get(commit.jobId),
+    }));
+    res.render("watch", { ...common, watch, commits });
+  });
+
   router.get("/hosts", (_req, res) => {
     const agents = listAgents(store).map((agent) => ({ ...agent, bar: hostBar(agent) }));
     // SSH hosts with the last lines of their step log: what the last operation did, or why it failed.

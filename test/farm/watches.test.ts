@@ -74,6 +74,14 @@ describe("watched branches, through the whole farm", { timeout: 300_000 }, () =>
     assert.equal((await farm.waitFor(next.id, finished)).status, "passed");
     const watch = (await farm.api("/watches/main-smoke")).body as WatchResource;
     assert.equal(watch.head, second);
+    const page = await (await fetch(`${farm.url}/watches/main-smoke`)).text();
+    assert.match(
+      page,
+      new RegExp(
+        `<code>${second.slice(0, 12)}</code>\\s*<a href="/jobs/${next.id}">job ${next.id}: passed</a>`,
+      ),
+    );
+    assert.match(await (await fetch(`${farm.url}/watches`)).text(), /href="\/watches\/main-smoke"/);
     assert.deepEqual(
       watch.commits.map((commit) => [commit.sha, commit.jobId]),
       [
