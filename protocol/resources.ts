@@ -59,6 +59,21 @@ export interface WatchResource {
   commits: WatchCommitResource[];
 }
 
+/** One run of a watch: a job on one head, and (for `?test=`) that test's figures in it. */
+export interface WatchRunResource {
+  jobId: number;
+  commit: string | null;
+  /** When the watch first saw this head. */
+  seenAt: string | null;
+  /** The job's status. */
+  status: string;
+  /** The test's outcome in the job, or null for the whole job. */
+  outcome: string | null;
+  /** The test's peak (or the job's), and its duration (or the job's run time). */
+  peakRssBytes: number | null;
+  durationSeconds: number | null;
+}
+
 /** A head of a watched branch and what became of it. */
 export interface WatchCommitResource {
   sha: string;

@@ -20,6 +20,13 @@ export function watchRoutes(authenticate: (req: Request) => string, watches: Wat
     "/:name",
     adapt(({ params }) => ({ status: 200, body: watches.find(params.name ?? "") })),
   );
+  router.get(
+    "/:name/history",
+    adapt(({ params, query }) => ({
+      status: 200,
+      body: watches.history(params.name ?? "", query.test, query.limit),
+    })),
+  );
   router.post(
     "/:name/pause",
     adapt(({ params }) => ({ status: 200, body: watches.pause(params.name ?? "") }), authenticate),

@@ -102,10 +102,10 @@ export class JobsStore {
     this.insertStatement = db.prepare(`
       INSERT INTO jobs (suite, status, priority, memlimit_bytes, reservation_bytes, python, ref, repo, configure_flags,
                         no_output_timeout_seconds, exclusive, scheduled_bytes, tests, labels, provenance, args,
-                        timeout_seconds, created_at)
+                        timeout_seconds, created_at, watch)
       VALUES (@suite, 'queued', @priority, @memlimitBytes, @reservationBytes, @python, @ref, @repo, @configureFlags,
               @noOutputTimeoutSeconds, @exclusive, @scheduledBytes, @tests, @labels, @provenance, @args,
-              @timeoutSeconds, @createdAt)`);
+              @timeoutSeconds, @createdAt, @watch)`);
     this.byId = db.prepare("SELECT * FROM jobs WHERE id = ?");
     this.attemptsOf = db.prepare("SELECT * FROM attempts WHERE job_id = ? ORDER BY number");
     this.attemptById = db.prepare("SELECT * FROM attempts WHERE id = ?");
@@ -136,6 +136,7 @@ export class JobsStore {
       tests: JSON.stringify(job.tests),
       labels: JSON.stringify(job.labels),
       provenance: JSON.stringify(job.provenance),
+      watch: job.provenance.watch ?? null,
       args: JSON.stringify(job.args),
       createdAt: now.toISOString(),
     });

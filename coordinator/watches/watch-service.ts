@@ -1,14 +1,19 @@
-import { ConflictError, coerceError, NotFoundError } from "../../protocol/errors.ts";
+import { ConflictError, coerceError, NotFoundError, ValidationError } from "../../protocol/errors.ts";
 import { JobStatus } from "../../protocol/job-status.ts";
 import { Lifecycle } from "../../protocol/lifecycle.ts";
 import type { Logger } from "../../protocol/logger.ts";
+import { checkTestName } from "../../protocol/names.ts";
 import type { WatchResource } from "../../protocol/resources.ts";
 import type { Transitions } from "../attempts/transitions.ts";
 import type { JobService } from "../jobs/job-service.ts";
 import type { Suite } from "../jobs/suites.ts";
 import type { Store } from "../store/store.ts";
+import { MAX_HISTORY } from "../store/watches-store.ts";
 import { lsRemoteHead } from "./ls-remote.ts";
 import { checkWatchName, parseWatchRequest } from "./watch-request.ts";
+
+/** How many runs a history answer holds unless `limit` says otherwise. */
+const DEFAULT_HISTORY = 200;
 
 /** How often the service looks for watches that are due; each watch has its own interval. */
 const TICK_MS = 1_000;
@@ -93,6 +98,28 @@ export class WatchService {
     this.deps.store.watches.remove(this.find(name).name);
     this.deps.log.info("watch removed", { watch: name });
     return { removed: name };
+  }
+
+  /**
+   * The watch's runs, newest first, for a test (file or case) or for whole jobs: what its memory
+   * trend is drawn from. `limit` at most MAX_HISTORY.
+   */
+  history(name: string, test: string | undefined, limit: string | undefined) {
+    const watch = this.find(name);
+    const count = limit === undefined ? DEFAULT_HISTORY : Number(limit);
+    if (!Number.isInteger(count) || count < 1 || count > MAX_HISTORY) {
+      throw new ValidationError(
+        "invalid_limit",
+        `limit must be a whole number from 1 to ${MAX_HISTORY}`,
+        "limit",
+      );
+    }
+    const testName = test === undefined || test === "" ? null : checkTestName(test, "test");
+    return {
+      watch: watch.name,
+      test: testName,
+      runs: this.deps.store.watches.history(watch.name, testName, count),
+    };
   }
 
   /** Looks the branch up now (a push was announced, or a person asked); resolves once it is done. */

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import type { JobResource, WatchResource } from "../../protocol/resources.ts";
+import type { JobResource, WatchResource, WatchRunResource } from "../../protocol/resources.ts";
 import { FakeCpython, localBuildSuite } from "../helpers/fake-cpython.ts";
 import { finished, makeJobsDir, startFarm, type TestFarm } from "../helpers/farm.ts";
 
@@ -119,6 +119,30 @@ describe("watched branches, through the whole farm", { timeout: 300_000 }, () =>
     assert.equal((await farm.api(`/agents/${agent}/undrain`, { body: {} })).status, 200);
     const done = await farm.waitFor(queued.id, finished);
     assert.deepEqual([done.status, done.commit], ["passed", fourth]);
+
+    // The history: every run of the watch, newest first, for the whole job and for one test.
+    const history = (await farm.api("/watches/main-smoke/history")).body as { runs: WatchRunResource[] };
+    assert.deepEqual(
+      history.runs.slice(0, 2).map((run) => [run.jobId, run.commit, run.status]),
+      [
+        [queued.id, fourth, "passed"],
+        [jobs.find((job) => job.commit === checked.commits[2]?.sha)?.id, checked.commits[2]?.sha, "passed"],
+      ],
+    );
+    const ofTest = (await farm.api("/watches/main-smoke/history?test=test_fine&limit=2")).body as {
+      test: string;
+      runs: WatchRunResource[];
+    };
+    assert.equal(ofTest.test, "test_fine");
+    assert.deepEqual(
+      ofTest.runs.map((run) => [run.jobId, run.outcome]),
+      [
+        [queued.id, "passed"],
+        [history.runs[1]?.jobId, "passed"],
+      ],
+    );
+    assert.ok(ofTest.runs.every((run) => run.seenAt !== null && run.durationSeconds !== null));
+    assert.equal((await farm.api("/watches/main-smoke/history?limit=0")).status, 400);
   });
 
   it("shows a failing look-up on the watch and queues nothing", async () => {
