@@ -136,7 +136,8 @@ export class WatchesStore {
   /**
    * A watch's runs, newest first: each job it queued with its head, and with `test` (a test file
    * or case name) that test's outcome, peak and duration in the job's final attempt. Read through
-   * the jobs-by-watch index, so it stays fast with thousands of runs.
+   * the jobs-by-watch index, and each test by the whole primary key of job_tests (naming both kinds
+   * lets SQLite seek rather than scan a job's tests), so it stays fast with thousands of runs.
    */
   history(name: string, test: string | null, limit: number): WatchRunResource[] {
     const rows =
@@ -154,7 +155,8 @@ export class WatchesStore {
               SELECT j.id AS jobId, j.commit_sha AS sha, c.seen_at AS seenAt, j.status, t.outcome,
                      t.peak_rss_bytes AS peak, t.duration_seconds AS duration
               FROM jobs j
-              JOIN job_tests t ON t.job_id = j.id AND t.attempt_id = j.current_attempt AND t.name = ?
+              JOIN job_tests t ON t.job_id = j.id AND t.attempt_id = j.current_attempt
+                               AND t.kind IN ('file', 'case') AND t.name = ?
               LEFT JOIN watch_commits c ON c.watch = j.watch AND c.sha = j.commit_sha
               WHERE j.watch = ? ORDER BY j.id DESC LIMIT ?`)
             .all(test, name, limit);
