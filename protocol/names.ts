@@ -15,8 +15,12 @@ const LABEL_KEY = /^[a-z][a-z0-9_.-]{0,62}$/;
 const LABEL_VALUE = /^[A-Za-z0-9_.:-]{1,128}$/;
 export const MAX_TESTS_PER_JOB = 500;
 
+export function isTestName(name: string): boolean {
+  return TEST_NAME.test(name) && name.length <= 200;
+}
+
 export function checkTestName(name: string, field = "tests"): string {
-  if (!TEST_NAME.test(name)) {
+  if (!isTestName(name)) {
     throw new ValidationError(
       "invalid_test_name",
       `${field}: ${quoted(name)} is not a regrtest test name; use names like test_bigmem or test_asyncio.test_tasks`,

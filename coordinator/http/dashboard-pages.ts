@@ -1,7 +1,7 @@
 import { type Response, Router } from "express";
 import { jobIdOrNull } from "../../protocol/ids.ts";
 import { ALL_STATUSES, isFinalStatus } from "../../protocol/job-status.ts";
-import { isAgentName } from "../../protocol/names.ts";
+import { isAgentName, isTestName } from "../../protocol/names.ts";
 import type { HostResource, JobResource } from "../../protocol/resources.ts";
 import { chartData, DEFAULT_BUCKETS } from "../dashboard/chart-data.ts";
 import { chartGeometry } from "../dashboard/chart-geometry.ts";
@@ -12,6 +12,7 @@ import { hostPage } from "../dashboard/host-page.ts";
 import { jobTimeline } from "../dashboard/job-timeline.ts";
 import { pageDetail, pageLogTail } from "../dashboard/log-tail.ts";
 import { readTestSort, sortLink, sortTests, TEST_SORT_KEYS } from "../dashboard/test-table.ts";
+import { TREND_HEIGHT, TREND_WIDTH, trendGeometry } from "../dashboard/trend-geometry.ts";
 import type { Store } from "../store/store.ts";
 import { listAgents } from "./api-routes.ts";
 import { filterQuery, readJobListFilter } from "./job-list-filter.ts";
@@ -20,6 +21,8 @@ import { fmt, jsonForScript } from "./view-format.ts";
 const PAGE_SIZE = 50;
 /** The job page shows the log's tail; the whole log is a download. */
 const LOG_TAIL_LINES = 2000;
+/** How many of a watch's runs its trend chart draws. */
+const TREND_RUNS = 200;
 
 export interface DashboardPagesDeps {
   store: Store;
@@ -108,7 +111,25 @@ export function dashboardPages(deps: DashboardPagesDeps): Router {
       ...commit,
       job: commit.jobId === null ? null : store.jobs.get(commit.jobId),
     }));
-    res.render("watch", { ...common, watch, commits });
+    // The tests of the latest run to choose from, and the chosen one's peak over the last runs.
+    const latest = commits.find((commit) => commit.job !== null)?.job;
+    const testNames = latest
+      ? store.tests
+          .list(latest.id)
+          .filter((test) => test.kind === "file")
+          .map((test) => test.name)
+      : [];
+    const test = typeof req.query.test === "string" && isTestName(req.query.test) ? req.query.test : null;
+    const trend = test === null ? null : trendGeometry(store.watches.history(watch.name, test, TREND_RUNS));
+    res.render("watch", {
+      ...common,
+      watch,
+      commits,
+      testNames,
+      test,
+      trend,
+      trendSize: { width: TREND_WIDTH, height: TREND_HEIGHT },
+    });
   });
 
   router.get("/hosts", (_req, res) => {

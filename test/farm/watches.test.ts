@@ -143,6 +143,9 @@ describe("watched branches, through the whole farm", { timeout: 300_000 }, () =>
     );
     assert.ok(ofTest.runs.every((run) => run.seenAt !== null && run.durationSeconds !== null));
     assert.equal((await farm.api("/watches/main-smoke/history?limit=0")).status, 400);
+    const trend = await (await fetch(`${farm.url}/watches/main-smoke?test=test_fine`)).text();
+    assert.match(trend, /<svg[^>]*aria-label="Peak memory of test_fine over the last \d+ runs/);
+    assert.match(trend, new RegExp(`<a href="/jobs/${queued.id}"><circle`));
   });
 
   it("shows a failing look-up on the watch and queues nothing", async () => {
