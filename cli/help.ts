@@ -25,6 +25,7 @@ Use a farm:
   agents             agents' NATS credentials: agents creds NAME, agents revoke NAME
   tokens             list, create or revoke API tokens (with the admin token)
   watch              test every new head of a branch: watch add|list|show|pause|resume|check|remove
+  regressions        what the watches found got worse (--all for the closed ones too); regressions close ID
 
 Global options: --url URL (MEMFARM_URL, default ${DEFAULT_COORDINATOR_URL}), --token TOKEN (MEMFARM_TOKEN;
 a local farm's token is read from DATA_DIR/admin-token), --data-dir DIR (MEMFARM_DATA_DIR), --json.
@@ -223,4 +224,11 @@ Examples:
   memfarm watch add main-bigmem --branch main --suite bigmem --memlimit 60g --every 15m
   memfarm watch show main-bigmem
   memfarm watch pause main-bigmem`,
+  regressions: `memfarm regressions [--all] [--watch NAME] [--json]
+memfarm regressions close ID
+
+A watch opens a regression when a test's peak memory grows past its noise (the spread of its last
+good runs, at least 5 % and 32 MiB) or when it passed and now fails, leaks or ends oom: the test, the
+last good and the first bad commit, the numbers. It closes when a later commit is back within the
+noise, or by hand. A re-run of the same commit never opens one.`,
 };

@@ -13,6 +13,7 @@ import {
   showCommand,
   submitCommand,
 } from "./commands/job-commands.ts";
+import { regressionsCommand } from "./commands/regression-commands.ts";
 import { tokensCommand } from "./commands/token-commands.ts";
 import { watchCommand } from "./commands/watch-commands.ts";
 import type { CommandContext } from "./context.ts";
@@ -33,6 +34,7 @@ const COMMANDS: Record<string, (context: CommandContext) => Promise<number>> = {
   agents: agentsCommand,
   tokens: tokensCommand,
   watch: watchCommand,
+  regressions: regressionsCommand,
 };
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {

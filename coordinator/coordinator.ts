@@ -28,6 +28,7 @@ import { ReportStream } from "./nats/report-stream.ts";
 import { Scheduler } from "./scheduling/scheduler.ts";
 import { StorageHealth } from "./store/storage-health.ts";
 import { openStore, type Store } from "./store/store.ts";
+import { RegressionFinder } from "./watches/regressions.ts";
 import { WatchService } from "./watches/watch-service.ts";
 
 /** The first job a new user runs; printed at start and on the empty jobs page. */
@@ -215,6 +216,9 @@ export class Coordinator {
       });
       watches.start();
       releasers.add("watches", () => watches.stop());
+      const regressions = new RegressionFinder(store, events, log.child({ part: "regressions" }));
+      regressions.start();
+      releasers.add("regression finder", () => regressions.stop());
       // The port is bound before the app exists, so the PR bot knows the farm's URL from the start.
       const server = await listen(config.host, config.port);
       releasers.add("HTTP server", () => server.close());

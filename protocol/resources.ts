@@ -74,6 +74,29 @@ export interface WatchRunResource {
   durationSeconds: number | null;
 }
 
+/** A test of a watch that got worse between two commits (see coordinator/watches/regressions.ts). */
+export interface RegressionResource {
+  id: number;
+  watch: string;
+  test: string;
+  /** `memory`: its peak grew past its noise; `outcome`: it passed and now fails, leaks or ends oom. */
+  kind: "memory" | "outcome";
+  goodCommit: string | null;
+  badCommit: string | null;
+  goodJobId: number;
+  badJobId: number;
+  /** The test's usual peak before (the median of its last good runs), its peak now, and the noise allowed. */
+  baseBytes: number | null;
+  newBytes: number | null;
+  noiseBytes: number | null;
+  goodOutcome: string | null;
+  badOutcome: string | null;
+  openedAt: string;
+  /** Null while open; closed when a later commit is back within the noise, or by hand. */
+  closedAt: string | null;
+  closedWhy: string | null;
+}
+
 /** A head of a watched branch and what became of it. */
 export interface WatchCommitResource {
   sha: string;

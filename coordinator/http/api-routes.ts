@@ -17,6 +17,7 @@ import { AuthError, adapt } from "./handler.ts";
 import { hostRoutes } from "./host-routes.ts";
 import { streamJobEvents } from "./job-events-stream.ts";
 import { expectNoBody } from "./json-body.ts";
+import { regressionRoutes } from "./regression-routes.ts";
 import { tokenRoutes } from "./token-routes.ts";
 import { watchRoutes } from "./watch-routes.ts";
 
@@ -235,6 +236,7 @@ export function apiRoutes(deps: ApiDeps): Router {
   router.use("/tokens", tokenRoutes(authenticate, store.tokens));
   router.use("/hosts", hostRoutes(authenticate, store.hosts, deps.hostOperations));
   router.use("/watches", watchRoutes(authenticate, deps.watches));
+  router.use("/regressions", regressionRoutes(authenticate, store.regressions));
   return router;
 }
 

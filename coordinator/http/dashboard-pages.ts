@@ -99,6 +99,15 @@ export function dashboardPages(deps: DashboardPagesDeps): Router {
     });
   });
 
+  router.get("/regressions", (req, res) => {
+    const all = req.query.state === "all";
+    res.render("regressions", {
+      ...common,
+      all,
+      regressions: store.regressions.list({ open: all ? undefined : true, limit: 500 }),
+    });
+  });
+
   router.get("/watches", (_req, res) => {
     res.render("watches", { ...common, watches: store.watches.list() });
   });

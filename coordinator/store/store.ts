@@ -8,6 +8,7 @@ import { JobsStore } from "./jobs-store.ts";
 import { LogsStore } from "./logs-store.ts";
 import { NatsCredentialsStore } from "./nats-credentials-store.ts";
 import { ProgressStore } from "./progress-store.ts";
+import { RegressionsStore } from "./regressions-store.ts";
 import { SamplesStore } from "./samples-store.ts";
 import { SessionsStore } from "./sessions-store.ts";
 import { TestsStore } from "./tests-store.ts";
@@ -35,6 +36,8 @@ export interface Store {
   githubDeliveries: DeliveriesStore;
   /** Watched branches and the heads they saw. */
   watches: WatchesStore;
+  /** What the watches found got worse, open and closed. */
+  regressions: RegressionsStore;
   close(): void;
 }
 
@@ -61,6 +64,7 @@ export function openStore(file: string): Store {
     checkRuns: new CheckRunsStore(db),
     githubDeliveries: new DeliveriesStore(db),
     watches: new WatchesStore(db),
+    regressions: new RegressionsStore(db),
     close: () => db.close(),
   };
 }
