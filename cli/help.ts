@@ -230,5 +230,10 @@ memfarm regressions close ID
 A watch opens a regression when a test's peak memory grows past its noise (the spread of its last
 good runs, at least 5 % and 32 MiB) or when it passed and now fails, leaks or ends oom: the test, the
 last good and the first bad commit, the numbers. It closes when a later commit is back within the
-noise, or by hand. A re-run of the same commit never opens one.`,
+noise, or by hand. A re-run of the same commit never opens one.
+
+Examples:
+  memfarm regressions
+  memfarm regressions --all --watch main-bigmem --json
+  memfarm regressions close 3`,
 };

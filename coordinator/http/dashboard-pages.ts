@@ -80,9 +80,14 @@ export function dashboardPages(deps: DashboardPagesDeps): Router {
     const sort = readTestSort(req.query.sort);
     const ran = tests.filter((test) => test.outcome !== "skipped");
     const chart = chartGeometry(chartData(job, store.samples.chartPoints(job.id, DEFAULT_BUCKETS), tests));
+    // A watch's job: the run of the same watch before it, to compare with.
+    const previousRun = job.provenance.watch
+      ? (store.watches.history(job.provenance.watch, null, 500).find((run) => run.jobId < job.id) ?? null)
+      : null;
     res.render("job", {
       ...common,
       job,
+      previousRun,
       log: shown.lines,
       logLineCount: log.lastLine,
       lastLine: log.lastLine,

@@ -72,6 +72,10 @@ describe("watched branches, through the whole farm", { timeout: 300_000 }, () =>
       (await watchJobs("main-smoke")).find((job) => job.commit === second),
     );
     assert.equal((await farm.waitFor(next.id, finished)).status, "passed");
+    const jobPage = await (await fetch(`${farm.url}/jobs/${next.id}`)).text();
+    assert.match(jobPage, /<dd id="job-watch"><a href="\/watches\/main-smoke">main-smoke<\/a>/);
+    assert.match(jobPage, new RegExp(`the run before: <a href="/jobs/${first.id}">#${first.id}</a>`));
+    assert.match(jobPage, new RegExp(`href="/compare\\?base=${first.id}&amp;head=${next.id}"`));
     const watch = (await farm.api("/watches/main-smoke")).body as WatchResource;
     assert.equal(watch.head, second);
     const page = await (await fetch(`${farm.url}/watches/main-smoke`)).text();
