@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openStore } from "../coordinator/store/store.ts";
+import { newJobRow } from "../test/helpers/new-job.ts";
 import { machineLine, printTable } from "./agent-bench-util.ts";
 
 /**
@@ -37,24 +38,14 @@ try {
     duration_seconds, peak_rss_bytes, detail) VALUES (?, ?, 'file', ?, 'passed', NULL, ?, ?, NULL)`);
   store.db.transaction(() => {
     for (let run = 0; run < RUNS; run += 1) {
-      const job = store.jobs.insert({
-        suite: "bigmem",
-        priority: "normal",
-        memlimitBytes: null,
-        reservationBytes: 4 * 1024 * MiB,
-        python: null,
-        ref: "main",
-        repo: "https://github.com/python/cpython",
-        configureFlags: [],
-        noOutputTimeoutSeconds: 0,
-        exclusive: false,
-        scheduledBytes: null,
-        tests: [],
-        labels: {},
-        provenance: { source: "watch", requester: "bench", watch: "main-bigmem" },
-        args: [],
-        timeoutSeconds: 3600,
-      });
+      const job = store.jobs.insert(
+        newJobRow({
+          suite: "bigmem",
+          ref: "main",
+          repo: "https://github.com/python/cpython",
+          provenance: { source: "watch", requester: "bench", watch: "main-bigmem" },
+        }),
+      );
       const sha = run.toString(16).padStart(40, "0");
       const attempt = `${job.id}-1`;
       store.watches.recordCommit("main-bigmem", sha, job.id);

@@ -221,6 +221,8 @@ export class Coordinator {
       releasers.add("regression finder", () => regressions.stop());
       // The port is bound before the app exists, so the PR bot knows the farm's URL from the start.
       const server = await listen(config.host, config.port);
+      // For a start that fails before the app is attached; a shutdown has closed it already, draining
+      // first (the "HTTP requests" releaser below), and a second close() does nothing.
       releasers.add("HTTP server", () => server.close());
       const httpUrl = urlOf(server, config.host, config.port);
       const github = config.github

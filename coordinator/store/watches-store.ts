@@ -31,17 +31,10 @@ interface HistoryRow {
 }
 
 /** What a new watch is made of, validated (see coordinator/watches/watch-request.ts). */
-export interface NewWatch {
-  name: string;
-  repo: string;
-  branch: string;
-  suite: string;
-  memlimitBytes: number | null;
-  tests: string[];
-  labels: Record<string, string>;
-  everySeconds: number;
-  requester: string;
-}
+export type NewWatch = Pick<
+  WatchResource,
+  "name" | "repo" | "branch" | "suite" | "memlimitBytes" | "tests" | "labels" | "everySeconds" | "requester"
+>;
 
 /** The most runs one history answer holds. */
 export const MAX_HISTORY = 10_000;

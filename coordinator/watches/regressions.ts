@@ -32,7 +32,9 @@ export function judgeRun(runs: WatchRunResource[], jobStatus: string): Verdict |
   if (!now || before.length === 0) return null;
   const previous = before[0] as WatchRunResource;
   if (now.commit !== null && now.commit === previous.commit) return null;
-  const nowBad = BAD_OUTCOMES.has(now.outcome ?? "") || jobStatus === JobStatus.oom;
+  // In a job that ran out of memory, the tests that had passed before it did are not to blame.
+  const nowBad =
+    BAD_OUTCOMES.has(now.outcome ?? "") || (jobStatus === JobStatus.oom && now.outcome !== "passed");
   if (previous.outcome === "passed" && nowBad) {
     return { kind: "outcome", base: previous, baseBytes: previous.peakRssBytes, noiseBytes: null };
   }

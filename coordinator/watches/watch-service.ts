@@ -171,8 +171,8 @@ export class WatchService {
       return;
     }
     store.watches.recordHead(name, found.head);
-    if (found.head === watch.head && watch.error === null) return;
-    if (watch.commits.some((commit) => commit.sha === found.head)) return; // seen, and tested or taken over
+    // Seen already, and tested or taken over; a head whose job was refused is tried again.
+    if (watch.commits.some((commit) => commit.sha === found.head)) return;
     await this.queueHead(watch, found.head);
   }
 

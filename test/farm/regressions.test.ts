@@ -6,6 +6,7 @@ import { after, before, describe, it } from "node:test";
 import type { JobResource, RegressionResource } from "../../protocol/resources.ts";
 import { FakeCpython, localBuildSuite } from "../helpers/fake-cpython.ts";
 import { finished, makeJobsDir, startFarm, type TestFarm } from "../helpers/farm.ts";
+import { until } from "../helpers/until.ts";
 
 /**
  * A watched branch whose test's memory use is set per commit (the fake CPython's launcher exports
@@ -22,14 +23,15 @@ describe("regressions found by a watch, through the whole farm", { timeout: 300_
     return cpython.commit(message);
   };
   const jobFor = async (commit: string) => {
-    const deadline = Date.now() + 90_000;
-    for (;;) {
-      const jobs = (await farm.api("/jobs?limit=50")).body.jobs as JobResource[];
-      const job = jobs.find((one) => one.provenance.watch === "mem" && one.commit === commit);
-      if (job) return farm.waitFor(job.id, finished);
-      if (Date.now() > deadline) assert.fail(`no job for ${commit}`);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
+    const job = await until(
+      async () => {
+        const jobs = (await farm.api("/jobs?limit=50")).body.jobs as JobResource[];
+        return jobs.find((one) => one.provenance.watch === "mem" && one.commit === commit);
+      },
+      `a job for ${commit}`,
+      90_000,
+    );
+    return farm.waitFor(job.id, finished);
   };
   const regressions = async (state = "all") =>
     (await farm.api(`/regressions?state=${state}`)).body.regressions as RegressionResource[];

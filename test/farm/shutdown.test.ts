@@ -9,17 +9,7 @@ import type { AgentResource, JobResource } from "../../protocol/resources.ts";
 import { CliProcess, runCli } from "../helpers/cli.ts";
 import { makeJobsDir } from "../helpers/farm.ts";
 import { findTestPython } from "../helpers/python.ts";
-
-/** Polls `probe` until it returns something other than undefined. */
-async function until<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+import { until } from "../helpers/until.ts";
 
 /** A test file that runs a few seconds, and one that runs (with a child process) until killed. */
 function localTestsJobsDir(): { jobsDir: string; testDir: string } {

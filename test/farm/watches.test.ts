@@ -6,6 +6,7 @@ import { after, before, describe, it } from "node:test";
 import type { JobResource, WatchResource, WatchRunResource } from "../../protocol/resources.ts";
 import { FakeCpython, localBuildSuite } from "../helpers/fake-cpython.ts";
 import { finished, makeJobsDir, startFarm, type TestFarm } from "../helpers/farm.ts";
+import { until } from "../helpers/until.ts";
 
 /**
  * Watched branches through the whole farm: the coordinator looks the branch up (git ls-remote on a
@@ -21,19 +22,6 @@ describe("watched branches, through the whole farm", { timeout: 300_000 }, () =>
     ((await farm.api("/jobs?limit=100")).body.jobs as JobResource[]).filter(
       (job) => job.provenance.watch === name,
     );
-  const until = async <T>(
-    what: string,
-    probe: () => Promise<T | undefined | null | false>,
-    timeoutMs = 60_000,
-  ) => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await probe();
-      if (value) return value;
-      if (Date.now() > deadline) assert.fail(`${what}: not within ${timeoutMs} ms`);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  };
 
   before(async () => {
     cpython = new FakeCpython();
@@ -58,7 +46,7 @@ describe("watched branches, through the whole farm", { timeout: 300_000 }, () =>
       body: { name: "main-smoke", repo: cpython.url, branch: "main", suite: "local-build", every: "1s" },
     });
     assert.equal(added.status, 201, JSON.stringify(added.body));
-    const first = await until("a job for the head", async () => (await watchJobs("main-smoke"))[0]);
+    const first = await until(async () => (await watchJobs("main-smoke"))[0], "a job for the head");
     assert.equal(first.commit, cpython.revParse("main"));
     assert.deepEqual(
       [first.ref, first.provenance.source, first.provenance.watch],
@@ -68,8 +56,9 @@ describe("watched branches, through the whole farm", { timeout: 300_000 }, () =>
 
     cpython.write("NEWS", "a second commit\n");
     const second = cpython.commit("Second");
-    const next = await until("a job for the new head", async () =>
-      (await watchJobs("main-smoke")).find((job) => job.commit === second),
+    const next = await until(
+      async () => (await watchJobs("main-smoke")).find((job) => job.commit === second),
+      "a job for the new head",
     );
     assert.equal((await farm.waitFor(next.id, finished)).status, "passed");
     const jobPage = await (await fetch(`${farm.url}/jobs/${next.id}`)).text();
@@ -102,8 +91,10 @@ describe("watched branches, through the whole farm", { timeout: 300_000 }, () =>
     cpython.write("NEWS", "third\n");
     const third = cpython.commit("Third");
     await farm.api("/watches/main-smoke/resume", { body: {} });
-    const queued = await until("a queued job for the third head", async () =>
-      (await watchJobs("main-smoke")).find((job) => job.commit === third && job.status === "queued"),
+    const queued = await until(
+      async () =>
+        (await watchJobs("main-smoke")).find((job) => job.commit === third && job.status === "queued"),
+      "a queued job for the third head",
     );
     cpython.write("NEWS", "fourth\n");
     const fourth = cpython.commit("Fourth");
@@ -157,10 +148,10 @@ describe("watched branches, through the whole farm", { timeout: 300_000 }, () =>
       body: { name: "gone", repo: cpython.url, branch: "no-such-branch", suite: "local-build", every: "1s" },
     });
     assert.equal(added.status, 201);
-    const watch = await until("the look-up's error", async () => {
+    const watch = await until(async () => {
       const one = (await farm.api("/watches/gone")).body as WatchResource;
       return one.error ? one : null;
-    });
+    }, "the look-up's error");
     assert.match(watch.error ?? "", /the branch no-such-branch does not exist in/);
     assert.deepEqual(await watchJobs("gone"), []);
     assert.equal((await farm.api("/watches/gone", { method: "DELETE" })).status, 200);

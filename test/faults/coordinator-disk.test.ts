@@ -7,6 +7,7 @@ import { assertPassedExactlyOnce } from "../chaos/helpers.ts";
 import { freePort, NatsNode } from "../helpers/nats-servers.ts";
 import { ProcessFarm } from "../helpers/process-farm.ts";
 import { findTestPython } from "../helpers/python.ts";
+import { until } from "../helpers/until.ts";
 
 /** A small tmpfs for the coordinator's data dir, so that a test can fill it; null if this machine cannot mount one. */
 function mountSmallDisk(dir: string, size: string): string | null {
@@ -33,14 +34,6 @@ function fillDisk(file: string): void {
     for (;;) writeFileSync(file, small, { flag: "a" });
   } catch {
     // Full.
-  }
-}
-
-async function until(timeoutMs: number, what: string, check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > deadline) assert.fail(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 
@@ -81,18 +74,26 @@ describe("faults: the coordinator's disk fills up", { timeout: 240_000 }, () => 
     const jobs = [];
     for (let n = 0; n < JOBS; n += 1) jobs.push(await farm.submitNap(python));
     // Most of them streaming at once (the first may be done before the last has started).
-    await until(90_000, `${JOBS} jobs running`, async () => {
-      const listed = (await farm.api(`/jobs?status=running&limit=${JOBS}`)).body.jobs as unknown[];
-      return listed.length >= JOBS - 5;
-    });
+    await until(
+      async () => {
+        const listed = (await farm.api(`/jobs?status=running&limit=${JOBS}`)).body.jobs as unknown[];
+        return listed.length >= JOBS - 5;
+      },
+      `${JOBS} jobs running`,
+      90_000,
+    );
     const job = jobs[0] as (typeof jobs)[number];
     fillDisk(filler);
 
-    await until(15_000, "/healthz reports the full disk", async () => {
-      const health = await fetch(`${farm.url}/healthz`);
-      const body = (await health.json()) as { error?: { message: string } };
-      return health.status === 503 && /disk is full/.test(body.error?.message ?? "");
-    });
+    await until(
+      async () => {
+        const health = await fetch(`${farm.url}/healthz`);
+        const body = (await health.json()) as { error?: { message: string } };
+        return health.status === 503 && /disk is full/.test(body.error?.message ?? "");
+      },
+      "/healthz reports the full disk",
+      15_000,
+    );
     const refused = await farm.api("/jobs", { suite: "nap", python, tests: ["test_nap"] });
     assert.equal(refused.status, 503, JSON.stringify(refused.body));
     assert.equal(refused.body.error.code, "storage_unavailable");
@@ -104,9 +105,9 @@ describe("faults: the coordinator's disk fills up", { timeout: 240_000 }, () => 
 
     rmSync(filler);
     await until(
-      15_000,
-      "/healthz is 200 again",
       async () => (await fetch(`${farm.url}/healthz`)).status === 200,
+      "/healthz is 200 again",
+      15_000,
     );
     for (const one of jobs)
       await assertPassedExactlyOnce(farm, await farm.waitUntilFinished(one.id, 120_000));

@@ -45,6 +45,11 @@ describe("what counts as a regression of a watched test", () => {
     assert.equal(judgeRun([run(2, "b", 100, "leaked"), run(1, "a", 100)], "failed")?.kind, "outcome");
     assert.equal(judgeRun([run(2, "b", null, "error"), run(1, "a", 100)], "oom")?.kind, "outcome");
     assert.equal(
+      judgeRun([run(2, "b", 100), run(1, "a", 100)], "oom"),
+      null,
+      "a test that passed before the job ran out of memory is not to blame",
+    );
+    assert.equal(
       judgeRun([run(2, "b", 100, "failed"), run(1, "a", 100, "failed")], "failed"),
       null,
       "it failed before too",
