@@ -28,6 +28,8 @@ import { ReportStream } from "./nats/report-stream.ts";
 import { Scheduler } from "./scheduling/scheduler.ts";
 import { StorageHealth } from "./store/storage-health.ts";
 import { openStore, type Store } from "./store/store.ts";
+import { Bisector } from "./watches/bisector.ts";
+import { CommitRanges } from "./watches/commit-range.ts";
 import { RegressionFinder } from "./watches/regressions.ts";
 import { WatchService } from "./watches/watch-service.ts";
 
@@ -216,7 +218,18 @@ export class Coordinator {
       });
       watches.start();
       releasers.add("watches", () => watches.stop());
-      const regressions = new RegressionFinder(store, events, log.child({ part: "regressions" }));
+      const bisector = new Bisector({
+        store,
+        jobs,
+        events,
+        ranges: new CommitRanges(join(config.dataDir, "mirrors")),
+        log: log.child({ part: "bisection" }),
+      });
+      bisector.start();
+      releasers.add("bisector", () => bisector.stop());
+      const regressions = new RegressionFinder(store, events, log.child({ part: "regressions" }), (opened) =>
+        bisector.begin(opened),
+      );
       regressions.start();
       releasers.add("regression finder", () => regressions.stop());
       // The port is bound before the app exists, so the PR bot knows the farm's URL from the start.

@@ -31,6 +31,8 @@ export interface Provenance {
   pullRequest?: PullRequestProvenance;
   /** The watch that queued the job for a new head of its branch (source `watch`). */
   watch?: string;
+  /** The regression whose culprit this job looks for (source `bisect`). */
+  bisect?: number;
 }
 
 /** A watched branch: every new head is tested (`memfarm watch add`). */
@@ -95,6 +97,56 @@ export interface RegressionResource {
   /** Null while open; closed when a later commit is back within the noise, or by hand. */
   closedAt: string | null;
   closedWhy: string | null;
+  /** The automatic search for its culprit commit; null when none started (no commit to start from). */
+  bisection?: BisectionResource | null;
+}
+
+/** A commit of a bisected range, as the coordinator's mirror of the repository tells it. */
+export interface RangeCommit {
+  sha: string;
+  subject: string;
+  /** `Name <email>`. */
+  author: string;
+  /** The committer's time, ISO 8601. */
+  time: string;
+}
+
+/** One job a bisection ran, on one commit, and what it said of the regression there. */
+export interface BisectionProbe {
+  jobId: number;
+  round: number;
+  sha: string;
+  /** `probe`: a commit inside the range; `confirm`: a rerun of the boundary's two sides. */
+  purpose: "probe" | "confirm";
+  /** Null while the job runs; `skip`: it did not build or ran nothing, as `git bisect skip`. */
+  verdict: "good" | "bad" | "skip" | null;
+  peakBytes: number | null;
+  outcome: string | null;
+}
+
+/**
+ * The farm's search for the commit that caused a regression (issue 14): `running`; `found` (the
+ * culprit, confirmed by a rerun of each side of the boundary); `flaky` (a rerun disagreed: the
+ * test is not blamed on a commit); `failed` (the range could not be read, or a probe was refused).
+ */
+export interface BisectionResource {
+  regressionId: number;
+  state: "running" | "found" | "flaky" | "failed";
+  repo: string;
+  branch: string;
+  /** The range, oldest first; the last commit is the first bad one the watch saw. */
+  commits: RangeCommit[];
+  rounds: number;
+  culprit: RangeCommit | null;
+  /** When commits that did not build sit before the culprit: every commit it may be, oldest first. */
+  culpritRange: string[] | null;
+  /** In words: what was found, or why not. */
+  summary: string | null;
+  probes: BisectionProbe[];
+  startedAt: string;
+  finishedAt: string | null;
+  /** The comment on the culprit's pull request, when one was written. */
+  commentUrl: string | null;
 }
 
 /** A head of a watched branch and what became of it. */

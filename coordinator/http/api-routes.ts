@@ -236,7 +236,7 @@ export function apiRoutes(deps: ApiDeps): Router {
   router.use("/tokens", tokenRoutes(authenticate, store.tokens));
   router.use("/hosts", hostRoutes(authenticate, store.hosts, deps.hostOperations));
   router.use("/watches", watchRoutes(authenticate, deps.watches));
-  router.use("/regressions", regressionRoutes(authenticate, store.regressions));
+  router.use("/regressions", regressionRoutes(authenticate, store.regressions, store.bisections));
   return router;
 }
 

@@ -113,6 +113,21 @@ export function dashboardPages(deps: DashboardPagesDeps): Router {
     });
   });
 
+  // One regression and its bisection: the culprit, the range, every probe job and its verdict.
+  router.get("/regressions/:id", (req, res) => {
+    const id = jobIdOrNull(req.params.id);
+    const regression = id === null ? null : store.regressions.get(id);
+    if (!regression) {
+      return renderNotFound(res, "No such regression", `There is no regression ${req.params.id}.`);
+    }
+    const bisection = store.bisections.get(regression.id);
+    const verdictOf = new Map<string, string>();
+    for (const probe of bisection?.probes ?? []) {
+      if (probe.purpose === "probe" && probe.verdict) verdictOf.set(probe.sha, probe.verdict);
+    }
+    res.render("regression", { ...common, regression, bisection, verdictOf });
+  });
+
   router.get("/watches", (_req, res) => {
     res.render("watches", { ...common, watches: store.watches.list() });
   });

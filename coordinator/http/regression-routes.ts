@@ -1,6 +1,8 @@
 import { type Request, Router } from "express";
 import { NotFoundError, ValidationError } from "../../protocol/errors.ts";
 import { jobIdOrNull } from "../../protocol/ids.ts";
+import type { RegressionResource } from "../../protocol/resources.ts";
+import type { BisectionsStore } from "../store/bisections-store.ts";
 import type { RegressionsStore } from "../store/regressions-store.ts";
 import { adapt } from "./handler.ts";
 
@@ -8,8 +10,14 @@ import { adapt } from "./handler.ts";
 export function regressionRoutes(
   authenticate: (req: Request) => string,
   regressions: RegressionsStore,
+  bisections: BisectionsStore,
 ): Router {
   const router = Router();
+  /** A regression with its bisection: the culprit, the jobs it ran. */
+  const withBisection = (regression: RegressionResource): RegressionResource => ({
+    ...regression,
+    bisection: bisections.get(regression.id),
+  });
   router.get(
     "/",
     adapt(({ query }) => {
@@ -20,7 +28,7 @@ export function regressionRoutes(
       const open = state === "all" ? undefined : state === "open";
       return {
         status: 200,
-        body: { regressions: regressions.list({ open, watch: query.watch, limit: 500 }) },
+        body: { regressions: regressions.list({ open, watch: query.watch, limit: 500 }).map(withBisection) },
       };
     }),
   );
@@ -28,7 +36,7 @@ export function regressionRoutes(
     const id = jobIdOrNull(text);
     const regression = id === null ? null : regressions.get(id);
     if (!regression) throw new NotFoundError(`no regression ${text}; memfarm regressions lists them`);
-    return regression;
+    return withBisection(regression);
   };
   router.get(
     "/:id",

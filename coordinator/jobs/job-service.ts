@@ -32,13 +32,14 @@ export class JobService {
   constructor(private readonly deps: JobServiceDeps) {}
 
   /**
-   * `origin`: set by the PR bot (source `github` and the pull request) or a watch (source `watch`,
-   * its name, and the head to pin), which the API body cannot claim.
+   * `origin`: set by the PR bot (source `github` and the pull request), a watch (source `watch`,
+   * its name, and the head to pin) or a bisection (source `bisect`, its regression, and the commit
+   * to probe), which the API body cannot claim.
    */
   async submit(
     body: unknown,
     requester: string,
-    origin?: Pick<Provenance, "source" | "pullRequest" | "watch"> & { commit?: string },
+    origin?: Pick<Provenance, "source" | "pullRequest" | "watch" | "bisect"> & { commit?: string },
   ): Promise<JobResource> {
     const request = parseJobRequest(body, this.deps.suites);
     if (request.python !== null) await this.checkInterpreter(request.python);

@@ -1,4 +1,5 @@
 import { AgentsStore } from "./agents-store.ts";
+import { BisectionsStore } from "./bisections-store.ts";
 import { type Db, openDatabase } from "./database.ts";
 import { CheckRunsStore } from "./github-check-runs-store.ts";
 import { DeliveriesStore } from "./github-deliveries-store.ts";
@@ -38,6 +39,8 @@ export interface Store {
   watches: WatchesStore;
   /** What the watches found got worse, open and closed. */
   regressions: RegressionsStore;
+  /** The automatic bisections of regressions and their probe jobs. */
+  bisections: BisectionsStore;
   close(): void;
 }
 
@@ -65,6 +68,7 @@ export function openStore(file: string): Store {
     githubDeliveries: new DeliveriesStore(db),
     watches: new WatchesStore(db),
     regressions: new RegressionsStore(db),
+    bisections: new BisectionsStore(db),
     close: () => db.close(),
   };
 }

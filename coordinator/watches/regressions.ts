@@ -1,6 +1,6 @@
 import { isFinalStatus, JobStatus } from "../../protocol/job-status.ts";
 import type { Logger } from "../../protocol/logger.ts";
-import type { JobResource, WatchRunResource } from "../../protocol/resources.ts";
+import type { JobResource, RegressionResource, WatchRunResource } from "../../protocol/resources.ts";
 import type { FarmEvents } from "../attempts/farm-events.ts";
 import type { Store } from "../store/store.ts";
 
@@ -63,6 +63,8 @@ export class RegressionFinder {
     private readonly store: Store,
     private readonly events: FarmEvents,
     private readonly log: Logger,
+    /** Told of every regression opened (the bisector starts on it). */
+    private readonly onOpened: (regression: RegressionResource) => void = () => {},
   ) {}
 
   start(): void {
@@ -113,6 +115,7 @@ export class RegressionFinder {
         goodCommit: opened.goodCommit,
         badCommit: opened.badCommit,
       });
+      this.onOpened(opened);
     }
   }
 

@@ -10,7 +10,8 @@ import { pathToFileURL } from "node:url";
  * turns `python.in` into a `python` launcher that execs the system python3.
  * Every make appends a line to `makeCountFile`, so a test can tell a cached
  * build from a rebuild. Files outside the repository change how the same
- * commit behaves: `breakConfigure()` makes configure fail.
+ * commit behaves: `breakConfigure()` makes configure fail (as does a file BROKEN committed in
+ * the tree, for one commit of a history).
  */
 export class FakeCpython {
   readonly root: string;
@@ -95,7 +96,7 @@ function configureScript(brokenFile: string): string {
 # A stand-in for CPython's configure: records its flags and writes a Makefile.
 echo "fake configure: flags $*"
 printf '%s\\n' "$@" > configure-flags.txt
-if [ -e '${brokenFile}' ]; then
+if [ -e '${brokenFile}' ] || [ -e BROKEN ]; then
   i=1
   while [ $i -le 30 ]; do
     echo "checking for feature $i... no"
