@@ -28,6 +28,7 @@ try {
     memlimitBytes: null,
     tests: [],
     labels: {},
+    commentOnCulprit: false,
     everySeconds: 900,
     requester: "bench",
   });

@@ -207,7 +207,7 @@ Examples:
   MEMFARM_TOKEN=mf_... memfarm submit bigmem-smoke --python /usr/bin/python3
   memfarm tokens revoke 2`,
   watch: `memfarm watch add NAME --branch BRANCH --suite SUITE [--repo URL] [--memlimit SIZE] [--tests NAME,...]
-                   [--label k=v]... [--every DURATION]
+                   [--label k=v]... [--every DURATION] [--comment-culprit]
 memfarm watch list [--json]             every watch, its head and its last error
 memfarm watch show NAME [--json]        one watch and the heads it saw, with their jobs
 memfarm watch pause|resume NAME         stop and start looking up the branch
@@ -218,13 +218,15 @@ The coordinator looks the branch's head up every --every (default 15m; e.g. 5m, 
 and queues a job of SUITE pinned to each new head (provenance "watch NAME"). While the farm is busy a
 watch has at most one job waiting: the newest head takes it over, and the heads it replaced are shown as
 untested. A failing look-up (remote down, branch deleted) is shown on the watch and queues nothing.
---repo defaults to CPython's repository.
+--repo defaults to CPython's repository. With --comment-culprit, when a bisection names the commit
+that caused a regression, the PR bot (if configured) comments on that commit's pull request.
 
 Examples:
   memfarm watch add main-bigmem --branch main --suite bigmem --memlimit 60g --every 15m
   memfarm watch show main-bigmem
   memfarm watch pause main-bigmem`,
   regressions: `memfarm regressions [--all] [--watch NAME] [--json]
+memfarm regressions show ID [--json]   one regression and its bisection: culprit, range, jobs
 memfarm regressions close ID
 
 A watch opens a regression when a test's peak memory grows past its noise (the spread of its last
@@ -232,8 +234,15 @@ good runs, at least 5 % and 32 MiB) or when it passed and now fails, leaks or en
 last good and the first bad commit, the numbers. It closes when a later commit is back within the
 noise, or by hand. A re-run of the same commit never opens one.
 
+Each regression is bisected on its own: the commits between the last good and the first bad are read
+from the coordinator's mirror of the repository (first parent, oldest first), and rounds of
+low-priority jobs running only that test file (as many at once as there are hosts online) narrow them
+down; a commit that does not build is skipped; the boundary is confirmed by one rerun of each side,
+and if a rerun disagrees the test is called flaky and the regression is closed, blaming no commit.
+
 Examples:
   memfarm regressions
   memfarm regressions --all --watch main-bigmem --json
+  memfarm regressions show 3
   memfarm regressions close 3`,
 };

@@ -218,12 +218,16 @@ export class Coordinator {
       });
       watches.start();
       releasers.add("watches", () => watches.stop());
+      // The PR bot starts later (it needs the HTTP address); a culprit found before then tells no one.
+      let announceCulprit: GithubBot["announceCulprit"] | null = null;
       const bisector = new Bisector({
         store,
         jobs,
         events,
         ranges: new CommitRanges(join(config.dataDir, "mirrors")),
         log: log.child({ part: "bisection" }),
+        announceCulprit: (regression, bisection) =>
+          announceCulprit ? announceCulprit(regression, bisection) : Promise.resolve(null),
       });
       bisector.start();
       releasers.add("bisector", () => bisector.stop());
@@ -255,6 +259,7 @@ export class Coordinator {
           })
         : null;
       if (github) {
+        announceCulprit = (regression, bisection) => github.announceCulprit(regression, bisection);
         github.start();
         // No webhook arrives any more: finish the events being handled and the GitHub calls in flight.
         releasers.add("PR bot", () => github.stop());

@@ -46,6 +46,8 @@ export interface WatchResource {
   labels: Record<string, string>;
   /** How often the branch's head is looked up. */
   everySeconds: number;
+  /** A culprit a bisection finds is commented on its pull request (when the PR bot is configured). */
+  commentOnCulprit: boolean;
   paused: boolean;
   /** Who added it (a token's owner). */
   requester: string;

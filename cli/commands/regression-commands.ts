@@ -19,7 +19,44 @@ export function regressionChange(regression: RegressionResource): string {
   return `peak ${formatBytes(base)} → ${formatBytes(now)}${growth}`;
 }
 
-/** `memfarm regressions [--all] [--watch NAME]`, `memfarm regressions close ID`. */
+/** One regression and its bisection, for `memfarm regressions show ID`. */
+function regressionDetails(regression: RegressionResource): string {
+  const lines = [
+    `regression ${regression.id}: ${regression.test} in watch ${regression.watch}, ${regressionChange(regression)}`,
+    `  last good ${short(regression.goodCommit)} (job ${regression.goodJobId}), first bad ${short(regression.badCommit)} (job ${regression.badJobId})`,
+    `  ${regression.closedAt ? `closed: ${regression.closedWhy ?? ""}` : "open"}`,
+  ];
+  const bisection = regression.bisection;
+  if (!bisection) return [...lines, "  no bisection"].join("\n");
+  lines.push(
+    `bisection: ${bisection.state}, ${bisection.commits.length} commits, ${bisection.rounds} rounds, ${bisection.probes.length} jobs`,
+  );
+  if (bisection.culprit) {
+    lines.push(
+      `  culprit ${bisection.culprit.sha} "${bisection.culprit.subject}" by ${bisection.culprit.author}`,
+    );
+  }
+  if (bisection.summary) lines.push(`  ${bisection.summary}`);
+  if (bisection.commentUrl) lines.push(`  told on its pull request: ${bisection.commentUrl}`);
+  lines.push(
+    "",
+    table(
+      ["ROUND", "COMMIT", "WHY", "JOB", "PEAK", "OUTCOME", "VERDICT"],
+      bisection.probes.map((probe) => [
+        String(probe.round),
+        short(probe.sha),
+        probe.purpose,
+        String(probe.jobId),
+        probe.peakBytes === null ? "-" : formatBytes(probe.peakBytes),
+        probe.outcome ?? "-",
+        probe.verdict ?? "running",
+      ]),
+    ),
+  );
+  return lines.join("\n");
+}
+
+/** `memfarm regressions [--all] [--watch NAME]`, `memfarm regressions show|close ID`. */
 export async function regressionsCommand(context: CommandContext): Promise<number> {
   const { values, positionals } = parseCommand("regressions", context.args, {
     ...GLOBAL_OPTIONS,
@@ -39,6 +76,16 @@ export async function regressionsCommand(context: CommandContext): Promise<numbe
       );
     const closed = await client.post<RegressionResource>(`/regressions/${encodeURIComponent(id)}/close`);
     context.stdout(values.json ? `${JSON.stringify(closed)}\n` : `regression ${closed.id} closed\n`);
+    return ExitCode.ok;
+  }
+  if (action === "show") {
+    if (!id)
+      throw new CliError(
+        'memfarm regressions show needs an id, like "memfarm regressions show 3"',
+        ExitCode.usage,
+      );
+    const regression = await client.get<RegressionResource>(`/regressions/${encodeURIComponent(id)}`);
+    context.stdout(values.json ? `${JSON.stringify(regression)}\n` : `${regressionDetails(regression)}\n`);
     return ExitCode.ok;
   }
   if (action !== "list") {

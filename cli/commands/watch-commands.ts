@@ -60,6 +60,7 @@ export async function watchCommand(context: CommandContext): Promise<number> {
     tests: { type: "string" },
     label: { type: "string", multiple: true },
     every: { type: "string" },
+    "comment-culprit": { type: "boolean" },
   });
   const [action = "list", name] = positionals;
   const client = () =>
@@ -108,6 +109,7 @@ export async function watchCommand(context: CommandContext): Promise<number> {
             }),
         labels,
         ...(values.every === undefined ? {} : { every: values.every }),
+        ...(values["comment-culprit"] ? { commentOnCulprit: true } : {}),
       }),
     );
     return ExitCode.ok;

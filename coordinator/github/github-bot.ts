@@ -1,14 +1,17 @@
 import type { Router } from "express";
 import { coerceError } from "../../protocol/errors.ts";
 import type { Logger } from "../../protocol/logger.ts";
+import type { BisectionResource, RegressionResource } from "../../protocol/resources.ts";
 import type { FarmEvents } from "../attempts/farm-events.ts";
 import type { JobService } from "../jobs/job-service.ts";
 import type { Store } from "../store/store.ts";
 import { BaseComparer } from "./base-comparison.ts";
+import { commentOnCulprit } from "./culprit-comment.ts";
 import { FeedbackSync } from "./feedback-sync.ts";
 import { GithubClients } from "./github-client.ts";
 import type { GithubConfig } from "./github-config.ts";
 import { PrBot } from "./pr-bot.ts";
+import { githubRepositoryOf } from "./push-event.ts";
 import { webhookRoute } from "./webhook-route.ts";
 
 export interface GithubBotDeps {
@@ -36,11 +39,13 @@ export class GithubBot {
   readonly router: Router;
   private readonly sync: FeedbackSync;
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly clients: GithubClients;
   private unsubscribe: () => void = () => {};
 
   constructor(private readonly deps: GithubBotDeps) {
     const { config, store, log } = deps;
     const clients = new GithubClients(config, log);
+    this.clients = clients;
     const client = (installationId: number | null) => clients.forInstallation(installationId);
     const checkRuns = store.checkRuns;
     const jobUrl = (jobId: number) => `${deps.publicUrl()}/jobs/${jobId}`;
@@ -84,6 +89,24 @@ export class GithubBot {
     this.unsubscribe();
     await Promise.allSettled([...this.inFlight]);
     await this.sync.stop();
+  }
+
+  /**
+   * A bisection named a regression's culprit: if its watch asked for it and its repository is one
+   * the bot answers in, the culprit's pull request is told. Resolves to the comment's URL, or null.
+   */
+  async announceCulprit(
+    regression: RegressionResource,
+    bisection: BisectionResource,
+  ): Promise<string | null> {
+    const watch = this.deps.store.watches.get(regression.watch);
+    const repository = watch ? githubRepositoryOf(watch.repo) : null;
+    if (!watch?.commentOnCulprit || !repository || !this.deps.config.repos.has(repository)) return null;
+    const base = this.deps.publicUrl();
+    return commentOnCulprit(await this.clients.forRepository(repository), repository, regression, bisection, {
+      regression: (id) => `${base}/regressions/${id}`,
+      job: (id) => `${base}/jobs/${id}`,
+    });
   }
 
   /** Resolves when the events received so far are handled and GitHub is up to date; for tests. */

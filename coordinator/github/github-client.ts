@@ -21,12 +21,35 @@ const RATE_LIMIT_RETRIES = 2;
 export class GithubClients {
   private readonly clients = new Map<number | null, GithubApi>();
   private readonly privateKey: string | null;
+  private readonly installations = new Map<string, number>();
 
   constructor(
     private readonly config: GithubConfig,
     private readonly log: Logger,
   ) {
     this.privateKey = config.auth.kind === "app" ? readPrivateKey(config.auth.privateKeyFile) : null;
+  }
+
+  /**
+   * The client for a repository no webhook named: the token's, or an App's installation on that
+   * repository, asked of GitHub once (`GET /repos/{owner}/{repo}/installation`, as the App itself).
+   */
+  async forRepository(repository: string): Promise<GithubApi> {
+    if (this.config.auth.kind === "token") return this.forInstallation(null);
+    let installation = this.installations.get(repository);
+    if (installation === undefined) {
+      const [owner = "", repo = ""] = repository.split("/");
+      const { auth } = this.config;
+      const asApp = new BotOctokit({
+        baseUrl: this.config.apiUrl,
+        userAgent: "memfarm-pr-bot",
+        authStrategy: createAppAuth,
+        auth: { appId: auth.appId, privateKey: this.privateKey },
+      });
+      installation = (await asApp.rest.apps.getRepoInstallation({ owner, repo })).data.id;
+      this.installations.set(repository, installation);
+    }
+    return this.forInstallation(installation);
   }
 
   /** The client for a webhook's installation (an App) or the token's client (installation ignored). */

@@ -16,9 +16,14 @@ export function pushedBranch(payload: PushPayload): { repository: string; branch
 
 /** Whether a watch's repository URL is GitHub's `owner/name` (https or ssh, with or without .git). */
 export function isGithubRepo(url: string, repository: string): boolean {
+  return githubRepositoryOf(url) === repository;
+}
+
+/** The `owner/name` (lowercase) a GitHub repository URL names, or null for another host. */
+export function githubRepositoryOf(url: string): string | null {
   const match =
     /^(?:https:\/\/github\.com\/|git@github\.com:|ssh:\/\/git@github\.com\/)([^/]+\/[^/]+?)(?:\.git)?\/?$/i.exec(
       url,
     );
-  return match?.[1]?.toLowerCase() === repository;
+  return match?.[1]?.toLowerCase() ?? null;
 }

@@ -11,6 +11,7 @@ interface WatchRow {
   tests: string;
   labels: string;
   every_seconds: number;
+  comment_on_culprit: number;
   paused: number;
   requester: string;
   created_at: string;
@@ -33,7 +34,16 @@ interface HistoryRow {
 /** What a new watch is made of, validated (see coordinator/watches/watch-request.ts). */
 export type NewWatch = Pick<
   WatchResource,
-  "name" | "repo" | "branch" | "suite" | "memlimitBytes" | "tests" | "labels" | "everySeconds" | "requester"
+  | "name"
+  | "repo"
+  | "branch"
+  | "suite"
+  | "memlimitBytes"
+  | "tests"
+  | "labels"
+  | "everySeconds"
+  | "commentOnCulprit"
+  | "requester"
 >;
 
 /** The most runs one history answer holds. */
@@ -54,8 +64,10 @@ export class WatchesStore {
 
   constructor(private readonly db: Db) {
     this.insertStatement = db.prepare(`
-      INSERT INTO watches (name, repo, branch, suite, memlimit_bytes, tests, labels, every_seconds, requester, created_at)
-      VALUES (@name, @repo, @branch, @suite, @memlimitBytes, @tests, @labels, @everySeconds, @requester, @createdAt)`);
+      INSERT INTO watches (name, repo, branch, suite, memlimit_bytes, tests, labels, every_seconds, comment_on_culprit,
+                           requester, created_at)
+      VALUES (@name, @repo, @branch, @suite, @memlimitBytes, @tests, @labels, @everySeconds, @commentOnCulprit,
+              @requester, @createdAt)`);
     this.byName = db.prepare("SELECT * FROM watches WHERE name = ?");
     this.all = db.prepare("SELECT * FROM watches ORDER BY name");
     this.commitsOf = db.prepare(
@@ -70,6 +82,7 @@ export class WatchesStore {
       ...watch,
       tests: JSON.stringify(watch.tests),
       labels: JSON.stringify(watch.labels),
+      commentOnCulprit: watch.commentOnCulprit ? 1 : 0,
       createdAt: now.toISOString(),
     });
     return true;
@@ -174,6 +187,7 @@ export class WatchesStore {
       tests: JSON.parse(row.tests) as string[],
       labels: JSON.parse(row.labels) as Record<string, string>,
       everySeconds: row.every_seconds,
+      commentOnCulprit: row.comment_on_culprit === 1,
       paused: row.paused === 1,
       requester: row.requester,
       createdAt: row.created_at,

@@ -1,7 +1,13 @@
 import { parseDuration } from "../../protocol/durations.ts";
 import { ValidationError } from "../../protocol/errors.ts";
 import { checkGitRef, isCommitSha, isPullRequestRef } from "../../protocol/git-refs.ts";
-import { readObject, readOptionalString, readString, rejectUnknownKeys } from "../../protocol/validate.ts";
+import {
+  readBoolean,
+  readObject,
+  readOptionalString,
+  readString,
+  rejectUnknownKeys,
+} from "../../protocol/validate.ts";
 import { parseJobRequest } from "../jobs/job-request.ts";
 import type { Suite } from "../jobs/suites.ts";
 import type { NewWatch } from "../store/watches-store.ts";
@@ -13,7 +19,17 @@ const DEFAULT_EVERY_MS = 15 * 60_000;
 const MIN_EVERY_MS = 1_000;
 const MAX_EVERY_MS = 7 * 24 * 3_600_000;
 
-const KNOWN_FIELDS = ["name", "repo", "branch", "suite", "memlimit", "tests", "labels", "every"];
+const KNOWN_FIELDS = [
+  "name",
+  "repo",
+  "branch",
+  "suite",
+  "memlimit",
+  "tests",
+  "labels",
+  "every",
+  "commentOnCulprit",
+];
 
 export function checkWatchName(name: string, field = "name"): string {
   if (!WATCH_NAME.test(name)) {
@@ -67,6 +83,7 @@ export function parseWatchRequest(body: unknown, suites: Map<string, Suite>, req
       every === undefined
         ? DEFAULT_EVERY_MS / 1000
         : Math.round(parseDuration(every, "every", { minMs: MIN_EVERY_MS, maxMs: MAX_EVERY_MS }) / 1000),
+    commentOnCulprit: fields.commentOnCulprit === undefined ? false : readBoolean(fields, "commentOnCulprit"),
     requester,
   };
 }

@@ -26,6 +26,10 @@ export class GithubStandIn {
   /** Users' role on every repository; anyone else is not a collaborator (404). */
   readonly roles = new Map<string, "admin" | "maintain" | "write" | "triage" | "read">();
   readonly pulls = new Map<number, PullRequestFixture>();
+  /** The merged pull request that brought each commit in (GET /repos/{o}/{r}/commits/{sha}/pulls). */
+  readonly commitPulls = new Map<string, number>();
+  /** The App's installation on every repository (GET /repos/{o}/{r}/installation). */
+  installationId = 77;
   private readonly failures: { pattern: RegExp; status: number; times: number }[] = [];
   private nextId = 1000;
   private server: Server | null = null;
@@ -166,9 +170,33 @@ export class GithubStandIn {
       ],
       [
         "POST",
-        /^\/repos\/[^/]+\/[^/]+\/issues\/\d+\/comments$/,
-        (_match, body) => [201, { id: this.nextId++, body: body.body }],
+        /^\/repos\/([^/]+\/[^/]+)\/issues\/(\d+)\/comments$/,
+        (match, body) => {
+          const id = this.nextId++;
+          const html_url = `https://github.com/${match[1]}/pull/${match[2]}#issuecomment-${id}`;
+          return [201, { id, body: body.body, html_url }];
+        },
       ],
+      [
+        "GET",
+        /^\/repos\/([^/]+\/[^/]+)\/commits\/([0-9a-f]{40})\/pulls$/,
+        (match) => {
+          const number = this.commitPulls.get(match[2] as string);
+          if (number === undefined) return [200, []];
+          return [
+            200,
+            [
+              {
+                number,
+                state: "closed",
+                merged_at: new Date().toISOString(),
+                html_url: `https://github.com/${match[1]}/pull/${number}`,
+              },
+            ],
+          ];
+        },
+      ],
+      ["GET", /^\/repos\/[^/]+\/[^/]+\/installation$/, () => [200, { id: this.installationId }]],
       ["DELETE", /^\/repos\/[^/]+\/[^/]+\/issues\/\d+\/labels\/[^/]+$/, () => [200, []]],
       [
         "POST",

@@ -22,6 +22,7 @@ describe("watches in the store (a real SQLite file)", () => {
         tests: ["test_bigmem"],
         labels: { arch: "aarch64" },
         everySeconds: 900,
+        commentOnCulprit: false,
         requester: "admin",
       };
       assert.equal(first.watches.insert(watch), true);
