@@ -19,6 +19,8 @@ export interface TestFarm {
   dir: string;
   coordinator: Coordinator;
   agent: AgentDaemon;
+  /** Every agent: `agent` first, then the `agents - 1` more asked for. */
+  agents: AgentDaemon[];
   url: string;
   token: string;
   api(
@@ -61,6 +63,8 @@ export async function startFarm(
     agentWorkDir?: string;
     /** Turns the PR bot on; its GitHub calls are not retried within an attempt and feedback is retried quickly. */
     github?: GithubOptions;
+    /** How many agents join (default 1); the others are named AGENT-2, AGENT-3, … */
+    agents?: number;
   } = {},
 ): Promise<TestFarm> {
   const dir = mkdtempSync(join(tmpdir(), "memfarm-test-"));
@@ -77,22 +81,28 @@ export async function startFarm(
   if (config.github) Object.assign(config.github, { requestRetries: 0, retryBaseMs: 300 });
   const coordinator = await Coordinator.start(config, options.coordinatorLog ?? silentLogger);
   const agentName = options.agentName ?? "test-agent";
-  const agent = new AgentDaemon(
-    compileAgentConfig({
-      nats: coordinator.natsUrls.join(","),
-      creds: await coordinator.natsAuthority.ensureLocalAgent(agentName),
-      name: agentName,
-      memory: options.memory ?? "16G",
-      workDir: options.agentWorkDir ?? join(dir, "agent"),
-      sampleIntervalMs: 200,
-      allowLocalRepos: options.allowLocalRepos ?? false,
-      limitMode: options.limitMode,
-      killGraceMs: options.killGraceMs ?? 2000,
-      drainTimeout: options.drainTimeout ?? "0",
-    }),
-    options.agentLog ?? silentLogger,
-  );
-  await agent.start();
+  const agents: AgentDaemon[] = [];
+  for (let index = 1; index <= (options.agents ?? 1); index++) {
+    const name = index === 1 ? agentName : `${agentName}-${index}`;
+    const agent = new AgentDaemon(
+      compileAgentConfig({
+        nats: coordinator.natsUrls.join(","),
+        creds: await coordinator.natsAuthority.ensureLocalAgent(name),
+        name,
+        memory: options.memory ?? "16G",
+        workDir: index === 1 ? (options.agentWorkDir ?? join(dir, "agent")) : join(dir, `agent-${index}`),
+        sampleIntervalMs: 200,
+        allowLocalRepos: options.allowLocalRepos ?? false,
+        limitMode: options.limitMode,
+        killGraceMs: options.killGraceMs ?? 2000,
+        drainTimeout: options.drainTimeout ?? "0",
+      }),
+      options.agentLog ?? silentLogger,
+    );
+    await agent.start();
+    agents.push(agent);
+  }
+  const agent = agents[0] as AgentDaemon;
   const url = coordinator.httpUrl;
   const token = coordinator.adminToken;
   const api: TestFarm["api"] = async (path, init = {}) => {
@@ -117,6 +127,7 @@ export async function startFarm(
     dir,
     coordinator,
     agent,
+    agents,
     url,
     token,
     api,
@@ -136,7 +147,7 @@ export async function startFarm(
       }
     },
     async stop() {
-      await agent.stop();
+      await Promise.all(agents.map((one) => one.stop()));
       await coordinator.stop();
       rmSync(dir, { recursive: true, force: true });
     },
