@@ -1,3 +1,4 @@
+import { describeCounts } from "../protocol/messages.ts";
 import type { AgentResource, JobResource } from "../protocol/resources.ts";
 import { formatBytes } from "../protocol/sizes.ts";
 
@@ -15,9 +16,7 @@ export function table(headers: string[], rows: string[][]): string {
 }
 
 export function countsText(job: JobResource): string {
-  return job.counts
-    ? `${job.counts.run} run, ${job.counts.failed} failed, ${job.counts.skipped} skipped`
-    : "-";
+  return describeCounts(job.counts);
 }
 
 export function durationText(seconds: number | null): string {

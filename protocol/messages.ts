@@ -8,6 +8,7 @@ import {
   readObject,
   readOptionalNumber,
   readOptionalString,
+  readOptionalStringArray,
   readString,
   readStringArray,
   readStringRecord,
@@ -181,6 +182,15 @@ export interface TestCounts {
   run: number;
   failed: number;
   skipped: number;
+  /** regrtest's leak lines under `-R` (a leak fails the file, not a case); absent when none leaked. */
+  leaks?: string[];
+}
+
+/** `46 run, 0 failed, 0 skipped; leaked: test_x leaked [945, 945, 945] references, sum=2835`, or `-`. */
+export function describeCounts(counts: TestCounts | null): string {
+  if (!counts) return "-";
+  const base = `${counts.run} run, ${counts.failed} failed, ${counts.skipped} skipped`;
+  return counts.leaks?.length ? `${base}; leaked: ${counts.leaks.join("; ")}` : base;
 }
 
 export interface AttemptResult {
@@ -496,10 +506,12 @@ function progressFrom(fields: Record<string, unknown>): Progress {
 function parseCounts(value: unknown): TestCounts | null {
   if (value === null || value === undefined) return null;
   const fields = readObject(value, "counts");
+  const leaks = readOptionalStringArray(fields, "leaks", "counts.");
   return {
     run: readCount(fields, "run", "counts."),
     failed: readCount(fields, "failed", "counts."),
     skipped: readCount(fields, "skipped", "counts."),
+    ...(leaks?.length ? { leaks: leaks.slice(0, 50).map((line) => line.slice(0, 300)) } : {}),
   };
 }
 

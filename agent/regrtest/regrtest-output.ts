@@ -16,6 +16,8 @@ export interface RegrtestSummary {
   fileCounts: { ok: number; failed: number; skipped: number };
   failedFiles: string[];
   failedCases: string[];
+  /** regrtest's own leak lines (`-R`), one per leaking file and kind: `test_x leaked [1, 1, 1] references, sum=3`. */
+  leaks: string[];
   /** The test file regrtest most recently started. */
   currentTest: string | null;
   /** A per-file `--timeout` fired (`Timeout (0:01:40)!` in the log). */
@@ -30,6 +32,7 @@ const BLOCK_ENTRY = /^ {4}(test\S*(?: test\S*)*)\s*$/;
 const PROGRESS = /^(?:\d+:\d\d:\d\d )?(?:load avg: [\d.]+ )?\[\s*\d+\/\d+(?:\/\d+)?\] (test\S*)/;
 const CASE_FAILED_HEADER = /^(?:FAIL|ERROR): (\w+) \(([\w.]+)\)/;
 const TIMEOUT = /^Timeout \(\d+:\d\d:\d\d\)!$/;
+const LEAK = /^test\S* leaked \[[\d, -]+\] (?:references|memory blocks|file descriptors), sum=-?\d+/;
 /** A verbose case line: `test_x (mod.Class.test_x) ... ok`, the outcome maybe on a later line. */
 const CASE_START = /^(\w+) \(([\w.]+)\)(?: \S.*)? \.\.\.(.*)$/;
 const CASE_OUTCOME = /(?:^|\s)(ok|skipped\b.*|FAIL|ERROR|expected failure|unexpected success)$/;
@@ -42,6 +45,7 @@ export class RegrtestOutputReader {
     fileCounts: { ok: 0, failed: 0, skipped: 0 },
     failedFiles: [],
     failedCases: [],
+    leaks: [],
     currentTest: null,
     sawTimeout: false,
   };
@@ -95,6 +99,10 @@ export class RegrtestOutputReader {
       this.addAll(this.summary.failedCases, [caseId(failedCase[1], failedCase[2])]);
       return;
     }
+    if (LEAK.test(text)) {
+      this.addAll(this.summary.leaks, [text]);
+      return;
+    }
     if (TIMEOUT.test(text)) this.summary.sawTimeout = true;
   }
 
@@ -144,6 +152,13 @@ function caseId(method: string, qualified: string): string {
 
 /** Counts for the job: test cases where regrtest reports them or verbose lines show them, test files otherwise. */
 export function countsOf(summary: RegrtestSummary): TestCounts | null {
+  const counts = caseOrFileCounts(summary);
+  // A leak fails the file, not a case: "46 run, 0 failed" alone would hide it.
+  if (counts && summary.leaks.length > 0) return { ...counts, leaks: [...summary.leaks] };
+  return counts;
+}
+
+function caseOrFileCounts(summary: RegrtestSummary): TestCounts | null {
   if (summary.caseCounts) return summary.caseCounts;
   if (summary.verboseCounts.run > 0) return summary.verboseCounts;
   const { ok, failed, skipped } = summary.fileCounts;

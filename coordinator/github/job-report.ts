@@ -1,3 +1,4 @@
+import { describeCounts } from "../../protocol/messages.ts";
 import type { JobResource, TestResource } from "../../protocol/resources.ts";
 import { formatBytes } from "../../protocol/sizes.ts";
 import type { BaseComparison } from "./base-comparison.ts";
@@ -71,7 +72,7 @@ export function reportSummary({ job, tests, comparison, baseRef, jobUrl }: JobRe
     `| True peak memory (process tree) | ${formatBytes(job.peakRssBytes)} |`,
     `| Memory limit | ${formatBytes(job.limitBytes ?? job.memlimitBytes)}${job.limitKind ? ` (${job.limitKind})` : ""} |`,
     `| Commit | \`${job.commit ?? job.ref ?? "-"}\` |`,
-    `| Tests | ${job.counts ? `${job.counts.run} run, ${job.counts.failed} failed, ${job.counts.skipped} skipped` : "-"} |`,
+    `| Tests | ${describeCounts(job.counts)} |`,
     `| Job | [#${job.id}](${jobUrl}) |`,
   ];
   const moved = headMoved(job);

@@ -1,3 +1,4 @@
+import { describeCounts } from "../../protocol/messages.ts";
 import { formatBytes } from "../../protocol/sizes.ts";
 import { formatDuration } from "../dashboard/format-duration.ts";
 
@@ -13,9 +14,7 @@ export const fmt = {
     const value = Math.round(ratio * 1000) / 10;
     return `${value > 0 ? "+" : ""}${value.toFixed(1)} %`;
   },
-  counts(counts: { run: number; failed: number; skipped: number } | null): string {
-    return counts ? `${counts.run} run, ${counts.failed} failed, ${counts.skipped} skipped` : "-";
-  },
+  counts: describeCounts,
 };
 
 /** JSON for a `<script type="application/json">` block: `<`, `>` and `&` escaped so no tag can close it. */

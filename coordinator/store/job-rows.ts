@@ -31,6 +31,7 @@ export interface JobRow {
   count_run: number | null;
   count_failed: number | null;
   count_skipped: number | null;
+  count_leaks: string | null;
   failed_tests: string;
   held_reason: string | null;
   error: string | null;
@@ -98,7 +99,12 @@ export function toJobResource(row: JobRow, attempts: AttemptRow[]): JobResource 
     counts:
       row.count_run === null
         ? null
-        : { run: row.count_run, failed: row.count_failed ?? 0, skipped: row.count_skipped ?? 0 },
+        : {
+            run: row.count_run,
+            failed: row.count_failed ?? 0,
+            skipped: row.count_skipped ?? 0,
+            ...(row.count_leaks === null ? {} : { leaks: JSON.parse(row.count_leaks) as string[] }),
+          },
     failedTests: JSON.parse(row.failed_tests) as string[],
     heldReason: row.held_reason,
     error: row.error,

@@ -134,7 +134,7 @@ export class JobStatesStore {
       this.db
         .prepare(`UPDATE jobs SET status = @status, started_at = COALESCE(started_at, @startedAt),
                     finished_at = @finishedAt, exit_code = @exitCode, signal = @signal, peak_rss_bytes = @peak,
-                    count_run = @run, count_failed = @failed, count_skipped = @skipped,
+                    count_run = @run, count_failed = @failed, count_skipped = @skipped, count_leaks = @leaks,
                     failed_tests = @failedTests, error = @error, limit_bytes = @limitBytes, limit_kind = @limitKind
                   WHERE id = @id AND current_attempt = @attemptId AND status IN ${ACTIVE}`)
         .run({
@@ -149,6 +149,7 @@ export class JobStatesStore {
           run: result.counts?.run ?? null,
           failed: result.counts?.failed ?? null,
           skipped: result.counts?.skipped ?? null,
+          leaks: result.counts?.leaks?.length ? JSON.stringify(result.counts.leaks) : null,
           failedTests: JSON.stringify(result.failedTests),
           error: result.error,
           limitBytes: result.limitBytes,

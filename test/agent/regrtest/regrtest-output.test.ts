@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { classifyEnding } from "../../../agent/regrtest/outcome.ts";
 import { countsOf, failedTestsOf, RegrtestOutputReader } from "../../../agent/regrtest/regrtest-output.ts";
+import { describeCounts } from "../../../protocol/messages.ts";
 
 function read(text: string) {
   const reader = new RegrtestOutputReader();
@@ -57,6 +58,39 @@ describe("regrtest output", () => {
     assert.deepEqual(countsOf(summary), { run: 4, failed: 1, skipped: 1 });
     assert.deepEqual(failedTestsOf(summary), ["test_failing"]);
     assert.equal(summary.currentTest, "test_fine");
+  });
+
+  it("keeps the leak lines of a refleak run, whose file failed while no case did", () => {
+    // The shape of CPython 3.11's -R output for a leaking file (issue 15's test_bisect).
+    const summary = read(`0:00:00 load avg: 0.50 [1/1] test_bisect
+beginning 6 repetitions
+123456
+......
+test_bisect leaked [945, 945, 945] references, sum=2835
+test_bisect failed (reference leak)
+
+== Tests result: FAILURE ==
+
+1 test failed:
+    test_bisect
+
+Total duration: 2.1 sec
+Total tests: run=46
+Total test files: run=1/1 failed=1
+Result: FAILURE`);
+    const counts = countsOf(summary);
+    assert.deepEqual(counts, {
+      run: 46,
+      failed: 0,
+      skipped: 0,
+      leaks: ["test_bisect leaked [945, 945, 945] references, sum=2835"],
+    });
+    assert.equal(
+      describeCounts(counts),
+      "46 run, 0 failed, 0 skipped; leaked: test_bisect leaked [945, 945, 945] references, sum=2835",
+    );
+    assert.deepEqual(failedTestsOf(summary), ["test_bisect"]);
+    assert.equal(describeCounts(countsOf(read(FAILURE_3_11_7))), "4 run, 1 failed, 1 skipped");
   });
 
   it("falls back to file counts where the version prints no test totals", () => {
