@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { type JetStreamClient, jetstream } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
+import { coerceError } from "../protocol/errors.ts";
 import { jobOfAttempt } from "../protocol/ids.ts";
 import { Lifecycle } from "../protocol/lifecycle.ts";
 import type { Logger } from "../protocol/logger.ts";
@@ -10,6 +11,7 @@ import { inboxPrefixFor } from "../protocol/subjects.ts";
 import { AgentAttempt, type AttemptDeps } from "./attempts/agent-attempt.ts";
 import { AttemptBook } from "./attempts/attempt-book.ts";
 import type { AgentConfig } from "./config.ts";
+import { enterDelegatedLeaf } from "./limits/delegated-cgroup.ts";
 import { type AgentStatus, CoordinatorLink } from "./link/coordinator-link.ts";
 import { readHostFacts } from "./link/host-facts.ts";
 import { JobProcessRecords } from "./processes/leftover-jobs.ts";
@@ -62,6 +64,13 @@ export class AgentDaemon {
 
   async start(): Promise<void> {
     if (!this.lifecycle.is("created")) throw new Error(`agent cannot start from state ${this.state}`);
+    // Before any job: its cgroups go beside the agent's leaf in the delegated unit.
+    const delegated = await enterDelegatedLeaf().catch((thrown: unknown) => {
+      throw new Error(
+        `the unit's cgroup is delegated, but the agent could not take it over: ${coerceError(thrown).message}`,
+      );
+    });
+    if (delegated) this.log.info("cgroup delegated by systemd", { detail: delegated });
     const nc = await connectNats(
       { servers: this.config.natsServers, credsFile: this.config.credsFile },
       `memfarm-agent-${this.config.name}`,

@@ -81,6 +81,12 @@ export function unitFileText(
     "Restart=on-failure",
     "RestartSec=5",
     "TimeoutStopSec=660",
+    // The unit's cgroup is the agent's: it puts itself in a leaf and each job in a cgroup beside it,
+    // with memory.max, memory.oom.group and cgroup.kill (agent/limits/delegated-cgroup.ts).
+    "Delegate=yes",
+    "Environment=MEMFARM_CGROUP_DELEGATED=1",
+    // Stopping the unit kills the jobs too (they are in its cgroup), after the agent's drain.
+    "KillMode=mixed",
     `StandardOutput=append:${layout.log}`,
     `StandardError=append:${layout.log}`,
     "",

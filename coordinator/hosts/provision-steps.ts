@@ -105,7 +105,7 @@ export async function startAgent(
   facts: RemoteFacts,
   agentName: string,
 ): Promise<StartMode> {
-  const mode = startModeFor(facts);
+  let mode = startModeFor(facts);
   const node = facts.nodePath as string;
   progress.enter(
     "start",
@@ -113,6 +113,14 @@ export async function startAgent(
       ? "starting the agent as a detached process (no systemd)"
       : `starting the agent as a ${mode} unit`,
   );
+  // Without lingering, systemd stops a user's units when their last session ends: the agent would
+  // leave the farm the moment this SSH session closes, and come back only with the next login.
+  if (mode === "systemd-user" && (await session.exec(enableLingerCommand())).code !== 0) {
+    progress.warn(
+      "could not enable lingering (loginctl enable-linger USER needs root here), so a user unit would stop when the SSH session ends: starting a detached process instead",
+    );
+    mode = "detached";
+  }
   if (mode === "detached") {
     const result = await session.exec(startDetachedCommand(layout, node));
     if (result.code !== 0)
@@ -125,13 +133,6 @@ export async function startAgent(
   const sftp = await session.sftp();
   await makeDirectories(sftp, unitFile.slice(0, unitFile.lastIndexOf("/")), 0o755);
   await writeRemoteFile(sftp, unitFile, unitFileText(layout, node, agentName, system), 0o644);
-  if (!system) {
-    const linger = await session.exec(enableLingerCommand());
-    if (linger.code !== 0)
-      progress.warn(
-        "could not enable lingering: the user unit may stop when no session is open (loginctl enable-linger USER as root)",
-      );
-  }
   const result = await session.exec(startSystemdCommand(mode));
   if (result.code !== 0) {
     throw new StepError(

@@ -48,8 +48,14 @@ export const startSystemdCommand = (mode: StartMode) =>
     [scopeFlag(mode)],
   );
 
-/** A user unit keeps running after the SSH session ends only with lingering on; allowed to fail. */
-export const enableLingerCommand = () => remoteScript('loginctl enable-linger "$(id -un)"');
+/**
+ * A user unit keeps running after the SSH session ends only with lingering on. Debian's polkit
+ * refuses it to the user alone; passwordless sudo (never a prompt: -n) may do it. Allowed to fail.
+ */
+export const enableLingerCommand = () =>
+  remoteScript(
+    'u="$(id -un)"; loginctl enable-linger "$u" 2>/dev/null || sudo -n loginctl enable-linger "$u" 2>/dev/null; [ "$(loginctl show-user "$u" -p Linger --value 2>/dev/null)" = yes ]',
+  );
 
 export const stopSystemdCommand = (mode: StartMode) =>
   remoteScript('systemctl "$1" disable --now memfarm-agent.service >/dev/null 2>&1; exit 0', [
