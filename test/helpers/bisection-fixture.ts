@@ -25,18 +25,20 @@ export class BisectionFixture {
   readonly first: FixtureCommit;
   readonly range: FixtureCommit[] = [];
 
+  /** `holdSeconds`: how long test_hold holds its memory (a slower probe, for tests that act mid-bisection). */
   constructor(options: {
     size: number;
     culprit: number;
     broken: number;
     baseMiB?: number;
     grownMiB?: number;
+    holdSeconds?: number;
   }) {
     const base = options.baseMiB ?? 40;
     const grown = options.grownMiB ?? 300;
     this.testDir = this.cpython.workDir("tests");
     this.flakyMarker = join(this.cpython.root, "flaky-once");
-    writeTests(this.testDir, this.flakyMarker);
+    writeTests(this.testDir, this.flakyMarker, options.holdSeconds ?? 0);
     this.first = this.commit(base, true, `Hold ${base} MiB`);
     for (let index = 0; index < options.size; index++) {
       const holdMiB = index >= options.culprit ? grown : base;
@@ -70,14 +72,15 @@ export class BisectionFixture {
   }
 }
 
-function writeTests(dir: string, flakyMarker: string): void {
+function writeTests(dir: string, flakyMarker: string, holdSeconds: number): void {
   writeFileSync(
     join(dir, "test_hold.py"),
     [
-      "import os, unittest",
+      "import os, time, unittest",
       "class Hold(unittest.TestCase):",
       "    def test_hold(self):",
       "        held = b'x' * (int(os.environ.get('MEMFARM_TEST_HOLD_MIB', '0')) * 1024 * 1024)",
+      `        time.sleep(${holdSeconds})`,
       "        self.assertTrue(len(held) >= 0)",
       "",
     ].join("\n"),

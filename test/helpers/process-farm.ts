@@ -42,10 +42,11 @@ export class ProcessFarm {
   /**
    * `smallNaps`: the nap suite reserves 128 MiB a job instead of its memlimit's worth, so that
    * dozens of jobs run at once on one agent (a test that needs many logs streaming together).
+   * `suites`: more suite files beside nap, by name.
    */
   constructor(
     readonly napSeconds = NAP_SECONDS,
-    options: { smallNaps?: boolean } = {},
+    options: { smallNaps?: boolean; suites?: Record<string, unknown> } = {},
   ) {
     const testDir = this.napTestsDir;
     mkdirSync(testDir);
@@ -59,6 +60,7 @@ export class ProcessFarm {
         timeoutSeconds: 300,
         ...(options.smallNaps ? { reservation: { perWorker: "64M", overhead: "64M" } } : {}),
       },
+      ...options.suites,
     });
   }
 
@@ -134,7 +136,11 @@ export class ProcessFarm {
    * Starts an agent; `creds`: its NATS credentials file (an embedded nats-server requires one;
    * by default the one issueCredentials wrote for this name, if any).
    */
-  async startAgent(name: string, creds = this.credsFiles.get(name)): Promise<CliProcess> {
+  async startAgent(
+    name: string,
+    creds = this.credsFiles.get(name),
+    extra: string[] = [],
+  ): Promise<CliProcess> {
     const agent = new CliProcess([
       "agent",
       "--nats",
@@ -148,6 +154,7 @@ export class ProcessFarm {
       join(this.dir, "agents", name),
       "--sample-interval-ms",
       "500",
+      ...extra,
     ]);
     this.agents.set(name, agent);
     await agent.waitFor(/joined the farm/, 30_000);
