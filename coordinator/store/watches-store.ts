@@ -23,6 +23,7 @@ interface WatchRow {
 interface HistoryRow {
   jobId: number;
   sha: string | null;
+  commitTime: string | null;
   seenAt: string | null;
   status: string;
   outcome: string | null;
@@ -49,7 +50,7 @@ export class WatchesStore {
   private readonly all: Statement<[], WatchRow>;
   private readonly commitsOf: Statement<
     [string, number],
-    { sha: string; seen_at: string; job_id: number | null }
+    { sha: string; seen_at: string; job_id: number | null; commit_time: string | null }
   >;
 
   constructor(private readonly db: Db) {
@@ -58,9 +59,12 @@ export class WatchesStore {
       VALUES (@name, @repo, @branch, @suite, @memlimitBytes, @tests, @labels, @everySeconds, @requester, @createdAt)`);
     this.byName = db.prepare("SELECT * FROM watches WHERE name = ?");
     this.all = db.prepare("SELECT * FROM watches ORDER BY name");
-    this.commitsOf = db.prepare(
-      "SELECT sha, seen_at, job_id FROM watch_commits WHERE watch = ? ORDER BY seen_at DESC, rowid DESC LIMIT ?",
-    );
+    // The commit time is the job's, when that job built this very head (a job re-pinned to a newer
+    // head built that one).
+    this.commitsOf = db.prepare(`
+      SELECT c.sha, c.seen_at, c.job_id, j.commit_time
+      FROM watch_commits c LEFT JOIN jobs j ON j.id = c.job_id AND j.commit_sha = c.sha
+      WHERE c.watch = ? ORDER BY c.seen_at DESC, c.rowid DESC LIMIT ?`);
   }
 
   /** False if a watch of that name exists already. */
@@ -137,7 +141,7 @@ export class WatchesStore {
       test === null
         ? this.db
             .prepare<[string, number], HistoryRow>(`
-              SELECT j.id AS jobId, j.commit_sha AS sha, c.seen_at AS seenAt, j.status, NULL AS outcome,
+              SELECT j.id AS jobId, j.commit_sha AS sha, j.commit_time AS commitTime, c.seen_at AS seenAt, j.status, NULL AS outcome,
                      j.peak_rss_bytes AS peak,
                      (julianday(j.finished_at) - julianday(j.started_at)) * 86400 AS duration
               FROM jobs j LEFT JOIN watch_commits c ON c.watch = j.watch AND c.sha = j.commit_sha
@@ -145,7 +149,7 @@ export class WatchesStore {
             .all(name, limit)
         : this.db
             .prepare<[string, string, number], HistoryRow>(`
-              SELECT j.id AS jobId, j.commit_sha AS sha, c.seen_at AS seenAt, j.status, t.outcome,
+              SELECT j.id AS jobId, j.commit_sha AS sha, j.commit_time AS commitTime, c.seen_at AS seenAt, j.status, t.outcome,
                      t.peak_rss_bytes AS peak, t.duration_seconds AS duration
               FROM jobs j
               JOIN job_tests t ON t.job_id = j.id AND t.attempt_id = j.current_attempt
@@ -156,6 +160,7 @@ export class WatchesStore {
     return rows.map((row) => ({
       jobId: row.jobId,
       commit: row.sha,
+      commitTime: row.commitTime,
       seenAt: row.seenAt,
       status: row.status,
       outcome: row.outcome,
@@ -188,6 +193,7 @@ export class WatchesStore {
               (commit): WatchCommitResource => ({
                 sha: commit.sha,
                 seenAt: commit.seen_at,
+                commitTime: commit.commit_time,
                 jobId: commit.job_id,
               }),
             ),
