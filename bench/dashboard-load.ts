@@ -1,10 +1,9 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { PACKAGE_ROOT } from "../coordinator/paths.ts";
 import { machineLine, printTable } from "./agent-bench-util.ts";
+import { startCoordinator, stopCoordinator } from "./coordinator-process.ts";
 import { planHistory } from "./dashboard-load/history.ts";
 import { seedStore } from "./dashboard-load/seed-store.ts";
 import { percentile, timeRequests } from "./dashboard-load/timing.ts";
@@ -17,7 +16,6 @@ import { percentile, timeRequests } from "./dashboard-load/timing.ts";
  *   npm run build && node dist/bench/dashboard-load.js [--data-dir DIR] [--requests N]
  * With --data-dir the store is built once and reused by later runs.
  */
-const CLI = join(PACKAGE_ROOT, "dist", "cli", "main.js");
 const TARGET_P99_MS = 50;
 
 const { values } = parseArgs({
@@ -61,27 +59,6 @@ function statusOf(pid: number): { rss: number; hwm: number } {
 }
 
 const MiB = (bytes: number) => `${(bytes / 1024 ** 2).toFixed(0)} MiB`;
-
-async function startCoordinator(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [CLI, "coordinator", "--port", "0", "--data-dir", dataDir], {
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, MEMFARM_LOG_LEVEL: "warn" },
-  });
-  let output = "";
-  const onData = (chunk: Buffer) => {
-    output += chunk.toString();
-  };
-  child.stdout?.on("data", onData);
-  child.stderr?.on("data", onData);
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    const match = /Dashboard:\s+(http:\/\/\S+?)\/\n/.exec(output);
-    if (match?.[1]) return { child, url: match[1] };
-    if (child.exitCode !== null || Date.now() > deadline)
-      throw new Error(`coordinator did not start:\n${output}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 async function main(): Promise<void> {
   const dataDir = values["data-dir"] ?? mkdtempSync(join(tmpdir(), "memfarm-dashboard-load-"));
@@ -134,8 +111,7 @@ async function main(): Promise<void> {
       `target p99 < ${TARGET_P99_MS} ms (pages and chart data): ${worstP99 < TARGET_P99_MS ? "met" : "missed"}, worst p99 ${worstP99.toFixed(1)} ms`,
     );
   } finally {
-    child.kill("SIGINT");
-    await new Promise((resolve) => child.once("exit", resolve));
+    await stopCoordinator(child);
     if (!values["data-dir"]) rmSync(dataDir, { recursive: true, force: true });
   }
 }

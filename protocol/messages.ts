@@ -176,6 +176,8 @@ export interface Progress {
   tests: TestRecord[];
   /** The exact commit, once the agent has resolved a ref. */
   commit?: string;
+  /** That commit's committer time (ISO 8601 UTC), when git told; agents before it send none. */
+  commitTime?: string;
 }
 
 export interface TestCounts {
@@ -492,6 +494,14 @@ function progressFrom(fields: Record<string, unknown>): Progress {
   if (commit !== undefined && !isFullCommitSha(commit)) {
     throw new ValidationError("invalid_value", "commit must be a full hex commit id", "commit");
   }
+  const commitTime = readOptionalString(fields, "commitTime");
+  if (commitTime !== undefined && !isUtcTime(commitTime)) {
+    throw new ValidationError(
+      "invalid_value",
+      "commitTime must be an ISO 8601 UTC time, like 2026-01-31T12:00:00.000Z",
+      "commitTime",
+    );
+  }
   return {
     attemptId: readId(fields, "attemptId"),
     seq: readCount(fields, "seq", ""),
@@ -500,7 +510,15 @@ function progressFrom(fields: Record<string, unknown>): Progress {
     samples: readArray(fields, "samples").map(parseSample),
     tests: fields.tests === undefined ? [] : readArray(fields, "tests").map(parseTestRecord),
     ...(commit === undefined ? {} : { commit }),
+    ...(commitTime === undefined ? {} : { commitTime }),
   };
+}
+
+/** A time as `Date.toISOString()` writes it (the milliseconds optional), and a real one (not 30 February). */
+function isUtcTime(text: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/.test(text)) return false;
+  const time = Date.parse(text);
+  return Number.isFinite(time) && new Date(time).toISOString().slice(0, 19) === text.slice(0, 19);
 }
 
 function parseCounts(value: unknown): TestCounts | null {

@@ -67,6 +67,8 @@ export interface WatchResource {
 export interface WatchRunResource {
   jobId: number;
   commit: string | null;
+  /** When the commit was committed (its committer date), once an agent has built it. */
+  commitTime: string | null;
   /** When the watch first saw this head. */
   seenAt: string | null;
   /** The job's status. */
@@ -155,6 +157,8 @@ export interface BisectionResource {
 export interface WatchCommitResource {
   sha: string;
   seenAt: string;
+  /** When it was committed (its committer date), once its job's agent has built it; else null. */
+  commitTime: string | null;
   /** The job that tests it; null when a newer head took its place in the queue (untested). */
   jobId: number | null;
 }
@@ -184,6 +188,8 @@ export interface JobResource {
   ref: string | null;
   repo: string | null;
   commit: string | null;
+  /** When `commit` was committed (its committer date), as the agent that built it read it from git. */
+  commitTime: string | null;
   tests: string[];
   labels: Record<string, string>;
   provenance: Provenance;

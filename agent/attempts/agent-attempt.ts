@@ -98,7 +98,7 @@ export class AgentAttempt {
         onLog: (line) => reporter.addLog(line),
         onSample: (sample) => reporter.addSample(sample),
         onTests: (records) => reporter.addTests(records),
-        onCommit: (commit) => reporter.setCommit(commit),
+        onCommit: (commit, commitTime) => reporter.setCommit(commit, commitTime),
         killGraceMs: config.killGraceMs,
         allowLocalRepos: config.allowLocalRepos,
         limitMode: config.limitMode,

@@ -24,8 +24,8 @@ export interface AttemptOptions {
   onSample: (sample: Sample) => void;
   /** Test files and cases as they finish, with their duration and peak. */
   onTests: (records: TestRecord[]) => void;
-  /** The exact commit, once a ref is resolved. */
-  onCommit: (commit: string) => void;
+  /** The exact commit, once a ref is resolved, and when it was committed (null: git could not tell). */
+  onCommit: (commit: string, commitTime: string | null) => void;
   /** Called once the attempt is under way (fetching, building or testing). */
   onStarted: () => void;
   /** Where running test interpreters are recorded, for the next agent process to clean up. */
@@ -218,7 +218,7 @@ export class RunningAttempt {
           signal: this.abort.signal,
         },
       );
-      options.onCommit(prepared.commit);
+      options.onCommit(prepared.commit, prepared.commitTime);
       options.onLog({
         stream: "system",
         text: `${prepared.cached ? "reusing the build" : "built"} of ${prepared.commit}: ${prepared.python}`,

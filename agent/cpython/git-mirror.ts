@@ -143,6 +143,21 @@ async function resolveCommit(mirror: string, name: string, options: MirrorOption
   return result.exitCode === 0 && isFullCommitSha(sha) ? sha : null;
 }
 
+/**
+ * When `commit` was committed (its committer date, `git log -1 --format=%cI`), in UTC; null if
+ * git cannot tell. `commit` is a full SHA the mirror holds.
+ */
+export async function committerTime(
+  mirror: string,
+  commit: string,
+  options: MirrorOptions,
+): Promise<string | null> {
+  const spec = gitSpec("git log", ["--git-dir", mirror, "log", "-1", "--format=%cI", commit, "--"], options);
+  const result = await runCommand(spec, options.io);
+  const time = Date.parse(result.stdout[0]?.trim() ?? "");
+  return result.exitCode === 0 && Number.isFinite(time) ? new Date(time).toISOString() : null;
+}
+
 function fetchSpec(
   mirror: string,
   repo: string,

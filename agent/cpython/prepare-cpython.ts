@@ -6,7 +6,7 @@ import type { LogLine } from "../../protocol/messages.ts";
 import { buildDirFor, discardBuild, markBuilt, readBuilt } from "./build-cache.ts";
 import { BuildError } from "./build-error.ts";
 import { checkOut, configureAndMake } from "./build-steps.ts";
-import { fetchCommit, mirrorDirFor } from "./git-mirror.ts";
+import { committerTime, fetchCommit, mirrorDirFor } from "./git-mirror.ts";
 import { KeyedMutex } from "./keyed-mutex.ts";
 import type { CommandIo } from "./run-command.ts";
 
@@ -52,6 +52,8 @@ export interface PreparedInterpreter {
   python: string;
   /** The full SHA the ref resolved to. */
   commit: string;
+  /** When that commit was committed (its committer date, UTC); null if git could not tell. */
+  commitTime: string | null;
   /** True when an earlier job had already built this commit with these flags. */
   cached: boolean;
 }
@@ -84,12 +86,16 @@ export async function prepareCpython(
   const allowLocal = context.allowLocalRepos;
 
   context.onLog({ stream: "system", text: `preparing CPython ${ref} from ${repo}` });
-  const { mirror, commit } = await whileHolding(
+  const { mirror, commit, commitTime } = await whileHolding(
     mirrorLocks,
     mirrorDirFor(mirrorsDir, repo),
     "git fetch",
     context.signal,
-    () => fetchPinnedCommit(repo, ref, pinned, { mirrorsDir, allowLocal, timeoutMs: timeouts.fetchMs, io }),
+    async () => {
+      const options = { mirrorsDir, allowLocal, timeoutMs: timeouts.fetchMs, io };
+      const fetched = await fetchPinnedCommit(repo, ref, pinned, options);
+      return { ...fetched, commitTime: await committerTime(fetched.mirror, fetched.commit, options) };
+    },
   );
 
   const dir = buildDirFor(buildsDir, commit, configureFlags);
@@ -97,7 +103,7 @@ export async function prepareCpython(
     const built = await readBuilt(dir);
     if (built !== null) {
       context.onLog({ stream: "system", text: `using the build of ${commit} made ${built.builtAt}: ${dir}` });
-      return { python: built.python, commit, cached: true };
+      return { python: built.python, commit, commitTime, cached: true };
     }
     // Whatever is there is a build that never finished: a failure, a cancel, or the agent died mid-build.
     await discardBuild(dir);
@@ -109,7 +115,7 @@ export async function prepareCpython(
       const python = await configureAndMake(dir, configureFlags, { cores, timeoutMs: timeouts.buildMs, io });
       await markBuilt(dir, { commit, configureFlags, python, builtAt: new Date().toISOString() });
       context.onLog({ stream: "system", text: `built ${python}` });
-      return { python, commit, cached: false };
+      return { python, commit, commitTime, cached: false };
     } catch (error) {
       // A failed build must not be taken for a finished one, nor fill the disk.
       await discardBuild(dir).catch(() => undefined);

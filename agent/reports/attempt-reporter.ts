@@ -16,6 +16,7 @@ export class AttemptReporter {
   private samples: Sample[] = [];
   private tests: TestRecord[] = [];
   private commit: string | undefined;
+  private commitTime: string | null = null;
   private batchChars = 0;
   private seq = 0;
   private started = false;
@@ -48,9 +49,10 @@ export class AttemptReporter {
     this.batchChars += records.length * 200;
   }
 
-  /** The exact commit the job runs, once a ref is resolved; sent with the next message. */
-  setCommit(commit: string): void {
+  /** The exact commit the job runs, once a ref is resolved, and its committer time; sent with the next message. */
+  setCommit(commit: string, commitTime: string | null): void {
     this.commit = commit;
+    this.commitTime = commitTime;
     this.flush(true);
   }
 
@@ -84,6 +86,7 @@ export class AttemptReporter {
       samples: this.samples,
       tests: this.tests,
       ...(this.commit === undefined ? {} : { commit: this.commit }),
+      ...(this.commitTime === null ? {} : { commitTime: this.commitTime }),
     };
     this.log = [];
     this.samples = [];

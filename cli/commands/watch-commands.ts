@@ -35,9 +35,10 @@ function watchDetails(watch: WatchResource): string {
     ...(watch.queuedJobId === null ? [] : [`  waiting in the queue: job ${watch.queuedJobId}`]),
     "",
     table(
-      ["COMMIT", "SEEN", "JOB"],
+      ["COMMIT", "COMMITTED", "SEEN", "JOB"],
       watch.commits.map((commit) => [
         short(commit.sha),
+        commit.commitTime ?? "-",
         commit.seenAt,
         commit.jobId === null ? "untested (a newer head took its place)" : String(commit.jobId),
       ]),

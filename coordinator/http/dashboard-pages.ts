@@ -82,7 +82,7 @@ export function dashboardPages(deps: DashboardPagesDeps): Router {
     const chart = chartGeometry(chartData(job, store.samples.chartPoints(job.id, DEFAULT_BUCKETS), tests));
     // A watch's job: the run of the same watch before it, to compare with.
     const previousRun = job.provenance.watch
-      ? (store.watches.history(job.provenance.watch, null, 500).find((run) => run.jobId < job.id) ?? null)
+      ? (store.watchHistory.runs(job.provenance.watch, null, 500).find((run) => run.jobId < job.id) ?? null)
       : null;
     res.render("job", {
       ...common,
@@ -149,7 +149,7 @@ export function dashboardPages(deps: DashboardPagesDeps): Router {
           .map((test) => test.name)
       : [];
     const test = typeof req.query.test === "string" && isTestName(req.query.test) ? req.query.test : null;
-    const trend = test === null ? null : trendGeometry(store.watches.history(watch.name, test, TREND_RUNS));
+    const trend = test === null ? null : trendGeometry(store.watchHistory.runs(watch.name, test, TREND_RUNS));
     res.render("watch", {
       ...common,
       watch,

@@ -9,6 +9,7 @@ import {
 import type { Logger } from "../../protocol/logger.ts";
 import type { ApiErrorBody } from "../../protocol/resources.ts";
 import { type StorageHealth, StorageUnavailableError } from "../store/storage-health.ts";
+import { JsonText } from "./json-text.ts";
 
 /** What a handler sees of a request. */
 export interface HandlerInput {
@@ -21,6 +22,7 @@ export interface HandlerInput {
 
 export interface HandlerOutput {
   status: number;
+  /** Sent as JSON; a JsonText is JSON already. */
   body: unknown;
 }
 
@@ -53,7 +55,11 @@ export function adapt(
           if (typeof value === "string") query[key] = value;
         return handler({ params: req.params as Record<string, string>, query, body: req.body, requester });
       })
-      .then((output) => res.status(output.status).json(output.body))
+      .then((output) =>
+        output.body instanceof JsonText
+          ? res.status(output.status).type("json").send(output.body.text)
+          : res.status(output.status).json(output.body),
+      )
       .catch(next);
   };
 }

@@ -1,6 +1,7 @@
 import { type Request, Router } from "express";
 import type { WatchService } from "../watches/watch-service.ts";
 import { adapt } from "./handler.ts";
+import { jsonObjectWith } from "./json-text.ts";
 
 /**
  * `/watches`: watched branches. Reads are open like the job list; adding, pausing, resuming,
@@ -22,10 +23,10 @@ export function watchRoutes(authenticate: (req: Request) => string, watches: Wat
   );
   router.get(
     "/:name/history",
-    adapt(({ params, query }) => ({
-      status: 200,
-      body: watches.history(params.name ?? "", query.test, query.limit),
-    })),
+    adapt(({ params, query }) => {
+      const { watch, test, runsJson } = watches.history(params.name ?? "", query.test, query.limit);
+      return { status: 200, body: jsonObjectWith({ watch, test }, { runs: runsJson }) };
+    }),
   );
   router.post(
     "/:name/pause",

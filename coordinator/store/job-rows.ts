@@ -13,6 +13,7 @@ export interface JobRow {
   ref: string | null;
   repo: string | null;
   commit_sha: string | null;
+  commit_time: string | null;
   tests: string;
   labels: string;
   provenance: string;
@@ -85,6 +86,7 @@ export function toJobResource(row: JobRow, attempts: AttemptRow[]): JobResource 
     ref: row.ref,
     repo: row.repo,
     commit: row.commit_sha,
+    commitTime: row.commit_time,
     tests: JSON.parse(row.tests) as string[],
     labels: JSON.parse(row.labels) as Record<string, string>,
     provenance: JSON.parse(row.provenance) as Provenance,

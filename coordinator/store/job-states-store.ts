@@ -30,8 +30,11 @@ export class JobStatesStore {
     );
   }
 
-  setCommit(jobId: number, commit: string): void {
-    this.db.prepare("UPDATE jobs SET commit_sha = ? WHERE id = ?").run(commit, jobId);
+  /** The commit the job builds, and when it was committed (null: not known, or not yet). */
+  setCommit(jobId: number, commit: string, commitTime: string | null = null): void {
+    this.db
+      .prepare("UPDATE jobs SET commit_sha = ?, commit_time = ? WHERE id = ?")
+      .run(commit, commitTime, jobId);
   }
 
   setHeldReason(jobId: number, reason: string | null): void {
@@ -41,8 +44,10 @@ export class JobStatesStore {
   /** A queued job is pinned to another commit (a newer head of its watched branch); false once it left the queue. */
   repinQueued(jobId: number, commit: string): boolean {
     return (
-      this.db.prepare("UPDATE jobs SET commit_sha = ? WHERE id = ? AND status = 'queued'").run(commit, jobId)
-        .changes > 0
+      // An earlier attempt's commit time was of the commit it replaces.
+      this.db
+        .prepare("UPDATE jobs SET commit_sha = ?, commit_time = NULL WHERE id = ? AND status = 'queued'")
+        .run(commit, jobId).changes > 0
     );
   }
 

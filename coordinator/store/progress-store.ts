@@ -42,7 +42,7 @@ export class ProgressStore {
       const lines = this.logs.append(jobId, attempt.id, progress.log);
       this.samples.append(jobId, attempt.id, progress.samples);
       this.tests.record(jobId, attempt.id, progress.tests);
-      if (progress.commit) this.jobStates.setCommit(jobId, progress.commit);
+      if (progress.commit) this.jobStates.setCommit(jobId, progress.commit, progress.commitTime ?? null);
       return { verdict: "applied", jobId, started, lines };
     })();
   }

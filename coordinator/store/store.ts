@@ -14,6 +14,7 @@ import { SamplesStore } from "./samples-store.ts";
 import { SessionsStore } from "./sessions-store.ts";
 import { TestsStore } from "./tests-store.ts";
 import { TokensStore } from "./tokens-store.ts";
+import { WatchHistoryStore } from "./watch-history-store.ts";
 import { WatchesStore } from "./watches-store.ts";
 
 /** The coordinator's SQLite store, one module per group of operations. */
@@ -37,6 +38,8 @@ export interface Store {
   githubDeliveries: DeliveriesStore;
   /** Watched branches and the heads they saw. */
   watches: WatchesStore;
+  /** A watch's runs, for a test or for whole jobs. */
+  watchHistory: WatchHistoryStore;
   /** What the watches found got worse, open and closed. */
   regressions: RegressionsStore;
   /** The automatic bisections of regressions and their probe jobs. */
@@ -67,6 +70,7 @@ export function openStore(file: string): Store {
     checkRuns: new CheckRunsStore(db),
     githubDeliveries: new DeliveriesStore(db),
     watches: new WatchesStore(db),
+    watchHistory: new WatchHistoryStore(db),
     regressions: new RegressionsStore(db),
     bisections: new BisectionsStore(db),
     close: () => db.close(),

@@ -1,5 +1,5 @@
 import type { Statement } from "better-sqlite3";
-import type { WatchCommitResource, WatchResource, WatchRunResource } from "../../protocol/resources.ts";
+import type { WatchCommitResource, WatchResource } from "../../protocol/resources.ts";
 import type { Db } from "./database.ts";
 
 interface WatchRow {
@@ -21,16 +21,6 @@ interface WatchRow {
   queued_job: number | null;
 }
 
-interface HistoryRow {
-  jobId: number;
-  sha: string | null;
-  seenAt: string | null;
-  status: string;
-  outcome: string | null;
-  peak: number | null;
-  duration: number | null;
-}
-
 /** What a new watch is made of, validated (see coordinator/watches/watch-request.ts). */
 export type NewWatch = Pick<
   WatchResource,
@@ -46,9 +36,6 @@ export type NewWatch = Pick<
   | "requester"
 >;
 
-/** The most runs one history answer holds. */
-export const MAX_HISTORY = 10_000;
-
 /** How many heads a watch's resource lists; the table keeps them all. */
 const COMMITS_SHOWN = 50;
 
@@ -59,7 +46,7 @@ export class WatchesStore {
   private readonly all: Statement<[], WatchRow>;
   private readonly commitsOf: Statement<
     [string, number],
-    { sha: string; seen_at: string; job_id: number | null }
+    { sha: string; seen_at: string; job_id: number | null; commit_time: string | null }
   >;
 
   constructor(private readonly db: Db) {
@@ -70,9 +57,12 @@ export class WatchesStore {
               @requester, @createdAt)`);
     this.byName = db.prepare("SELECT * FROM watches WHERE name = ?");
     this.all = db.prepare("SELECT * FROM watches ORDER BY name");
-    this.commitsOf = db.prepare(
-      "SELECT sha, seen_at, job_id FROM watch_commits WHERE watch = ? ORDER BY seen_at DESC, rowid DESC LIMIT ?",
-    );
+    // The commit time is the job's, when that job built this very head (a job re-pinned to a newer
+    // head built that one).
+    this.commitsOf = db.prepare(`
+      SELECT c.sha, c.seen_at, c.job_id, j.commit_time
+      FROM watch_commits c LEFT JOIN jobs j ON j.id = c.job_id AND j.commit_sha = c.sha
+      WHERE c.watch = ? ORDER BY c.seen_at DESC, c.rowid DESC LIMIT ?`);
   }
 
   /** False if a watch of that name exists already. */
@@ -139,44 +129,6 @@ export class WatchesStore {
     this.db.prepare("UPDATE watch_commits SET job_id = NULL WHERE watch = ? AND job_id = ?").run(name, jobId);
   }
 
-  /**
-   * A watch's runs, newest first: each job it queued with its head, and with `test` (a test file
-   * or case name) that test's outcome, peak and duration in the job's final attempt. Read through
-   * the jobs-by-watch index, and each test by the whole primary key of job_tests (naming both kinds
-   * lets SQLite seek rather than scan a job's tests), so it stays fast with thousands of runs.
-   */
-  history(name: string, test: string | null, limit: number): WatchRunResource[] {
-    const rows =
-      test === null
-        ? this.db
-            .prepare<[string, number], HistoryRow>(`
-              SELECT j.id AS jobId, j.commit_sha AS sha, c.seen_at AS seenAt, j.status, NULL AS outcome,
-                     j.peak_rss_bytes AS peak,
-                     (julianday(j.finished_at) - julianday(j.started_at)) * 86400 AS duration
-              FROM jobs j LEFT JOIN watch_commits c ON c.watch = j.watch AND c.sha = j.commit_sha
-              WHERE j.watch = ? ORDER BY j.id DESC LIMIT ?`)
-            .all(name, limit)
-        : this.db
-            .prepare<[string, string, number], HistoryRow>(`
-              SELECT j.id AS jobId, j.commit_sha AS sha, c.seen_at AS seenAt, j.status, t.outcome,
-                     t.peak_rss_bytes AS peak, t.duration_seconds AS duration
-              FROM jobs j
-              JOIN job_tests t ON t.job_id = j.id AND t.attempt_id = j.current_attempt
-                               AND t.kind IN ('file', 'case') AND t.name = ?
-              LEFT JOIN watch_commits c ON c.watch = j.watch AND c.sha = j.commit_sha
-              WHERE j.watch = ? ORDER BY j.id DESC LIMIT ?`)
-            .all(test, name, limit);
-    return rows.map((row) => ({
-      jobId: row.jobId,
-      commit: row.sha,
-      seenAt: row.seenAt,
-      status: row.status,
-      outcome: row.outcome,
-      peakRssBytes: row.peak,
-      durationSeconds: row.duration === null ? null : Math.round(row.duration * 1000) / 1000,
-    }));
-  }
-
   private toResource(row: WatchRow, commits = COMMITS_SHOWN): WatchResource {
     return {
       name: row.name,
@@ -202,6 +154,7 @@ export class WatchesStore {
               (commit): WatchCommitResource => ({
                 sha: commit.sha,
                 seenAt: commit.seen_at,
+                commitTime: commit.commit_time,
                 jobId: commit.job_id,
               }),
             ),

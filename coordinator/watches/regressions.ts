@@ -83,7 +83,7 @@ export class RegressionFinder {
     if (!watch) return;
     const files = this.store.tests.list(job.id).filter((test) => test.kind === "file");
     for (const test of files) {
-      const runs = this.store.watches.history(watch, test.name, BASELINE_RUNS + 1);
+      const runs = this.store.watchHistory.runs(watch, test.name, BASELINE_RUNS + 1);
       if (runs[0]?.jobId !== job.id) continue; // a later run was judged already
       this.closeFixed(watch, test.name, runs[0]);
       const verdict = judgeRun(runs, job.status);

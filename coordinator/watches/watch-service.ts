@@ -8,7 +8,7 @@ import type { Transitions } from "../attempts/transitions.ts";
 import type { JobService } from "../jobs/job-service.ts";
 import type { Suite } from "../jobs/suites.ts";
 import type { Store } from "../store/store.ts";
-import { MAX_HISTORY } from "../store/watches-store.ts";
+import { MAX_HISTORY } from "../store/watch-history-store.ts";
 import { lsRemoteHead } from "./ls-remote.ts";
 import { checkWatchName, parseWatchRequest } from "./watch-request.ts";
 
@@ -102,9 +102,14 @@ export class WatchService {
 
   /**
    * The watch's runs, newest first, for a test (file or case) or for whole jobs: what its memory
-   * trend is drawn from. `limit` at most MAX_HISTORY.
+   * trend is drawn from. `limit` at most MAX_HISTORY. The runs come as JSON text (a JSON array of
+   * WatchRunResource), to be sent as they are.
    */
-  history(name: string, test: string | undefined, limit: string | undefined) {
+  history(
+    name: string,
+    test: string | undefined,
+    limit: string | undefined,
+  ): { watch: string; test: string | null; runsJson: string } {
     const watch = this.find(name);
     const count = limit === undefined ? DEFAULT_HISTORY : Number(limit);
     if (!Number.isInteger(count) || count < 1 || count > MAX_HISTORY) {
@@ -118,7 +123,7 @@ export class WatchService {
     return {
       watch: watch.name,
       test: testName,
-      runs: this.deps.store.watches.history(watch.name, testName, count),
+      runsJson: this.deps.store.watchHistory.json(watch.name, testName, count),
     };
   }
 

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { JobResource, WatchResource, WatchRunResource } from "../../protocol/resources.ts";
+import { runCli } from "../helpers/cli.ts";
 import { FakeCpython, localBuildSuite } from "../helpers/fake-cpython.ts";
 import { finished, makeJobsDir, startFarm, type TestFarm } from "../helpers/farm.ts";
 import { until } from "../helpers/until.ts";
@@ -55,7 +56,8 @@ describe("watched branches, through the whole farm", { timeout: 300_000 }, () =>
     assert.equal((await farm.waitFor(first.id, finished)).status, "passed");
 
     cpython.write("NEWS", "a second commit\n");
-    const second = cpython.commit("Second");
+    // Committed long before the watch saw it, in another time zone.
+    const second = cpython.commit("Second", "2021-03-04T05:06:07+02:00");
     const next = await until(
       async () => (await watchJobs("main-smoke")).find((job) => job.commit === second),
       "a job for the new head",
@@ -82,6 +84,34 @@ describe("watched branches, through the whole farm", { timeout: 300_000 }, () =>
         [first.commit, first.id],
       ],
     );
+
+    // Each run carries its commit's own time, as git has it in the repository, told in UTC.
+    const committed = (sha: string | null) => new Date(cpython.committerDate(sha ?? "")).toISOString();
+    assert.equal(committed(second), "2021-03-04T03:06:07.000Z");
+    const history = (await farm.api("/watches/main-smoke/history")).body as { runs: WatchRunResource[] };
+    assert.deepEqual(
+      history.runs.map((run) => [run.commit, run.commitTime]),
+      [
+        [second, committed(second)],
+        [first.commit, committed(first.commit)],
+      ],
+    );
+    const ofTest = (await farm.api("/watches/main-smoke/history?test=test_fine")).body as {
+      runs: WatchRunResource[];
+    };
+    assert.deepEqual(
+      ofTest.runs.map((run) => run.commitTime),
+      [committed(second), committed(first.commit)],
+    );
+    assert.equal(((await farm.api(`/jobs/${next.id}`)).body as JobResource).commitTime, committed(second));
+    assert.deepEqual(
+      watch.commits.map((commit) => commit.commitTime),
+      [committed(second), committed(first.commit)],
+    );
+    assert.match(page, /committed <time datetime="2021-03-04T03:06:07.000Z">/);
+    const shown = await runCli(["watch", "show", "main-smoke", "--url", farm.url]);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.match(shown.stdout, new RegExp(`${second.slice(0, 12)}\\s+2021-03-04T03:06:07.000Z\\s`));
   });
 
   it("keeps one queued job per watch while the farm is busy: the newest head wins, the others are untested", async () => {

@@ -45,6 +45,10 @@ export class FakeCpython {
   }
 
   git(...args: string[]): string {
+    return this.gitWith({}, ...args);
+  }
+
+  private gitWith(env: NodeJS.ProcessEnv, ...args: string[]): string {
     return execFileSync("git", args, {
       cwd: this.source,
       encoding: "utf8",
@@ -54,6 +58,7 @@ export class FakeCpython {
         GIT_AUTHOR_EMAIL: "author@example.org",
         GIT_COMMITTER_NAME: "Fake Committer",
         GIT_COMMITTER_EMAIL: "committer@example.org",
+        ...env,
       },
     }).trim();
   }
@@ -64,11 +69,26 @@ export class FakeCpython {
     chmodSync(join(this.source, path), mode);
   }
 
-  /** Commits everything in the tree on the current branch; returns the new SHA. */
-  commit(message: string): string {
+  /**
+   * Commits everything in the tree on the current branch; returns the new SHA. `committedAt`
+   * (ISO 8601, any offset) sets the committer date, which is otherwise now.
+   */
+  commit(message: string, committedAt?: string): string {
     this.git("add", "--all");
-    this.git("commit", "--quiet", "--allow-empty", "-m", message);
+    this.gitWith(
+      committedAt === undefined ? {} : { GIT_COMMITTER_DATE: committedAt },
+      "commit",
+      "--quiet",
+      "--allow-empty",
+      "-m",
+      message,
+    );
     return this.git("rev-parse", "HEAD");
+  }
+
+  /** The committer date of `name` as git prints it (`%cI`: ISO 8601 with the committer's offset). */
+  committerDate(name: string): string {
+    return this.git("log", "-1", "--format=%cI", `${name}^{commit}`, "--");
   }
 
   revParse(name: string): string {

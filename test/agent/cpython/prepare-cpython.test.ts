@@ -35,6 +35,7 @@ describe("prepareCpython from a local repository", () => {
 
   before(() => {
     fake = new FakeCpython();
+    fake.commit("A commit of long ago", "2021-03-04T05:06:07+02:00");
     fake.git("tag", "--annotate", "--message", "release", "v3.99.0a1");
     tag = fake.revParse("v3.99.0a1");
     fake.git("checkout", "--quiet", "-b", "feature");
@@ -51,13 +52,16 @@ describe("prepareCpython from a local repository", () => {
 
   after(() => fake.remove());
 
-  it("builds a branch, records its exact commit and gives a working interpreter", async () => {
+  it("builds a branch, records its exact commit and its committer time, and gives a working interpreter", async () => {
     const log: LogLine[] = [];
     const result = await prepareCpython(
       { repo: fake.url, ref: "main", configureFlags: ["--with-pydebug"] },
       contextFor(fake.workDir("branch"), log),
     );
     assert.equal(result.commit, fake.revParse("main"));
+    // Committed in another time zone, years ago: the time is git's, told in UTC.
+    assert.equal(fake.committerDate("main"), "2021-03-04T05:06:07+02:00");
+    assert.equal(result.commitTime, "2021-03-04T03:06:07.000Z");
     assert.equal(result.cached, false);
     assert.equal(runs(result.python), "1");
     assert.deepEqual(configureFlagsOf(result.python), ["--with-pydebug"]);
@@ -98,6 +102,7 @@ describe("prepareCpython from a local repository", () => {
     assert.equal(second.cached, true);
     assert.equal(second.python, first.python);
     assert.equal(second.commit, first.commit);
+    assert.equal(second.commitTime, "2021-03-04T03:06:07.000Z", "a cached build knows its commit's time");
     assert.equal(fake.makeCount(), makes, "a cached build runs no make");
 
     const other = await prepareCpython({ ...request, configureFlags: ["--with-lto"] }, contextFor(workDir));
@@ -124,7 +129,7 @@ describe("prepareCpython from a local repository", () => {
   it("builds the commit a job is pinned to when its pull request moved on (a force-push)", async () => {
     fake.git("checkout", "--quiet", "-b", "contributor-2", "main");
     fake.write("Lib/pr.py", "PR = 2\n");
-    const asRead = fake.commit("A second pull request");
+    const asRead = fake.commit("A second pull request", "2022-05-06T07:08:09Z");
     fake.git("update-ref", "refs/pull/2/head", asRead);
     fake.git("checkout", "--quiet", "main");
     fake.git("branch", "--quiet", "-D", "contributor-2");
@@ -141,6 +146,7 @@ describe("prepareCpython from a local repository", () => {
       contextFor(fake.workDir("pinned"), log),
     );
     assert.equal(built.commit, asRead);
+    assert.equal(built.commitTime, "2022-05-06T07:08:09.000Z", "the time of the commit built, not the ref's");
     assert.equal(readFileSync(join(dirname(built.python), "Lib", "pr.py"), "utf8"), "PR = 2\n");
     assert.ok(log.some((line) => line.text.includes(`pinned to ${asRead}`)));
   });

@@ -75,6 +75,19 @@ describe("reports on the wire", () => {
     assert.equal(reportMessageId(parseReport(result)), "1-1.result");
   });
 
+  it("reads the commit's time when the agent sends it, and none from an agent that does not", () => {
+    const withTime = (commitTime: string) =>
+      JSON.stringify({ ...JSON.parse(progress(4)), commit: "a".repeat(40), commitTime });
+    const read = parseReport(withTime("2021-03-04T03:06:07.000Z"));
+    assert.ok(read.kind === "progress");
+    assert.deepEqual([read.commit, read.commitTime], ["a".repeat(40), "2021-03-04T03:06:07.000Z"]);
+    const old = parseReport(JSON.stringify({ ...JSON.parse(progress(5)), commit: "a".repeat(40) }));
+    assert.ok(old.kind === "progress" && old.commitTime === undefined);
+    for (const bad of ["2021-03-04T05:06:07+02:00", "yesterday", "2021-02-30T00:00:00Z"]) {
+      assert.throws(() => parseReport(withTime(bad)), /commitTime must be an ISO 8601 UTC time/, bad);
+    }
+  });
+
   it("refuses an unknown kind, a missing kind and a malformed body", () => {
     assert.throws(() => parseReport(JSON.stringify({ kind: "gossip" })), /kind "gossip"/);
     assert.throws(() => parseReport(progress(1).replace('"kind":"progress",', "")), /kind/);

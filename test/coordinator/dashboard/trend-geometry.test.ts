@@ -7,6 +7,7 @@ const MiB = 1024 * 1024;
 const run = (jobId: number, peak: number | null): WatchRunResource => ({
   jobId,
   commit: String(jobId).repeat(40).slice(0, 40),
+  commitTime: null,
   seenAt: null,
   status: "passed",
   outcome: "passed",

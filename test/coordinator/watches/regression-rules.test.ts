@@ -12,6 +12,7 @@ const run = (
 ): WatchRunResource => ({
   jobId,
   commit: commit.repeat(40).slice(0, 40),
+  commitTime: null,
   seenAt: null,
   status: "passed",
   outcome,
