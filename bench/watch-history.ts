@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openStore, type Store } from "../coordinator/store/store.ts";
 import { newJobRow } from "../test/helpers/new-job.ts";
+import { newWatchRow } from "../test/helpers/new-watch.ts";
 import { machineLine, printTable } from "./agent-bench-util.ts";
 import { startCoordinator, stopCoordinator } from "./coordinator-process.ts";
 import { percentile, timeRequests } from "./dashboard-load/timing.ts";
@@ -25,18 +26,7 @@ const MiB = 1024 * 1024;
 
 /** RUNS finished jobs of the watch, each with TESTS test files in its final attempt. */
 function seed(store: Store): void {
-  store.watches.insert({
-    name: WATCH,
-    repo: "https://github.com/python/cpython",
-    branch: "main",
-    suite: "bigmem",
-    memlimitBytes: null,
-    tests: [],
-    labels: {},
-    commentOnCulprit: false,
-    everySeconds: 900,
-    requester: "bench",
-  });
+  store.watches.insert(newWatchRow({ name: WATCH, requester: "bench" }));
   // Paused: the coordinator started on this data must not look the branch up.
   store.watches.setPaused(WATCH, true);
   const finish = store.db.prepare(`UPDATE jobs SET status = 'passed', commit_sha = ?, commit_time = ?,

@@ -7,6 +7,7 @@ import { openStore, type Store } from "../../../coordinator/store/store.ts";
 import type { TestRecord } from "../../../protocol/messages.ts";
 import type { WatchRunResource } from "../../../protocol/resources.ts";
 import { newJobRow } from "../../helpers/new-job.ts";
+import { newWatchRow } from "../../helpers/new-watch.ts";
 
 const SHA = (digit: string) => digit.repeat(40);
 const MiB = 1024 * 1024;
@@ -29,18 +30,7 @@ describe("a watch's history in the store (a real SQLite file)", () => {
   before(() => {
     dir = mkdtempSync(join(tmpdir(), "memfarm-watch-history-"));
     store = openStore(join(dir, "memfarm.sqlite"));
-    store.watches.insert({
-      name: WATCH,
-      repo: "https://github.com/python/cpython",
-      branch: "main",
-      suite: "bigmem",
-      memlimitBytes: null,
-      tests: [],
-      labels: {},
-      everySeconds: 900,
-      commentOnCulprit: false,
-      requester: "admin",
-    });
+    store.watches.insert(newWatchRow({ name: WATCH }));
   });
   after(() => {
     store.close();
