@@ -9,6 +9,7 @@ import type { Store } from "../store/store.ts";
 import { type BisectionStep, nextStep } from "./bisection-plan.ts";
 import type { CommitRanges } from "./commit-range.ts";
 import { readProbe } from "./probe-verdict.ts";
+import { watchJobRequest } from "./watch-request.ts";
 
 /** No more probes at once than this, however many hosts are free: the range shrinks little faster. */
 const MAX_WIDTH = 8;
@@ -59,15 +60,8 @@ export class Bisector {
     const { store, log } = this.deps;
     const watch = store.watches.get(regression.watch);
     if (!watch || regression.goodCommit === null || regression.badCommit === null) return;
-    const request = {
-      suite: watch.suite,
-      ref: watch.branch,
-      repo: watch.repo,
-      ...(watch.memlimitBytes === null ? {} : { memlimit: String(watch.memlimitBytes) }),
-      tests: [regression.test],
-      labels: watch.labels,
-      priority: Priority.low,
-    };
+    // Only the regression's test file, at the watch's memlimit, behind submitted work.
+    const request = { ...watchJobRequest(watch), tests: [regression.test], priority: Priority.low };
     if (
       !store.bisections.insert({
         regressionId: regression.id,

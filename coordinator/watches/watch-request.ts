@@ -1,6 +1,7 @@
 import { parseDuration } from "../../protocol/durations.ts";
 import { ValidationError } from "../../protocol/errors.ts";
 import { checkGitRef, isCommitSha, isPullRequestRef } from "../../protocol/git-refs.ts";
+import type { WatchResource } from "../../protocol/resources.ts";
 import {
   readBoolean,
   readObject,
@@ -30,6 +31,18 @@ const KNOWN_FIELDS = [
   "every",
   "commentOnCulprit",
 ];
+
+/** The job request a watch's jobs are made from (a head's job, or a bisection's probe with `tests` narrowed). */
+export function watchJobRequest(watch: WatchResource): Record<string, unknown> {
+  return {
+    suite: watch.suite,
+    ref: watch.branch,
+    repo: watch.repo,
+    ...(watch.memlimitBytes === null ? {} : { memlimit: String(watch.memlimitBytes) }),
+    tests: watch.tests,
+    labels: watch.labels,
+  };
+}
 
 export function checkWatchName(name: string, field = "name"): string {
   if (!WATCH_NAME.test(name)) {

@@ -10,7 +10,7 @@ import type { Suite } from "../jobs/suites.ts";
 import type { Store } from "../store/store.ts";
 import { MAX_HISTORY } from "../store/watch-history-store.ts";
 import { lsRemoteHead } from "./ls-remote.ts";
-import { checkWatchName, parseWatchRequest } from "./watch-request.ts";
+import { checkWatchName, parseWatchRequest, watchJobRequest } from "./watch-request.ts";
 
 /** How many runs a history answer holds unless `limit` says otherwise. */
 const DEFAULT_HISTORY = 200;
@@ -191,14 +191,7 @@ export class WatchService {
       log.info("a newer head took over the watch's queued job", { watch: watch.name, job: waiting.id, head });
       return;
     }
-    const body = {
-      suite: watch.suite,
-      ref: watch.branch,
-      repo: watch.repo,
-      ...(watch.memlimitBytes === null ? {} : { memlimit: String(watch.memlimitBytes) }),
-      tests: watch.tests,
-      labels: watch.labels,
-    };
+    const body = watchJobRequest(watch);
     try {
       const job = await this.deps.jobs.submit(body, watch.requester, {
         source: "watch",
