@@ -70,3 +70,10 @@ export function formatBytes(bytes: number | null | undefined): string {
   }
   return index === 0 ? `${value} B` : `${value.toFixed(1)} ${units[index]}`;
 }
+
+/** How a size changed, in words: `2.0 GiB → 2.6 GiB (+31 %)`; "" when either side is unknown. */
+export function formatGrowth(before: number | null | undefined, after: number | null | undefined): string {
+  if (before === null || before === undefined || after === null || after === undefined) return "";
+  const percent = before > 0 ? ` (+${Math.round(((after - before) / before) * 100)} %)` : "";
+  return `${formatBytes(before)} → ${formatBytes(after)}${percent}`;
+}

@@ -2,12 +2,12 @@ import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { checkConfigureFlags } from "../../protocol/configure-flags.ts";
 import { checkGitRef, checkRepoUrl } from "../../protocol/git-refs.ts";
+import { KeyedMutex } from "../../protocol/keyed-mutex.ts";
 import type { LogLine } from "../../protocol/messages.ts";
 import { buildDirFor, discardBuild, markBuilt, readBuilt } from "./build-cache.ts";
 import { BuildError } from "./build-error.ts";
 import { checkOut, configureAndMake } from "./build-steps.ts";
 import { committerTime, fetchCommit, mirrorDirFor } from "./git-mirror.ts";
-import { KeyedMutex } from "./keyed-mutex.ts";
 import type { CommandIo } from "./run-command.ts";
 
 export interface BuildRequest {

@@ -1,5 +1,5 @@
 import type { RegressionResource } from "../../protocol/resources.ts";
-import { formatBytes } from "../../protocol/sizes.ts";
+import { formatBytes, formatGrowth } from "../../protocol/sizes.ts";
 import { CliError } from "../client.ts";
 import type { CommandContext } from "../context.ts";
 import { createClient } from "../context.ts";
@@ -13,10 +13,7 @@ const short = (sha: string | null) => (sha ? sha.slice(0, 12) : "?");
 export function regressionChange(regression: RegressionResource): string {
   if (regression.kind === "outcome")
     return `${regression.goodOutcome ?? "?"} → ${regression.badOutcome ?? "?"}`;
-  const base = regression.baseBytes ?? 0;
-  const now = regression.newBytes ?? 0;
-  const growth = base > 0 ? ` (+${Math.round(((now - base) / base) * 100)} %)` : "";
-  return `peak ${formatBytes(base)} → ${formatBytes(now)}${growth}`;
+  return `peak ${formatGrowth(regression.baseBytes ?? 0, regression.newBytes ?? 0)}`;
 }
 
 /** One regression and its bisection, for `memfarm regressions show ID`. */

@@ -1,8 +1,9 @@
 import { coerceError } from "../../protocol/errors.ts";
 import { AgentState, isFinalStatus, Priority } from "../../protocol/job-status.ts";
+import { KeyedMutex } from "../../protocol/keyed-mutex.ts";
 import type { Logger } from "../../protocol/logger.ts";
 import type { BisectionResource, RangeCommit, RegressionResource } from "../../protocol/resources.ts";
-import { formatBytes } from "../../protocol/sizes.ts";
+import { formatGrowth } from "../../protocol/sizes.ts";
 import type { FarmEvents } from "../attempts/farm-events.ts";
 import type { JobService } from "../jobs/job-service.ts";
 import type { Store } from "../store/store.ts";
@@ -38,7 +39,10 @@ export interface BisectorDeps {
 export class Bisector {
   private unsubscribe: () => void = () => {};
   /** One step at a time per bisection: a job event and a resume must not both submit a round. */
-  private readonly stepping = new Map<number, Promise<void>>();
+  private readonly steps = new KeyedMutex();
+  private readonly inFlight = new Set<Promise<void>>();
+  /** Aborted by stop(): a git command in flight (a first clone takes minutes) does not hold the shutdown. */
+  private readonly stopping = new AbortController();
 
   constructor(private readonly deps: BisectorDeps) {}
 
@@ -52,7 +56,8 @@ export class Bisector {
 
   async stop(): Promise<void> {
     this.unsubscribe();
-    await Promise.all(this.stepping.values());
+    this.stopping.abort(new Error("the coordinator is stopping"));
+    await Promise.all(this.inFlight);
   }
 
   /** A regression was opened: bisect it, if it has a range to bisect. */
@@ -79,20 +84,27 @@ export class Bisector {
     void this.advance(regression.id);
   }
 
-  /** Takes the bisection's next step; resolves when it is taken. */
+  /** Takes the bisection's next step; resolves (never rejects) when it is taken. */
   advance(regressionId: number): Promise<void> {
-    const previous = this.stepping.get(regressionId) ?? Promise.resolve();
-    const step = previous
-      .then(() => this.step(regressionId))
-      .catch((thrown: unknown) => this.fail(regressionId, coerceError(thrown).message));
-    this.stepping.set(regressionId, step);
-    void step.finally(() => {
-      if (this.stepping.get(regressionId) === step) this.stepping.delete(regressionId);
-    });
+    const { signal } = this.stopping;
+    const step = this.steps
+      .run(String(regressionId), signal, () => this.step(regressionId, signal))
+      .catch((thrown: unknown) => {
+        // Stopped mid-step: the bisection stays running, and the next coordinator resumes it.
+        if (!signal.aborted) this.fail(regressionId, coerceError(thrown).message);
+      })
+      .catch((thrown: unknown) =>
+        this.deps.log.error("a bisection step failed", {
+          regression: regressionId,
+          error: coerceError(thrown).message,
+        }),
+      );
+    this.inFlight.add(step);
+    void step.finally(() => this.inFlight.delete(step));
     return step;
   }
 
-  private async step(regressionId: number): Promise<void> {
+  private async step(regressionId: number, signal: AbortSignal): Promise<void> {
     const { store } = this.deps;
     const regression = store.regressions.get(regressionId);
     let bisection = store.bisections.get(regressionId);
@@ -103,6 +115,7 @@ export class Bisector {
         bisection.branch,
         regression.goodCommit ?? "",
         regression.badCommit ?? "",
+        signal,
       );
       store.bisections.setCommits(regressionId, commits);
       bisection = store.bisections.get(regressionId) as BisectionResource;
@@ -182,7 +195,7 @@ export class Bisector {
     }
   }
 
-  /** Queues one job per commit, then records the round; a refused job fails the bisection. */
+  /** Queues one job per commit of the round; a refused job fails the bisection. */
   private async submitRound(
     regressionId: number,
     round: number,
@@ -263,7 +276,7 @@ function foundSummary(
   const commit = bisection.commits.find((one) => one.sha === culprit);
   const change =
     regression.kind === "memory"
-      ? `${regression.test}'s peak grew ${growth(before?.peakBytes ?? regression.baseBytes, after?.peakBytes ?? regression.newBytes)}`
+      ? `${regression.test}'s peak grew ${formatGrowth(before?.peakBytes ?? regression.baseBytes, after?.peakBytes ?? regression.newBytes)}`
       : `${regression.test} went from ${before?.outcome ?? regression.goodOutcome ?? "?"} to ${after?.outcome ?? regression.badOutcome ?? "?"}`;
   const where = culpritRange
     ? `at one of ${culpritRange.map(short).join(", ")} (the ones before ${short(culprit)} do not build)`
@@ -285,10 +298,4 @@ function flakySummary(
   if (step.side !== "bad")
     parts.push(`it was bad at ${short(step.good)} when run again (job ${rerun(step.good)?.jobId ?? "?"})`);
   return `${regression.test} is flaky here, not changed by a commit: ${parts.join(", and ")}`;
-}
-
-function growth(before: number | null, after: number | null): string {
-  if (before === null || after === null) return "";
-  const percent = before > 0 ? ` (+${Math.round(((after - before) / before) * 100)} %)` : "";
-  return `${formatBytes(before)} → ${formatBytes(after)}${percent}`;
 }

@@ -1,6 +1,5 @@
-import { execFile } from "node:child_process";
-import { gitEnv } from "../../protocol/git-env.ts";
 import { isFullCommitSha } from "../../protocol/git-refs.ts";
+import { runGit } from "./git-command.ts";
 
 const LS_REMOTE_TIMEOUT_MS = 30_000;
 
@@ -10,30 +9,21 @@ const LS_REMOTE_TIMEOUT_MS = 30_000;
  * (after `--`, so neither can be read as an option), never through a shell, with the same
  * environment as the agents' git (no prompts, only the allowed transports).
  */
-export function lsRemoteHead(repo: string, branch: string): Promise<{ head: string } | { error: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      "git",
-      ["ls-remote", "--", repo, `refs/heads/${branch}`],
-      { env: gitEnv(true), timeout: LS_REMOTE_TIMEOUT_MS, maxBuffer: 1024 * 1024 },
-      (error, stdout, stderr) => {
-        if (error) {
-          const said = String(stderr).trim().split("\n").slice(-3).join("; ");
-          const why = error.killed
-            ? `no answer within ${LS_REMOTE_TIMEOUT_MS / 1000} s`
-            : said || error.message;
-          resolve({ error: `git ls-remote ${repo} failed: ${why.slice(0, 500)}` });
-          return;
-        }
-        const line = String(stdout)
-          .split("\n")
-          .find((one) => one.endsWith(`\trefs/heads/${branch}`));
-        const head = line?.split("\t")[0] ?? "";
-        if (!line) resolve({ error: `the branch ${branch} does not exist in ${repo} (deleted or renamed?)` });
-        else if (!isFullCommitSha(head))
-          resolve({ error: `git ls-remote gave ${JSON.stringify(head)}, not a commit` });
-        else resolve({ head });
-      },
-    );
-  });
+export async function lsRemoteHead(
+  repo: string,
+  branch: string,
+): Promise<{ head: string } | { error: string }> {
+  let stdout: string;
+  try {
+    stdout = await runGit(["ls-remote", "--", repo, `refs/heads/${branch}`], {
+      timeoutMs: LS_REMOTE_TIMEOUT_MS,
+    });
+  } catch (thrown) {
+    return { error: `git ls-remote ${repo} failed: ${(thrown as Error).message}` };
+  }
+  const line = stdout.split("\n").find((one) => one.endsWith(`\trefs/heads/${branch}`));
+  const head = line?.split("\t")[0] ?? "";
+  if (!line) return { error: `the branch ${branch} does not exist in ${repo} (deleted or renamed?)` };
+  if (!isFullCommitSha(head)) return { error: `git ls-remote gave ${JSON.stringify(head)}, not a commit` };
+  return { head };
 }

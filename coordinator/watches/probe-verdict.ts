@@ -5,8 +5,7 @@ import type {
   RegressionResource,
   TestResource,
 } from "../../protocol/resources.ts";
-
-const BAD_OUTCOMES = new Set(["failed", "error", "leaked", "timed_out"]);
+import { BAD_OUTCOMES } from "./regressions.ts";
 
 export interface ProbeReading {
   verdict: NonNullable<BisectionProbe["verdict"]>;

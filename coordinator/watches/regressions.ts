@@ -10,7 +10,8 @@ export const NOISE_FLOOR_FRACTION = 0.05;
 export const NOISE_FLOOR_BYTES = 32 * MiB;
 /** How many earlier good runs of a test make its baseline and its noise. */
 const BASELINE_RUNS = 10;
-const BAD_OUTCOMES = new Set(["failed", "error", "leaked", "timed_out"]);
+/** Outcomes that make a test "bad" (oom is judged from the job's status). */
+export const BAD_OUTCOMES: ReadonlySet<string> = new Set(["failed", "error", "leaked", "timed_out"]);
 
 export interface Verdict {
   kind: "memory" | "outcome";

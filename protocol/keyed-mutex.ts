@@ -1,8 +1,9 @@
 /**
  * One holder at a time per key, within this process: two jobs that need the
  * same mirror or the same build wait for each other instead of running git or
- * make on the same directory at once. (One agent owns its work directory, so
- * other processes need no lock.)
+ * make on the same directory at once (the agent; one agent owns its work
+ * directory, so other processes need no lock), and the coordinator's steps of
+ * one bisection, or git commands in one mirror, run one after another.
  */
 export class KeyedMutex {
   private readonly tails = new Map<string, Promise<void>>();
