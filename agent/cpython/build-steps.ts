@@ -63,7 +63,7 @@ export async function configureAndMake(
 }
 
 /** The agent's environment without make's own variables, which would change how the build runs. */
-function buildEnv(): NodeJS.ProcessEnv {
+export function buildEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const name of ["MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEFILES", "GNUMAKEFLAGS"]) delete env[name];
   return env;

@@ -5,8 +5,9 @@ import { checkGitRef, checkRepoUrl } from "../../protocol/git-refs.ts";
 import { KeyedMutex } from "../../protocol/keyed-mutex.ts";
 import type { LogLine } from "../../protocol/messages.ts";
 import { buildDirFor, discardBuild, markBuilt, readBuilt } from "./build-cache.ts";
+import { checkBuildDependencies } from "./build-dependencies.ts";
 import { BuildError } from "./build-error.ts";
-import { checkOut, configureAndMake } from "./build-steps.ts";
+import { buildEnv, checkOut, configureAndMake } from "./build-steps.ts";
 import { committerTime, fetchCommit, mirrorDirFor } from "./git-mirror.ts";
 import type { CommandIo } from "./run-command.ts";
 
@@ -107,6 +108,9 @@ export async function prepareCpython(
     }
     // Whatever is there is a build that never finished: a failure, a cancel, or the agent died mid-build.
     await discardBuild(dir);
+    // Before the checkout and the long build: a host that cannot build says so now, in words.
+    const lacking = await checkBuildDependencies(buildEnv());
+    if (lacking !== null) context.onLog({ stream: "system", text: lacking });
     await mkdir(buildsDir, { recursive: true });
     try {
       await whileHolding(mirrorLocks, mirror, "git worktree add", context.signal, () =>
