@@ -26,8 +26,9 @@ export interface RegrtestSummary {
 
 const RESULT_LINE = /^(?:Tests )?[Rr]esult: ([A-Z][A-Z ,]*[A-Z])$/;
 const TOTAL_TESTS = /^Total tests: run=(\d+)(?: failures=(\d+))?(?: skipped=(\d+))?/;
+/** "All 2 tests OK." when every file passed (regrtest says "All" for more than one), "1 test OK." otherwise. */
 const FILE_BLOCK =
-  /^(\d+) tests? (OK|failed|skipped|crashed|env changed|run no tests|failed again|altered the execution environment)[.:]/;
+  /^(?:All )?(\d+) tests? (OK|failed|skipped|crashed|env changed|run no tests|failed again|altered the execution environment)[.:]/;
 const BLOCK_ENTRY = /^ {4}(test\S*(?: test\S*)*)\s*$/;
 const PROGRESS = /^(?:\d+:\d\d:\d\d )?(?:load avg: [\d.]+ )?\[\s*\d+\/\d+(?:\/\d+)?\] (test\S*)/;
 const CASE_FAILED_HEADER = /^(?:FAIL|ERROR): (\w+) \(([\w.]+)\)/;

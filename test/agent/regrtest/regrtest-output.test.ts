@@ -100,6 +100,21 @@ Result: FAILURE`);
     assert.deepEqual(failedTestsOf(summary), ["test_failing", "test_other"]);
   });
 
+  it('counts the files of a run where all passed: 3.11.2 says "All 2 tests OK." (a refleak run under -j)', () => {
+    const summary = read(`0:00:41 load avg: 1.62 [2/2] test_bool passed
+beginning 6 repetitions
+123456
+......
+== Tests result: SUCCESS ==
+
+All 2 tests OK.
+
+Total duration: 41.4 sec
+Tests result: SUCCESS`);
+    assert.equal(summary.result, "SUCCESS");
+    assert.deepEqual(countsOf(summary), { run: 2, failed: 0, skipped: 0 });
+  });
+
   it("names failing test cases when the log has them, instead of their file", () => {
     const summary = read(
       `FAIL: test_bad (test_failing.T.test_bad)\ntest_worse (test_failing.T.test_worse) ... ERROR\n${FAILURE_3_11_7}`,
