@@ -19,6 +19,7 @@ import { createApp } from "./http/app.ts";
 import { ShutdownGate } from "./http/shutdown-gate.ts";
 import { JobService } from "./jobs/job-service.ts";
 import { loadSuites } from "./jobs/suites.ts";
+import { createFarmMetrics } from "./metrics/farm-metrics.ts";
 import { AgentLink } from "./nats/agent-link.ts";
 import { ConnectionHealth } from "./nats/connection-health.ts";
 import { NatsAuthority, natsAuthPaths } from "./nats/credentials/nats-authority.ts";
@@ -264,8 +265,17 @@ export class Coordinator {
         // No webhook arrives any more: finish the events being handled and the GitHub calls in flight.
         releasers.add("PR bot", () => github.stop());
       }
+      const metrics = createFarmMetrics({
+        store,
+        events,
+        databaseFile,
+        natsConnected: () => connection.connected,
+        reportBacklog: () => reports.backlog(),
+      });
+      releasers.add("metrics", () => metrics.stop());
       const gate = new ShutdownGate();
       const app = createApp({
+        metrics,
         store,
         jobs,
         events,

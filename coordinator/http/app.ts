@@ -4,6 +4,7 @@ import type { Logger } from "../../protocol/logger.ts";
 import type { FarmEvents } from "../attempts/farm-events.ts";
 import type { HostOperations } from "../hosts/host-operations.ts";
 import type { JobService } from "../jobs/job-service.ts";
+import type { FarmMetrics } from "../metrics/farm-metrics.ts";
 import type { NatsAuthority } from "../nats/credentials/nats-authority.ts";
 import { VIEWS_DIR } from "../paths.ts";
 import type { StorageHealth } from "../store/storage-health.ts";
@@ -37,12 +38,15 @@ export interface AppDeps {
   healthChecks?: HealthChecks;
   /** Whether the database can be written; a write that finds it cannot gets 503. */
   storage?: StorageHealth;
+  /** What GET /metrics serves, and the timer of every HTTP request. */
+  metrics: FarmMetrics;
 }
 
 export function createApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable("x-powered-by");
   app.use(serverTiming());
+  app.use(deps.metrics.httpTimer);
   app.set("view engine", "ejs");
   app.set("views", VIEWS_DIR);
   app.use("/static", express.static(join(VIEWS_DIR, "static"), { maxAge: "1h" }));
@@ -51,7 +55,7 @@ export function createApp(deps: AppDeps): express.Express {
   const healthz = healthRoute(deps.gate, deps.healthChecks ?? (() => ({})));
   app.get("/healthz", healthz);
   app.get("/api/v1/healthz", healthz);
-  app.get("/metrics", metricsRoute(deps.store));
+  app.get("/metrics", metricsRoute(deps.metrics.registry));
   // Before the JSON parser: the webhook's signature is over the raw bytes, and it has its own size limit.
   if (deps.githubWebhook) app.use("/api/v1/github/webhook", deps.githubWebhook);
   app.use("/api/v1", ...jsonBody(), apiRoutes(deps));

@@ -18,6 +18,10 @@ export class ConnectionHealth {
     })().catch(() => undefined);
   }
 
+  get connected(): boolean {
+    return this.down === null;
+  }
+
   get check(): HealthCheck {
     return this.down === null ? { ok: true } : { ok: false, detail: this.down };
   }

@@ -102,6 +102,16 @@ export class ReportStream {
     return stream;
   }
 
+  /** Reports not yet applied: the consumer's pending and unacknowledged messages; null when NATS cannot tell now. */
+  async backlog(): Promise<number | null> {
+    try {
+      const info = await (await jetstreamManager(this.nc)).consumers.info(REPORTS_STREAM, REPORTS_CONSUMER);
+      return info.num_pending + info.num_ack_pending;
+    } catch {
+      return null;
+    }
+  }
+
   async stop(): Promise<void> {
     this.stopping.abort();
     await this.messages?.close();

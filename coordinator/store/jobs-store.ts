@@ -261,12 +261,13 @@ export class JobsStore {
       }));
   }
 
-  /** Number of jobs in each status, for /metrics. */
-  countByStatus(): Map<string, number> {
-    const rows = this.db
-      .prepare<[], { status: string; n: number }>("SELECT status, COUNT(*) AS n FROM jobs GROUP BY status")
+  /** Number of jobs by status, suite and priority, for /metrics (a handful of each: bounded labels). */
+  countByStatusSuiteAndPriority(): { status: string; suite: string; priority: string; n: number }[] {
+    return this.db
+      .prepare<[], { status: string; suite: string; priority: string; n: number }>(
+        "SELECT status, suite, priority, COUNT(*) AS n FROM jobs GROUP BY status, suite, priority",
+      )
       .all();
-    return new Map(rows.map((row) => [row.status, row.n]));
   }
 
   activeAttemptsOf(agent: string): ActiveAttempt[] {

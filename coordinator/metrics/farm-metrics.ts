@@ -1,0 +1,192 @@
+import { stat } from "node:fs/promises";
+import type { RequestHandler } from "express";
+import { collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { isFinalStatus } from "../../protocol/job-status.ts";
+import type { FarmEvents } from "../attempts/farm-events.ts";
+import { listAgents } from "../http/api-routes.ts";
+import type { Store } from "../store/store.ts";
+import { watchJobTimings } from "./job-timings.ts";
+
+export interface FarmMetricsDeps {
+  store: Store;
+  events: FarmEvents;
+  /** The SQLite file (its -wal beside it counts too). */
+  databaseFile: string;
+  /** Whether the coordinator's own NATS connection is up now. */
+  natsConnected: () => boolean;
+  /** Reports in the stream not yet applied; null when NATS cannot tell now. */
+  reportBacklog: () => Promise<number | null>;
+}
+
+export interface FarmMetrics {
+  registry: Registry;
+  /** Times each HTTP request, labelled by its route's pattern (never the raw path: ids would explode the labels). */
+  httpTimer: RequestHandler;
+  stop(): void;
+}
+
+const AGENT_STATES = ["online", "draining", "lost"] as const;
+
+/**
+ * The coordinator's Prometheus metrics (prom-client): the queue and outcomes from the store, each
+ * agent's memory and state, the report backlog, NATS and SQLite, HTTP request durations, job
+ * timings from the farm's events, and the process's own figures. Store-backed gauges are read at
+ * scrape time, so they are true after a restart; docs/operations/metrics.md lists every name.
+ */
+export function createFarmMetrics(deps: FarmMetricsDeps): FarmMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: "memfarm_coordinator_" });
+  const { store } = deps;
+
+  new Gauge({
+    name: "memfarm_jobs_queued",
+    help: "Jobs waiting to start (queued, held ones included), by suite and priority.",
+    labelNames: ["suite", "priority"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const row of store.jobs.countByStatusSuiteAndPriority())
+        if (row.status === "queued") this.inc({ suite: row.suite, priority: row.priority }, row.n);
+    },
+  });
+  new Gauge({
+    name: "memfarm_jobs",
+    help: "Jobs in the store by status and suite.",
+    labelNames: ["status", "suite"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const row of store.jobs.countByStatusSuiteAndPriority())
+        this.inc({ status: row.status, suite: row.suite }, row.n);
+    },
+  });
+  // A total from the store, so a restart does not reset it; it only falls if jobs are deleted.
+  new Gauge({
+    name: "memfarm_jobs_finished_total",
+    help: "Jobs that have finished, by suite and outcome (from the store: survives restarts).",
+    labelNames: ["suite", "outcome"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const row of store.jobs.countByStatusSuiteAndPriority())
+        if (isFinalStatus(row.status)) this.inc({ suite: row.suite, outcome: row.status }, row.n);
+    },
+  });
+
+  const agentGauge = (
+    name: string,
+    help: string,
+    value: (agent: ReturnType<typeof listAgents>[number]) => number,
+  ) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ["agent"],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const agent of listAgents(store)) this.set({ agent: agent.name }, value(agent));
+      },
+    });
+  agentGauge(
+    "memfarm_agent_capacity_bytes",
+    "Memory each agent offers to jobs.",
+    (agent) => agent.capacityBytes,
+  );
+  agentGauge(
+    "memfarm_agent_reserved_bytes",
+    "Memory reserved by the jobs on each agent.",
+    (agent) => agent.reservedBytes,
+  );
+  agentGauge(
+    "memfarm_agent_used_bytes",
+    "Memory the jobs on each agent use now.",
+    (agent) => agent.usedBytes,
+  );
+  agentGauge(
+    "memfarm_agent_running_jobs",
+    "Jobs running on each agent.",
+    (agent) => agent.runningJobs.length,
+  );
+  agentGauge("memfarm_agent_heartbeat_age_seconds", "Seconds since each agent's last heartbeat.", (agent) =>
+    Math.max(0, (Date.now() - Date.parse(agent.lastHeartbeatAt)) / 1000),
+  );
+  new Gauge({
+    name: "memfarm_agent_state",
+    help: "1 for each agent's current state (online, draining, lost), 0 for the others.",
+    labelNames: ["agent", "state"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const agent of listAgents(store))
+        for (const state of AGENT_STATES)
+          this.set({ agent: agent.name, state }, agent.state === state ? 1 : 0);
+    },
+  });
+
+  new Gauge({
+    name: "memfarm_agents",
+    help: "Agents by state.",
+    labelNames: ["state"],
+    registers: [registry],
+    collect() {
+      const agents = listAgents(store);
+      for (const state of AGENT_STATES)
+        this.set({ state }, agents.filter((agent) => agent.state === state).length);
+    },
+  });
+  new Gauge({
+    name: "memfarm_report_stream_backlog",
+    help: "Agents' reports in the JetStream stream not yet applied (the consumer's pending and unacknowledged).",
+    registers: [registry],
+    async collect() {
+      const backlog = await deps.reportBacklog();
+      if (backlog === null) this.reset();
+      else this.set(backlog);
+    },
+  });
+  new Gauge({
+    name: "memfarm_nats_connected",
+    help: "1 while the coordinator's NATS connection is up.",
+    registers: [registry],
+    collect() {
+      this.set(deps.natsConnected() ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: "memfarm_database_size_bytes",
+    help: "The SQLite database's size on disk, its write-ahead log included.",
+    registers: [registry],
+    async collect() {
+      const size = async (file: string) => (await stat(file).catch(() => null))?.size ?? 0;
+      this.set((await size(deps.databaseFile)) + (await size(`${deps.databaseFile}-wal`)));
+    },
+  });
+
+  const http = new Histogram({
+    name: "memfarm_http_request_duration_seconds",
+    help: "HTTP request durations by method, route pattern and status class.",
+    labelNames: ["method", "route", "status"],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  const httpTimer: RequestHandler = (req, res, next) => {
+    const end = http.startTimer();
+    res.once("finish", () => {
+      // Express knows the pattern only once a route matched; the rest (static files, 404s) is one label each.
+      const pattern =
+        (req.route?.path as string | undefined) ?? (res.statusCode === 404 ? "unmatched" : "other");
+      // A router's mount path (req.baseUrl) is gone again once an error left the router: the API's is put back.
+      const mount = req.baseUrl || (req.route && req.originalUrl.startsWith("/api/v1/") ? "/api/v1" : "");
+      end({
+        method: req.method,
+        route: `${mount}${pattern}`,
+        status: `${Math.floor(res.statusCode / 100)}xx`,
+      });
+    });
+    next();
+  };
+
+  const stopTimings = watchJobTimings(registry, deps.events);
+  return { registry, httpTimer, stop: stopTimings };
+}
