@@ -19,6 +19,7 @@ import { createApp } from "./http/app.ts";
 import { ShutdownGate } from "./http/shutdown-gate.ts";
 import { JobService } from "./jobs/job-service.ts";
 import { loadSuites } from "./jobs/suites.ts";
+import { AgentFigures } from "./metrics/agent-figures.ts";
 import { createFarmMetrics } from "./metrics/farm-metrics.ts";
 import { AgentLink } from "./nats/agent-link.ts";
 import { ConnectionHealth } from "./nats/connection-health.ts";
@@ -149,6 +150,7 @@ export class Coordinator {
       const connection = new ConnectionHealth(nc);
 
       const events = new FarmEvents(log);
+      const agentFigures = new AgentFigures();
       const transitions = new Transitions(store, events, log);
       const scheduler = new Scheduler(store, transitions, log, {
         tickMs: config.schedulerTickMs,
@@ -161,6 +163,7 @@ export class Coordinator {
         headroomFor: (memory) => Math.max(config.headroomBytes, Math.round(memory * 0.05)),
         maxAttempts: config.maxAttempts,
         onCapacityChanged: wake,
+        onAgentFigures: (agent, figures) => agentFigures.record(agent, figures),
       });
       agentLink.start();
       releasers.add("agent link", () => agentLink.stop());
@@ -269,6 +272,7 @@ export class Coordinator {
         store,
         events,
         databaseFile,
+        agentFigures,
         natsConnected: () => connection.connected,
         reportBacklog: () => reports.backlog(),
       });

@@ -50,6 +50,17 @@ export interface Heartbeat {
   finished: string[];
   /** The agent is shutting down: it finishes what it runs and takes no new work. */
   draining?: boolean;
+  /** The agent process's own cost, for the coordinator's /metrics; older agents leave it out. */
+  self?: AgentSelfFigures;
+}
+
+/** What the agent process itself uses, since it started. */
+export interface AgentSelfFigures {
+  /** CPU time of the whole agent process (user + system), in microseconds. */
+  cpuMicros: number;
+  /** Of that, the time spent sampling job trees. */
+  samplerCpuMicros: number;
+  residentBytes: number;
 }
 
 export interface HeartbeatReply {
@@ -316,6 +327,15 @@ export function parseHeartbeat(data: Uint8Array | string): Heartbeat {
     running: readIds(fields, "running"),
     finished: fields.finished === undefined ? [] : readIds(fields, "finished"),
     draining: readOptionalBoolean(fields, "draining"),
+    self: fields.self === undefined ? undefined : readSelfFigures(readObject(fields.self, "heartbeat self")),
+  };
+}
+
+function readSelfFigures(fields: Record<string, unknown>): AgentSelfFigures {
+  return {
+    cpuMicros: readCount(fields, "cpuMicros", "self."),
+    samplerCpuMicros: readCount(fields, "samplerCpuMicros", "self."),
+    residentBytes: readCount(fields, "residentBytes", "self."),
   };
 }
 

@@ -5,6 +5,7 @@ import type { Logger } from "../../protocol/logger.ts";
 import type { Assignment, AssignReply, CancelReply, HostFacts } from "../../protocol/messages.ts";
 import { callEndpoint, serveEndpoint } from "../../protocol/nats-endpoint.ts";
 import { probePython } from "../cpython/python-check.ts";
+import { samplerCpuMicrosSoFar } from "../processes/sampler-cost.ts";
 
 const DEFAULT_HEARTBEAT_MS = 2000;
 const REGISTER_TIMEOUT_MS = 3000;
@@ -115,7 +116,13 @@ export class CoordinatorLink {
   private async heartbeat(): Promise<void> {
     if (!this.linked) return;
     const { name, status } = this.options;
-    const beat = { name, ...status() };
+    const cpu = process.cpuUsage();
+    const self = {
+      cpuMicros: Math.round(cpu.user + cpu.system),
+      samplerCpuMicros: Math.round(samplerCpuMicrosSoFar()),
+      residentBytes: process.memoryUsage.rss(),
+    };
+    const beat = { name, ...status(), self };
     try {
       const reply = await callEndpoint(this.nc, Endpoints.heartbeat, name, beat, HEARTBEAT_TIMEOUT_MS);
       this.options.stopDisowned(reply.stop);

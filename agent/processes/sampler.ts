@@ -1,6 +1,7 @@
 import type { Sample } from "../../protocol/messages.ts";
 import { CLOCK_TICKS_PER_SECOND, ProcReader } from "./proc-reading.ts";
 import { type SeenProcesses, treeOf } from "./process-tree.ts";
+import { timeSamplePass } from "./sampler-cost.ts";
 
 /** Look for new processes (and read their high-water marks) at least this often. */
 const WALK_PERIOD_MS = 1000;
@@ -29,8 +30,8 @@ export class TreeSampler {
   ) {}
 
   start(): void {
-    this.timer = setInterval(() => this.sampleOnce(), this.intervalMs);
-    this.sampleOnce();
+    this.timer = setInterval(() => timeSamplePass(() => this.sampleOnce()), this.intervalMs);
+    timeSamplePass(() => this.sampleOnce());
   }
 
   /** Takes a last reading of the high-water marks (the tree may still exist) and stops. */

@@ -2,9 +2,11 @@ import { stat } from "node:fs/promises";
 import type { RequestHandler } from "express";
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import { isFinalStatus } from "../../protocol/job-status.ts";
+import type { AgentSelfFigures } from "../../protocol/messages.ts";
 import type { FarmEvents } from "../attempts/farm-events.ts";
 import { listAgents } from "../http/api-routes.ts";
 import type { Store } from "../store/store.ts";
+import type { AgentFigures } from "./agent-figures.ts";
 import { watchJobTimings } from "./job-timings.ts";
 
 export interface FarmMetricsDeps {
@@ -12,6 +14,8 @@ export interface FarmMetricsDeps {
   events: FarmEvents;
   /** The SQLite file (its -wal beside it counts too). */
   databaseFile: string;
+  /** What each agent's heartbeats say of the agent process itself. */
+  agentFigures: AgentFigures;
   /** Whether the coordinator's own NATS connection is up now. */
   natsConnected: () => boolean;
   /** Reports in the stream not yet applied; null when NATS cannot tell now. */
@@ -110,6 +114,36 @@ export function createFarmMetrics(deps: FarmMetricsDeps): FarmMetrics {
   );
   agentGauge("memfarm_agent_heartbeat_age_seconds", "Seconds since each agent's last heartbeat.", (agent) =>
     Math.max(0, (Date.now() - Date.parse(agent.lastHeartbeatAt)) / 1000),
+  );
+  const selfGauge = (name: string, help: string, value: (figures: AgentSelfFigures) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ["agent"],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const agent of listAgents(store)) {
+          const figures = deps.agentFigures.of(agent.name);
+          if (figures) this.set({ agent: agent.name }, value(figures));
+        }
+      },
+    });
+  // Totals since each agent process started, as its heartbeats report them: rate() them.
+  selfGauge(
+    "memfarm_agent_process_cpu_seconds_total",
+    "CPU time of each agent process since it started (user + system).",
+    (figures) => figures.cpuMicros / 1e6,
+  );
+  selfGauge(
+    "memfarm_agent_sampler_cpu_seconds_total",
+    "Of each agent's CPU time, the time spent sampling its jobs' process trees.",
+    (figures) => figures.samplerCpuMicros / 1e6,
+  );
+  selfGauge(
+    "memfarm_agent_process_resident_bytes",
+    "Resident memory of each agent process.",
+    (figures) => figures.residentBytes,
   );
   new Gauge({
     name: "memfarm_agent_state",

@@ -26,6 +26,8 @@ export interface AgentLinkOptions {
   maxAttempts: number;
   /** Called when something happened that may let a waiting job start. */
   onCapacityChanged: () => void;
+  /** Each heartbeat's figures of the agent process itself, for /metrics. */
+  onAgentFigures?: (agent: string, figures: Heartbeat["self"]) => void;
 }
 
 const ASSIGN_TIMEOUT_MS = 5000;
@@ -129,6 +131,7 @@ export class AgentLink {
   private onHeartbeat(beat: Heartbeat): HeartbeatReply {
     const known = this.store.agents.heartbeat(beat.name, beat.usedBytes, beat.draining);
     if (!known) return { reregister: true, stop: [] };
+    this.options.onAgentFigures?.(beat.name, beat.self);
     return { reregister: false, stop: this.reconcile(beat.name, beat.running, beat.finished) };
   }
 

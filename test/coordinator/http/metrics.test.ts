@@ -56,7 +56,17 @@ describe("GET /metrics", () => {
     assert.equal((await farm.api("/agents/test-agent/drain", { method: "POST" })).status, 200);
     const held = await farm.submit({ suite: "bigmem-smoke", python, tests: ["test_bool"] });
 
-    const samples = await scrape();
+    // The agent's own figures come with its heartbeats: wait for one sent after the job was sampled.
+    let samples = await scrape();
+    for (
+      let tries = 0;
+      (value(samples, "memfarm_agent_sampler_cpu_seconds_total", { agent: "test-agent" }) ?? 0) === 0;
+      tries++
+    ) {
+      assert.ok(tries < 100, "a heartbeat brings the agent's own figures");
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      samples = await scrape();
+    }
     assert.equal(value(samples, "memfarm_jobs_queued", { suite: "bigmem-smoke", priority: "normal" }), 1);
     assert.equal(
       value(samples, "memfarm_jobs_finished_total", { suite: "bigmem-smoke", outcome: "passed" }),
@@ -76,6 +86,14 @@ describe("GET /metrics", () => {
     assert.equal(value(samples, "memfarm_agent_state", { ...agent, state: "lost" }), 0);
     assert.ok((value(samples, "memfarm_agent_heartbeat_age_seconds", agent) ?? 99) < 30);
     assert.equal(value(samples, "memfarm_nats_connected"), 1);
+    // The agent's own cost, from its heartbeats: it sampled a job, so its sampler spent some CPU.
+    const agentCpu = value(samples, "memfarm_agent_process_cpu_seconds_total", agent) ?? 0;
+    const samplerCpu = value(samples, "memfarm_agent_sampler_cpu_seconds_total", agent) ?? 0;
+    assert.ok(
+      samplerCpu > 0 && samplerCpu < agentCpu,
+      `sampler ${samplerCpu} s of the agent's ${agentCpu} s`,
+    );
+    assert.ok((value(samples, "memfarm_agent_process_resident_bytes", agent) ?? 0) > 0);
     assert.equal(typeof value(samples, "memfarm_report_stream_backlog"), "number");
     assert.ok((value(samples, "memfarm_database_size_bytes") ?? 0) > 0);
     assert.ok(
