@@ -1,4 +1,5 @@
-import { createLogger } from "../protocol/logger.ts";
+import { createLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "../protocol/logger.ts";
+import { CliError } from "./client.ts";
 import type { CommandContext } from "./context.ts";
 import { ExitCode } from "./exit-codes.ts";
 
@@ -43,6 +44,24 @@ export function drainMessage(drainTimeoutMs: number): string {
     : `draining: running jobs may finish for up to ${drainTimeoutMs / 1000} s, then they are handed back`;
 }
 
+/**
+ * The long-running commands' log (stderr, which systemd sends to the journal): MEMFARM_LOG_LEVEL
+ * (debug, info, warn, error; default info) and MEMFARM_LOG_FORMAT (text, or json for one JSON object
+ * per line with time, level, msg and the context fields: job, attempt, agent, requestId, ...).
+ */
 export function loggerFor(context: CommandContext) {
-  return createLogger({ level: context.env.MEMFARM_LOG_LEVEL === "debug" ? "debug" : "info" });
+  const level = oneOf<LogLevel>(context.env.MEMFARM_LOG_LEVEL, LOG_LEVELS, "MEMFARM_LOG_LEVEL") ?? "info";
+  const format =
+    oneOf<LogFormat>(context.env.MEMFARM_LOG_FORMAT, LOG_FORMATS, "MEMFARM_LOG_FORMAT") ?? "text";
+  return createLogger({ level, format });
+}
+
+function oneOf<T extends string>(
+  value: string | undefined,
+  allowed: readonly T[],
+  name: string,
+): T | undefined {
+  if (value === undefined || value === "") return undefined;
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  throw new CliError(`${name} must be one of ${allowed.join(", ")}, not "${value}"`, ExitCode.usage);
 }

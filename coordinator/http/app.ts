@@ -16,6 +16,7 @@ import { errorMiddleware } from "./handler.ts";
 import { type HealthChecks, healthRoute } from "./health-route.ts";
 import { jsonBody } from "./json-body.ts";
 import { metricsRoute } from "./metrics-route.ts";
+import { requestContext } from "./request-context.ts";
 import { serverTiming } from "./server-timing.ts";
 import type { ShutdownGate } from "./shutdown-gate.ts";
 
@@ -46,6 +47,7 @@ export function createApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable("x-powered-by");
   app.use(serverTiming());
+  app.use(requestContext(deps.log));
   app.use(deps.metrics.httpTimer);
   app.set("view engine", "ejs");
   app.set("views", VIEWS_DIR);
