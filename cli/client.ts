@@ -1,5 +1,3 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { MemfarmError } from "../protocol/errors.ts";
 import type { ApiErrorBody } from "../protocol/resources.ts";
 import { ExitCode } from "./exit-codes.ts";
@@ -9,6 +7,8 @@ export class CliError extends MemfarmError {
   constructor(
     message: string,
     readonly exitCode: number,
+    /** The coordinator's HTTP status, when it answered with an error. */
+    readonly httpStatus?: number,
   ) {
     super("cli", message);
   }
@@ -17,6 +17,9 @@ export class CliError extends MemfarmError {
 export interface ClientOptions {
   url: string;
   token: string | undefined;
+  /** Where the URL and the token came from, for the errors that need it (see cli/context.ts). */
+  urlFrom?: string;
+  tokenFrom?: string;
 }
 
 /** The coordinator's HTTP API, as the CLI uses it. */
@@ -66,8 +69,9 @@ export class ApiClient {
       return await fetch(`${this.baseUrl}/api/v1${path}`, init);
     } catch (thrown) {
       if ((thrown as Error).name === "AbortError") throw thrown;
+      const from = this.options.urlFrom ? `; URL from ${this.options.urlFrom}` : "";
       throw new CliError(
-        `cannot reach the coordinator at ${this.baseUrl} (${describeFetchError(thrown)}). Start a farm with "memfarm up", or point --url / MEMFARM_URL at a running coordinator.`,
+        `cannot reach the coordinator at ${this.baseUrl} (${describeFetchError(thrown)}${from}). Start a farm with "memfarm up", or point --url / MEMFARM_URL at a running coordinator.`,
         ExitCode.unreachable,
       );
     }
@@ -82,26 +86,18 @@ export class ApiClient {
     }
     const message = body?.error?.message ?? `the coordinator answered HTTP ${response.status}`;
     const field = body?.error?.field ? ` [${body.error.field}]` : "";
-    throw new CliError(`${message}${field}`, response.status >= 500 ? ExitCode.unreachable : ExitCode.usage);
+    // A refused or missing token: say which one the CLI sent, so the person knows what to fix.
+    const token =
+      response.status === 401 && this.options.tokenFrom ? ` (token: ${this.options.tokenFrom})` : "";
+    throw new CliError(
+      `${message}${field}${token}`,
+      response.status >= 500 ? ExitCode.unreachable : ExitCode.usage,
+      response.status,
+    );
   }
 }
 
 function describeFetchError(thrown: unknown): string {
   const cause = (thrown as { cause?: { code?: string; message?: string } }).cause;
   return cause?.code ?? cause?.message ?? (thrown as Error).message;
-}
-
-/** The token for mutating calls: --token, MEMFARM_TOKEN, or the local farm's DATA_DIR/admin-token. */
-export function resolveToken(
-  flag: string | undefined,
-  env: NodeJS.ProcessEnv,
-  dataDir: string,
-): string | undefined {
-  if (flag) return flag;
-  if (env.MEMFARM_TOKEN) return env.MEMFARM_TOKEN;
-  try {
-    return readFileSync(join(dataDir, "admin-token"), "utf8").trim() || undefined;
-  } catch {
-    return undefined;
-  }
 }
