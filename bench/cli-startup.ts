@@ -51,10 +51,14 @@ try {
   const median = (values: number[]) => {
     const sorted = [...values].sort((a, b) => a - b);
     const middle = Math.floor(sorted.length / 2);
-    return sorted.length % 2 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+    return sorted.length % 2
+      ? (sorted[middle] ?? 0)
+      : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
   };
   const bare = median(times["node -e 0"] ?? []);
-  console.log(`${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}; ${ROUNDS} rounds`);
+  console.log(
+    `${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}; ${ROUNDS} rounds`,
+  );
   console.log("| command | median ms | min ms | max ms | × node -e 0 |");
   console.log("|---|---:|---:|---:|---:|");
   for (const [name, values] of Object.entries(times)) {
