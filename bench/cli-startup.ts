@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { compileCoordinatorConfig } from "../coordinator/config.ts";
 import { Coordinator } from "../coordinator/coordinator.ts";
@@ -13,10 +13,11 @@ import type { JobResource } from "../protocol/resources.ts";
  * CLI start-up: how long `memfarm --help`, `memfarm jobs` and `memfarm show N` take, against a
  * running coordinator, next to bare `node -e 0`. The commands run interleaved (one of each per
  * round), so a noisy moment on the machine hits them all alike; medians and ratios to bare node.
- *   npm run build && node dist/bench/cli-startup.js [rounds]
+ *   npm run build && node dist/bench/cli-startup.js [rounds] [cli main.js, default this build's]
+ * (another build's main.js, e.g. of an older commit, measures that CLI against this coordinator).
  */
 const ROUNDS = Number(process.argv[2] ?? 20);
-const CLI = join(PACKAGE_ROOT, "dist", "cli", "main.js");
+const CLI = resolve(process.argv[3] ?? join(PACKAGE_ROOT, "dist", "cli", "main.js"));
 
 const dir = mkdtempSync(join(tmpdir(), "memfarm-bench-cli-"));
 const coordinator = await Coordinator.start(
@@ -57,7 +58,7 @@ try {
   };
   const bare = median(times["node -e 0"] ?? []);
   console.log(
-    `${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}; ${ROUNDS} rounds`,
+    `${CLI}: ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}; ${ROUNDS} rounds`,
   );
   console.log("| command | median ms | min ms | max ms | × node -e 0 |");
   console.log("|---|---:|---:|---:|---:|");
