@@ -32,7 +32,7 @@ Profiles (which farm commands use without --url):
   logout [NAME|URL]  forget a profile (the current one by default)
   profiles           the farms this CLI knows; up and coordinator save one for the farm they start
 
-Global options: --url URL (MEMFARM_URL, else the current profile, else ${DEFAULT_COORDINATOR_URL}),
+Global options: --url URL (MEMFARM_URL, else the current profile, default ${DEFAULT_COORDINATOR_URL}),
 --token TOKEN (MEMFARM_TOKEN, else the profile's token file, else the default DATA_DIR/admin-token),
 --data-dir DIR (MEMFARM_DATA_DIR: use that farm's DATA_DIR/admin-token), --json.
 
