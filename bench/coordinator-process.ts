@@ -8,7 +8,8 @@ const CLI = join(PACKAGE_ROOT, "dist", "cli", "main.js");
 export async function startCoordinator(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, [CLI, "coordinator", "--port", "0", "--data-dir", dataDir], {
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, MEMFARM_LOG_LEVEL: "warn" },
+    // Its profile goes inside its data dir, not into the home of whoever runs the bench.
+    env: { ...process.env, MEMFARM_LOG_LEVEL: "warn", XDG_CONFIG_HOME: join(dataDir, "cli-config") },
   });
   let output = "";
   const onData = (chunk: Buffer) => {

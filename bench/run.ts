@@ -35,6 +35,8 @@ async function oneRun(): Promise<{ readyMs: number; farmRss: number; coordinator
   const started = performance.now();
   const child = spawn(process.execPath, [CLI, "up", "--port", "0", "--data-dir", dir], {
     stdio: ["ignore", "pipe", "pipe"],
+    // Its profile goes with the run's dir, not into the home of whoever runs the bench.
+    env: { ...process.env, XDG_CONFIG_HOME: join(dir, "config") },
   });
   let output = "";
   child.stdout.on("data", (chunk: Buffer) => {

@@ -1,14 +1,15 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { MemfarmError } from "../protocol/errors.ts";
 import type { ApiErrorBody } from "../protocol/resources.ts";
 import { ExitCode } from "./exit-codes.ts";
+import { type HttpAnswer, requestText } from "./http-request.ts";
 
 /** An error the CLI prints as it is and exits with `exitCode`. */
 export class CliError extends MemfarmError {
   constructor(
     message: string,
     readonly exitCode: number,
+    /** The coordinator's HTTP status, when it answered with an error. */
+    readonly httpStatus?: number,
   ) {
     super("cli", message);
   }
@@ -17,6 +18,9 @@ export class CliError extends MemfarmError {
 export interface ClientOptions {
   url: string;
   token: string | undefined;
+  /** Where the URL and the token came from, for the errors that need it (see cli/context.ts). */
+  urlFrom?: string;
+  tokenFrom?: string;
 }
 
 /** The coordinator's HTTP API, as the CLI uses it. */
@@ -43,7 +47,7 @@ export class ApiClient {
   /** Opens a streaming GET (server-sent events). */
   async stream(path: string, signal?: AbortSignal): Promise<Response> {
     const response = await this.fetch(path, { headers: { accept: "text/event-stream" }, signal });
-    if (!response.ok) await this.fail(response);
+    if (!response.ok) this.fail(response.status, await response.text().catch(() => ""));
     return response;
   }
 
@@ -52,13 +56,34 @@ export class ApiClient {
     if (body !== undefined) headers["content-type"] = "application/json";
     if ((method !== "GET" || authenticated) && this.options.token)
       headers.authorization = `Bearer ${this.options.token}`;
-    const response = await this.fetch(path, {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    if (!response.ok) await this.fail(response);
-    return (await response.json()) as T;
+    let answer: HttpAnswer;
+    try {
+      answer = await requestText(`${this.baseUrl}/api/v1${path}`, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (thrown) {
+      throw this.unreachable(thrown);
+    }
+    if (answer.status < 200 || answer.status > 299) this.fail(answer.status, answer.text);
+    try {
+      return JSON.parse(answer.text) as T;
+    } catch {
+      throw new CliError(
+        `${this.baseUrl} answered HTTP ${answer.status} with something other than JSON: is it a memfarm coordinator?`,
+        ExitCode.unreachable,
+        answer.status,
+      );
+    }
+  }
+
+  private unreachable(thrown: unknown): CliError {
+    const from = this.options.urlFrom ? `; URL from ${this.options.urlFrom}` : "";
+    return new CliError(
+      `cannot reach the coordinator at ${this.baseUrl} (${describeFetchError(thrown)}${from}). Start a farm with "memfarm up", or point --url / MEMFARM_URL at a running coordinator.`,
+      ExitCode.unreachable,
+    );
   }
 
   private async fetch(path: string, init: RequestInit): Promise<Response> {
@@ -66,42 +91,31 @@ export class ApiClient {
       return await fetch(`${this.baseUrl}/api/v1${path}`, init);
     } catch (thrown) {
       if ((thrown as Error).name === "AbortError") throw thrown;
-      throw new CliError(
-        `cannot reach the coordinator at ${this.baseUrl} (${describeFetchError(thrown)}). Start a farm with "memfarm up", or point --url / MEMFARM_URL at a running coordinator.`,
-        ExitCode.unreachable,
-      );
+      throw this.unreachable(thrown);
     }
   }
 
-  private async fail(response: Response): Promise<never> {
+  private fail(status: number, text: string): never {
     let body: ApiErrorBody | null = null;
     try {
-      body = (await response.json()) as ApiErrorBody;
+      body = JSON.parse(text) as ApiErrorBody;
     } catch {
       // Not our JSON: a proxy or another server answered.
     }
-    const message = body?.error?.message ?? `the coordinator answered HTTP ${response.status}`;
+    const message = body?.error?.message ?? `the coordinator answered HTTP ${status}`;
     const field = body?.error?.field ? ` [${body.error.field}]` : "";
-    throw new CliError(`${message}${field}`, response.status >= 500 ? ExitCode.unreachable : ExitCode.usage);
+    // A refused or missing token: say which one the CLI sent, so the person knows what to fix.
+    const token = status === 401 && this.options.tokenFrom ? ` (token: ${this.options.tokenFrom})` : "";
+    throw new CliError(
+      `${message}${field}${token}`,
+      status >= 500 ? ExitCode.unreachable : ExitCode.usage,
+      status,
+    );
   }
 }
 
+/** fetch puts the reason in `cause`; node:http in the error itself. */
 function describeFetchError(thrown: unknown): string {
   const cause = (thrown as { cause?: { code?: string; message?: string } }).cause;
-  return cause?.code ?? cause?.message ?? (thrown as Error).message;
-}
-
-/** The token for mutating calls: --token, MEMFARM_TOKEN, or the local farm's DATA_DIR/admin-token. */
-export function resolveToken(
-  flag: string | undefined,
-  env: NodeJS.ProcessEnv,
-  dataDir: string,
-): string | undefined {
-  if (flag) return flag;
-  if (env.MEMFARM_TOKEN) return env.MEMFARM_TOKEN;
-  try {
-    return readFileSync(join(dataDir, "admin-token"), "utf8").trim() || undefined;
-  } catch {
-    return undefined;
-  }
+  return cause?.code ?? cause?.message ?? (thrown as NodeJS.ErrnoException).code ?? (thrown as Error).message;
 }

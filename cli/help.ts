@@ -27,8 +27,14 @@ Use a farm:
   watch              test every new head of a branch: watch add|list|show|pause|resume|check|remove
   regressions        what the watches found got worse (--all for the closed ones too); regressions close ID
 
-Global options: --url URL (MEMFARM_URL, default ${DEFAULT_COORDINATOR_URL}), --token TOKEN (MEMFARM_TOKEN;
-a local farm's token is read from DATA_DIR/admin-token), --data-dir DIR (MEMFARM_DATA_DIR), --json.
+Profiles (which farm commands use without --url):
+  login URL          check a token against a remote farm and save it: login URL --token TOKEN | --token-file FILE
+  logout [NAME|URL]  forget a profile (the current one by default)
+  profiles           the farms this CLI knows; up and coordinator save one for the farm they start
+
+Global options: --url URL (MEMFARM_URL, else the current profile, default ${DEFAULT_COORDINATOR_URL}),
+--token TOKEN (MEMFARM_TOKEN, else the profile's token file, else the default DATA_DIR/admin-token),
+--data-dir DIR (MEMFARM_DATA_DIR: use that farm's DATA_DIR/admin-token), --json.
 
 --json prints the API's resources (see docs/api.md), one JSON document per command.
 
@@ -245,4 +251,25 @@ Examples:
   memfarm regressions --all --watch main-bigmem --json
   memfarm regressions show 3
   memfarm regressions close 3`,
+  login: `memfarm login URL (--token TOKEN | --token-file FILE)
+
+Asks the farm at URL whom the token belongs to (GET /api/v1/whoami) and, only if it accepts it, saves a
+profile for URL and makes it current: commands then use that farm and token without --url or --token.
+Profiles are in $XDG_CONFIG_HOME/memfarm/profiles.json (else ~/.config/memfarm/), mode 0600; they hold
+the URL and the path of a token file, never the token. --token TOKEN is written to a file of its own
+beside them (mode 0600); a --token-file is used where it is. A wrong token saves nothing.
+Order: --url/--token, then MEMFARM_URL/MEMFARM_TOKEN, then the profile, then the defaults.
+
+Examples:
+  memfarm login https://memfarm.example.org --token-file ~/memfarm.token
+  memfarm jobs                            # that farm, with that token`,
+  logout: `memfarm logout [NAME|URL]
+
+Forgets a profile (the current one by default) and the token file login wrote for it. A local farm's
+own DATA_DIR/admin-token is left alone. "memfarm profiles" lists the names.`,
+  profiles: `memfarm profiles [--json]
+
+The farms this CLI knows (* marks the current one), with their token files and what saved them:
+memfarm up and memfarm coordinator save a profile for the farm they start, memfarm login one for a
+remote farm. --json: {"file", "current", "profiles": {NAME: {url, tokenFile, savedBy, savedAt}}}.`,
 };

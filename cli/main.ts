@@ -1,40 +1,36 @@
 #!/usr/bin/env node
 import { MemfarmError, ValidationError } from "../protocol/errors.ts";
 import { CliError } from "./client.ts";
-import { agentsCommand } from "./commands/agent-commands.ts";
-import { agentCommand } from "./commands/agent-daemon-command.ts";
-import { coordinatorCommand, upCommand } from "./commands/farm-commands.ts";
-import { hostsCommand } from "./commands/host-commands.ts";
-import {
-  cancelCommand,
-  jobsCommand,
-  logsCommand,
-  retryCommand,
-  showCommand,
-  submitCommand,
-} from "./commands/job-commands.ts";
-import { regressionsCommand } from "./commands/regression-commands.ts";
-import { tokensCommand } from "./commands/token-commands.ts";
-import { watchCommand } from "./commands/watch-commands.ts";
 import type { CommandContext } from "./context.ts";
 import { ExitCode } from "./exit-codes.ts";
 import { COMMAND_HELP, MAIN_HELP } from "./help.ts";
 
-const COMMANDS: Record<string, (context: CommandContext) => Promise<number>> = {
-  up: upCommand,
-  coordinator: coordinatorCommand,
-  agent: agentCommand,
-  submit: submitCommand,
-  jobs: jobsCommand,
-  show: showCommand,
-  logs: logsCommand,
-  cancel: cancelCommand,
-  retry: retryCommand,
-  hosts: hostsCommand,
-  agents: agentsCommand,
-  tokens: tokensCommand,
-  watch: watchCommand,
-  regressions: regressionsCommand,
+type Command = (context: CommandContext) => Promise<number>;
+
+/**
+ * Each command's module, loaded when that command runs: the farm commands pull in the whole
+ * coordinator (express, octokit, ssh2, better-sqlite3) and the agent, which `memfarm jobs` and
+ * `memfarm --help` must not wait for (test/cli/cli-startup.test.ts checks; bench/cli-startup.ts
+ * measures).
+ */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  up: async () => (await import("./commands/farm-commands.ts")).upCommand,
+  coordinator: async () => (await import("./commands/farm-commands.ts")).coordinatorCommand,
+  agent: async () => (await import("./commands/agent-daemon-command.ts")).agentCommand,
+  submit: async () => (await import("./commands/job-commands.ts")).submitCommand,
+  jobs: async () => (await import("./commands/job-commands.ts")).jobsCommand,
+  show: async () => (await import("./commands/job-commands.ts")).showCommand,
+  logs: async () => (await import("./commands/job-commands.ts")).logsCommand,
+  cancel: async () => (await import("./commands/job-commands.ts")).cancelCommand,
+  retry: async () => (await import("./commands/job-commands.ts")).retryCommand,
+  hosts: async () => (await import("./commands/host-commands.ts")).hostsCommand,
+  agents: async () => (await import("./commands/agent-commands.ts")).agentsCommand,
+  tokens: async () => (await import("./commands/token-commands.ts")).tokensCommand,
+  watch: async () => (await import("./commands/watch-commands.ts")).watchCommand,
+  regressions: async () => (await import("./commands/regression-commands.ts")).regressionsCommand,
+  login: async () => (await import("./commands/profile-commands.ts")).loginCommand,
+  logout: async () => (await import("./commands/profile-commands.ts")).logoutCommand,
+  profiles: async () => (await import("./commands/profile-commands.ts")).profilesCommand,
 };
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
@@ -44,8 +40,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     process.stdout.write(`${MAIN_HELP}\n`);
     return name === undefined ? ExitCode.usage : ExitCode.ok;
   }
-  const command = COMMANDS[name];
-  if (!command) {
+  const load = COMMANDS[name];
+  if (!load) {
     process.stderr.write(`memfarm: unknown command "${name}"\n\n${MAIN_HELP}\n`);
     return ExitCode.usage;
   }
@@ -63,6 +59,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     columns: () => process.stdout.columns || 80,
   };
   try {
+    const command = await load();
     return await command(context);
   } catch (thrown) {
     if (thrown instanceof CliError) {

@@ -1,6 +1,5 @@
-import { homedir } from "node:os";
-import { join, resolve } from "node:path";
-import { DEFAULT_HTTP_HOST, DEFAULT_HTTP_PORT } from "../protocol/coordinator-address.ts";
+import { resolve } from "node:path";
+import { DEFAULT_HTTP_HOST, DEFAULT_HTTP_PORT, defaultDataDir } from "../protocol/coordinator-address.ts";
 import { parseDuration } from "../protocol/durations.ts";
 import { ValidationError } from "../protocol/errors.ts";
 import { splitList } from "../protocol/lists.ts";
@@ -47,12 +46,6 @@ export interface CoordinatorConfig {
   streamReplicas: number;
   /** The pull-request bot; null when MEMFARM_GITHUB_WEBHOOK_SECRET is not set. */
   github: GithubConfig | null;
-}
-
-/** Where a farm keeps its data unless told otherwise; the CLI looks here for the admin token. */
-export function defaultDataDir(env: NodeJS.ProcessEnv): string {
-  if (env.MEMFARM_DATA_DIR) return resolve(env.MEMFARM_DATA_DIR);
-  return join(env.XDG_DATA_HOME || join(homedir(), ".local", "share"), "memfarm");
 }
 
 function readPort(text: string | undefined, fallback: number, field: string): number {

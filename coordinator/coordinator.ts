@@ -35,8 +35,9 @@ import { CommitRanges } from "./watches/commit-range.ts";
 import { RegressionFinder } from "./watches/regressions.ts";
 import { WatchService } from "./watches/watch-service.ts";
 
-/** The first job a new user runs; printed at start and on the empty jobs page. */
-export const EXAMPLE_SUBMIT = 'memfarm submit bigmem-smoke --python "$(command -v python3)" --follow';
+/** The first job a new user runs, after the CLI's name; printed at start and on the empty jobs page. */
+export const EXAMPLE_SUBMIT_ARGS = 'submit bigmem-smoke --python "$(command -v python3)" --follow';
+export const EXAMPLE_SUBMIT = `memfarm ${EXAMPLE_SUBMIT_ARGS}`;
 
 /** How long stop() waits for HTTP requests in flight (a submit may wait on agents' interpreter checks). */
 const HTTP_DRAIN_DEADLINE_MS = 30_000;

@@ -276,6 +276,11 @@ export interface CreatedTokenResource extends TokenResource {
   token: string;
 }
 
+/** What `GET /whoami` answers: whom the bearer token belongs to (`memfarm login` checks a token with it). */
+export interface WhoamiResource {
+  owner: string;
+}
+
 export interface ApiErrorBody {
   error: { code: string; message: string; field?: string };
 }

@@ -2,10 +2,14 @@ import { join } from "node:path";
 import { compileAgentConfig, defaultAgentName } from "../../agent/config.ts";
 import { AgentDaemon } from "../../agent/daemon.ts";
 import { compileCoordinatorConfig } from "../../coordinator/config.ts";
-import { Coordinator, EXAMPLE_SUBMIT } from "../../coordinator/coordinator.ts";
-import { DEFAULT_HTTP_PORT } from "../../protocol/coordinator-address.ts";
+import { Coordinator, EXAMPLE_SUBMIT_ARGS } from "../../coordinator/coordinator.ts";
+import { ADMIN_TOKEN_FILE } from "../../coordinator/http/admin-token.ts";
+import { DEFAULT_HTTP_PORT, defaultDataDir } from "../../protocol/coordinator-address.ts";
+import type { Logger } from "../../protocol/logger.ts";
 import type { CommandContext } from "../context.ts";
+import { cliCommand, shellWord } from "../invocation.ts";
 import { parseCommand } from "../parse.ts";
+import { normalizeUrl, saveProfile } from "../profiles.ts";
 import { drainMessage, loggerFor, runUntilSignal } from "../run-until-signal.ts";
 
 const COORDINATOR_OPTIONS = {
@@ -44,38 +48,89 @@ function coordinatorConfigFrom(values: CoordinatorValues, env: NodeJS.ProcessEnv
   );
 }
 
-/** The --url a printed command needs: none when the coordinator is where the CLI looks by default. */
-function urlOption(coordinator: Coordinator): string {
-  return coordinator.config.port === DEFAULT_HTTP_PORT ? "" : ` --url ${coordinator.httpUrl}`;
+/** How the printed commands reach this farm: the CLI as it was run, and the options it needs. */
+interface Printed {
+  /** The CLI as a shell on this machine runs it (cli/invocation.ts). */
+  cli: string;
+  /** The options a command needs to find this farm and its token (see farmOptions). */
+  options: string;
+}
+
+/**
+ * The options a printed command needs. --url unless the farm is where the CLI looks by default, so
+ * the line stays true when another farm becomes the current profile; the token comes from the
+ * profile saved for that URL, or, if it could not be saved, from --data-dir.
+ */
+function farmOptions(coordinator: Coordinator, profileSaved: boolean, env: NodeJS.ProcessEnv): string {
+  const url = coordinator.config.port === DEFAULT_HTTP_PORT ? "" : ` --url ${shellWord(coordinator.httpUrl)}`;
+  const dataDir = coordinator.config.dataDir;
+  const tokenFound = profileSaved || dataDir === defaultDataDir(env);
+  return `${url}${tokenFound ? "" : ` --data-dir ${shellWord(dataDir)}`}`;
+}
+
+/**
+ * Saves this farm as the current profile, so that the CLI on this machine finds it and its token
+ * without flags. A profile that cannot be written (a read-only home) does not stop the farm.
+ */
+async function saveFarmProfile(
+  context: CommandContext,
+  coordinator: Coordinator,
+  savedBy: "up" | "coordinator",
+  log: Logger,
+): Promise<string | null> {
+  try {
+    const { name, file } = await saveProfile(context.env, {
+      url: normalizeUrl(coordinator.httpUrl, "the coordinator's URL"),
+      tokenFile: join(coordinator.config.dataDir, ADMIN_TOKEN_FILE),
+      savedBy,
+    });
+    return `  Profile:    ${name} in ${file} (the CLI on this machine uses this farm by default)`;
+  } catch (thrown) {
+    log.warn("could not save the CLI profile; commands need --data-dir to find the token", {
+      error: (thrown as Error).message,
+    });
+    return null;
+  }
+}
+
+/** This machine's agent name, or one that works when its hostname makes none. */
+function suggestedAgentName(): string {
+  try {
+    return defaultAgentName();
+  } catch {
+    return "agent-1";
+  }
 }
 
 /** How an agent joins: the exact command with its credentials file, or how to get one first. */
 type JoinHint = { kind: "local"; name: string; credsFile: string } | { kind: "issue"; name: string };
 
-function joinLines(coordinator: Coordinator, hint: JoinHint): string[] {
-  const nats = coordinator.advertisedNats.join(",");
+function joinLines(coordinator: Coordinator, hint: JoinHint, printed: Printed): string[] {
+  const nats = shellWord(coordinator.advertisedNats.join(","));
+  const { cli, options } = printed;
   if (hint.kind === "local") {
     return [
       "Join an agent on this machine to the farm:",
-      `  memfarm agent --nats ${nats} --creds ${hint.credsFile} --name ${hint.name}`,
+      `  ${cli} agent --nats ${nats} --creds ${shellWord(hint.credsFile)} --name ${hint.name}`,
     ];
   }
   const file = `${hint.name}.nk`;
   return [
-    "Join an agent to the farm (credentials for that host alone, then the agent):",
-    `  memfarm agents creds ${hint.name} --output ${file}${urlOption(coordinator)}`,
+    "Join another agent to the farm (credentials for that agent alone, then the agent):",
+    `  ${cli} agents creds ${hint.name} --output ${file}${options}`,
     ...(coordinator.managesNats
       ? []
       : [
           `  (then include ${coordinator.natsAuthority.authorizationFile} in the nats-server config and reload it)`,
         ]),
-    `  memfarm agent --nats ${nats} --creds ${file} --name ${hint.name}`,
+    `  ${cli} agent --nats ${nats} --creds ${file} --name ${hint.name}`,
   ];
 }
 
 function printReady(
   context: CommandContext,
   coordinator: Coordinator,
+  printed: Printed,
   joinHelp: string[],
   extra: string[] = [],
 ): void {
@@ -86,13 +141,13 @@ function printReady(
       `  Dashboard:  ${coordinator.httpUrl}/`,
       `  API:        ${coordinator.httpUrl}/api/v1`,
       `  NATS:       ${coordinator.natsUrls.join(",")}`,
-      `  Admin token in ${join(coordinator.config.dataDir, "admin-token")}`,
+      `  Admin token in ${join(coordinator.config.dataDir, ADMIN_TOKEN_FILE)}`,
       ...extra,
       "",
       ...joinHelp,
       "",
       "Run a first job:",
-      `  ${EXAMPLE_SUBMIT}${urlOption(coordinator)}`,
+      `  ${printed.cli} ${EXAMPLE_SUBMIT_ARGS}${printed.options}`,
       "",
     ].join("\n"),
   );
@@ -135,7 +190,17 @@ export async function upCommand(context: CommandContext): Promise<number> {
     throw thrown;
   }
   const local = `  Local agent ${agentConfig.name}${credsFile ? `, its NATS credentials in ${credsFile}` : ""}`;
-  printReady(context, coordinator, joinLines(coordinator, { kind: "issue", name: "NAME" }), [local]);
+  const profile = await saveFarmProfile(context, coordinator, "up", log);
+  const printed = {
+    cli: cliCommand(context.env),
+    options: farmOptions(coordinator, profile !== null, context.env),
+  };
+  // The embedded nats-server listens on loopback: another agent joins from this machine, by another name.
+  const another: JoinHint = { kind: "issue", name: `${agentConfig.name}-2` };
+  printReady(context, coordinator, printed, joinLines(coordinator, another, printed), [
+    local,
+    ...(profile ? [profile] : []),
+  ]);
   return runUntilSignal(
     context,
     async () => {
@@ -155,7 +220,7 @@ export async function coordinatorCommand(context: CommandContext): Promise<numbe
   const log = loggerFor(context);
   const config = coordinatorConfigFrom(values, context.env);
   const coordinator = await Coordinator.start(config, log);
-  let hint: JoinHint = { kind: "issue", name: "NAME" };
+  let hint: JoinHint = { kind: "issue", name: suggestedAgentName() };
   if (coordinator.managesNats) {
     try {
       const name = defaultAgentName();
@@ -165,7 +230,12 @@ export async function coordinatorCommand(context: CommandContext): Promise<numbe
       log.warn("no credentials for an agent on this machine", { error: (thrown as Error).message });
     }
   }
-  printReady(context, coordinator, joinLines(coordinator, hint));
+  const profile = await saveFarmProfile(context, coordinator, "coordinator", log);
+  const printed = {
+    cli: cliCommand(context.env),
+    options: farmOptions(coordinator, profile !== null, context.env),
+  };
+  printReady(context, coordinator, printed, joinLines(coordinator, hint, printed), profile ? [profile] : []);
   return runUntilSignal(
     context,
     () => coordinator.stop(),

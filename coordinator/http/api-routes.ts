@@ -3,7 +3,7 @@ import { ValidationError } from "../../protocol/errors.ts";
 import { parseJobId } from "../../protocol/ids.ts";
 import { ALL_STATUSES } from "../../protocol/job-status.ts";
 import { checkAgentName } from "../../protocol/names.ts";
-import type { AgentResource } from "../../protocol/resources.ts";
+import type { AgentResource, WhoamiResource } from "../../protocol/resources.ts";
 import type { FarmEvents } from "../attempts/farm-events.ts";
 import { chartData } from "../dashboard/chart-data.ts";
 import { MAX_BUCKETS, MIN_BUCKETS } from "../dashboard/downsample.ts";
@@ -232,6 +232,14 @@ export function apiRoutes(deps: ApiDeps): Router {
       }),
       authenticate,
     ),
+  );
+  // Whom a token belongs to; it changes nothing, so `memfarm login` can check a token before saving it.
+  router.get(
+    "/whoami",
+    adapt(({ requester }) => {
+      const body: WhoamiResource = { owner: requester };
+      return { status: 200, body };
+    }, authenticate),
   );
   router.use("/tokens", tokenRoutes(authenticate, store.tokens));
   router.use("/hosts", hostRoutes(authenticate, store.hosts, deps.hostOperations));

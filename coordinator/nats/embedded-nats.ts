@@ -70,7 +70,8 @@ const KEPT_PORT_FILE = "port";
  *
  * Its port is kept for the data dir (`DIR/port`): chosen once (or given with --nats-port) and used
  * at every start after, so an agent joined with the printed URL finds the farm again after a
- * coordinator restart.
+ * coordinator restart. If another process holds the kept port, the server starts on a new one and
+ * says so; a --nats-port that is taken is an error.
  */
 export class EmbeddedNats {
   private child: ChildProcess | null = null;
@@ -117,26 +118,34 @@ export class EmbeddedNats {
     await mkdir(portsDir, { recursive: true });
     await stopLeftoverServer(join(dataDir, PID_FILE), configFile, log);
     const kept = await readKeptPort(join(dataDir, KEPT_PORT_FILE));
+    const writeConfig = (listenPort: number) =>
+      writeFile(
+        configFile,
+        renderServerConfig({ host, port: listenPort, storeDir, portsDir, configFile, authorizationFile }),
+        { mode: 0o600 },
+      );
     const listenPort = port || kept || 0;
-    await writeFile(
-      configFile,
-      renderServerConfig({ host, port: listenPort, storeDir, portsDir, configFile, authorizationFile }),
-      { mode: 0o600 },
-    );
+    await writeConfig(listenPort);
     try {
       this.clientUrl = await this.spawnServer(configFile, portsDir);
     } catch (thrown) {
-      if (
-        listenPort !== 0 &&
-        thrown instanceof MemfarmError &&
-        /address already in use/i.test(thrown.message)
-      ) {
+      const taken = thrown instanceof MemfarmError && /address already in use/i.test(thrown.message);
+      if (!taken || listenPort === 0) throw thrown;
+      if (port) {
         throw new MemfarmError(
           "nats_port_taken",
-          `the NATS port ${listenPort}${port ? "" : ", kept for this data dir so that agents find the farm again,"} is in use by another process; stop it, or give --nats-port PORT (agents joined before then need the new URL)`,
+          `the NATS port ${port} (--nats-port) is in use by another process; stop it, or give another --nats-port`,
         );
       }
-      throw thrown;
+      // The kept port is someone else's now: a farm that starts on another one beats no farm, and
+      // the warning tells whoever joined agents with the old URL to give them the new one.
+      log.warn("the NATS port kept for this data dir is in use by another process; picking another", {
+        keptPort: kept,
+        keptIn: join(dataDir, KEPT_PORT_FILE),
+        hint: "agents joined with the old NATS URL need the new one (printed below)",
+      });
+      await writeConfig(0);
+      this.clientUrl = await this.spawnServer(configFile, portsDir);
     }
     await writeFile(join(dataDir, KEPT_PORT_FILE), `${portOf(this.clientUrl)}\n`);
     this.lifecycle.set("running", "embedded nats-server started", {

@@ -118,9 +118,7 @@ describe("the memfarm CLI, as separate processes (coordinator, agent, client)", 
       jobsDir,
     ]);
     const [, url] = await coordinator.waitFor(/Dashboard:\s+(http:\/\/\S+?)\/\n/);
-    const [, nats, localCreds] = await coordinator.waitFor(
-      /memfarm agent --nats (\S+) --creds (\S+) --name \S+\n/,
-    );
+    const [, nats, localCreds] = await coordinator.waitFor(/ agent --nats (\S+) --creds (\S+) --name \S+\n/);
     assert.ok(
       localCreds?.startsWith(join(dir, "data")),
       "the join line names a credentials file in the data dir",
@@ -375,7 +373,7 @@ describe("memfarm up", () => {
     ]);
     try {
       const [, url] = await up.waitFor(/Dashboard:\s+(http:\/\/\S+?)\/\n/);
-      await up.waitFor(/memfarm submit bigmem-smoke --python/);
+      await up.waitFor(/ submit bigmem-smoke --python/);
       const env = { MEMFARM_URL: url, MEMFARM_DATA_DIR: join(dir, "data") };
       const hosts = JSON.parse((await runCli(["hosts", "--json"], env)).stdout) as {
         agents: { cores: number; arch: string; memoryBytes: number }[];

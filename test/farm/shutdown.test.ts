@@ -96,7 +96,7 @@ describe("shutting down in steps (real coordinator and agent processes)", () => 
       jobsDir,
     ]);
     const [, url] = await coordinator.waitFor(/Dashboard:\s+(http:\/\/\S+?)\/\n/);
-    nats = (await coordinator.waitFor(/memfarm agent --nats (\S+)/))[1] ?? "";
+    nats = (await coordinator.waitFor(/ agent --nats (\S+)/))[1] ?? "";
     env = { MEMFARM_URL: url, MEMFARM_DATA_DIR: join(dir, "data"), MEMFARM_TOKEN: "" };
   });
   after(async () => {

@@ -1,10 +1,20 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PACKAGE_ROOT } from "../../coordinator/paths.ts";
 import { allPids, isLive, readProcStat } from "../../protocol/proc-stat.ts";
 
 export const CLI = join(PACKAGE_ROOT, "dist", "cli", "main.js");
+
+/**
+ * The CLI's config home for this test process: `up` and `coordinator` save a profile there, which
+ * must neither land in the home of whoever runs the tests nor send another test's commands to a
+ * farm long gone. A test that looks at profiles passes XDG_CONFIG_HOME of its own.
+ */
+const CONFIG_HOME = mkdtempSync(join(tmpdir(), "memfarm-test-config-"));
+process.once("exit", () => rmSync(CONFIG_HOME, { recursive: true, force: true }));
+const cliEnv = (env: NodeJS.ProcessEnv) => ({ ...process.env, XDG_CONFIG_HOME: CONFIG_HOME, ...env });
 
 export interface CliRun {
   code: number | null;
@@ -18,7 +28,7 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 
     execFile(
       process.execPath,
       [CLI, ...args],
-      { env: { ...process.env, ...env }, timeout: timeoutMs },
+      { env: cliEnv(env), timeout: timeoutMs },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === "number" ? error.code : null) : 0;
         resolve({ code, stdout, stderr });
@@ -35,7 +45,7 @@ export class CliProcess {
 
   constructor(args: string[], env: NodeJS.ProcessEnv = {}) {
     this.child = spawn(process.execPath, [CLI, ...args], {
-      env: { ...process.env, ...env },
+      env: cliEnv(env),
       stdio: ["ignore", "pipe", "pipe"],
     });
     this.child.stdout?.on("data", (chunk: Buffer) => {

@@ -109,7 +109,7 @@ export class ProcessFarm {
     this.url = url ?? "";
     if (options.embeddedNats) {
       const [, nats = "", creds = "", name = ""] = await coordinator.waitFor(
-        /memfarm agent --nats (\S+) --creds (\S+) --name (\S+)/,
+        / agent --nats (\S+) --creds (\S+) --name (\S+)/,
       );
       this.join = { nats, creds, name };
       this.natsUrls = [nats];

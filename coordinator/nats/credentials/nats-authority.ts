@@ -3,9 +3,10 @@ import { NotFoundError } from "../../../protocol/errors.ts";
 import type { Logger } from "../../../protocol/logger.ts";
 import { checkAgentName } from "../../../protocol/names.ts";
 import { formatSeedFile } from "../../../protocol/nats-credentials.ts";
+import { writePrivateFile } from "../../../protocol/private-file.ts";
 import type { NatsCredentialsStore } from "../../store/nats-credentials-store.ts";
 import { renderAuthorizationConfig } from "./authorization-config.ts";
-import { createNkeyUser, publicKeyOfSeedFile, writePrivateFile, writeSeedFile } from "./seed-files.ts";
+import { createNkeyUser, publicKeyOfSeedFile, writeSeedFile } from "./seed-files.ts";
 
 /** Where a farm keeps NATS credentials and the server's authorization include, under DATA_DIR. */
 export const natsAuthPaths = (dataDir: string) => ({

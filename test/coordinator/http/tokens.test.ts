@@ -53,6 +53,14 @@ describe("revocable API tokens, through the CLI and the API", () => {
     assert.match(cli.stderr, /not valid \(unknown or revoked\)/);
   });
 
+  it("GET /whoami names a token's owner, and refuses a missing or unknown token", async () => {
+    assert.deepEqual((await farm.api("/whoami")).body, { owner: "admin" });
+    const carol = (await farm.api("/tokens", { body: { owner: "carol" } })).body as CreatedTokenResource;
+    assert.deepEqual((await farm.api("/whoami", { token: carol.token })).body, { owner: "carol" });
+    assert.equal((await farm.api("/whoami", { token: null })).status, 401);
+    assert.equal((await farm.api("/whoami", { token: "mf_not-a-token" })).status, 401);
+  });
+
   it("only the admin token manages tokens, and the admin token cannot be revoked over the API", async () => {
     const bob = (await farm.api("/tokens", { body: { owner: "bob" } })).body as CreatedTokenResource;
     const mint = await farm.api("/tokens", { body: { owner: "mallory" }, token: bob.token });
