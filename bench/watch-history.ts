@@ -50,10 +50,11 @@ function runWriter(store: Store): (run: number) => number {
     const attempt = `${job.id}-1`;
     const committed = new Date(Date.UTC(2026, 0, 1) + run * 60_000).toISOString();
     store.watches.recordCommit(WATCH, sha, job.id);
-    finish.run(sha, committed, attempt, "2026-01-01T00:00:00Z", "2026-01-01T00:10:00Z", 2048 * MiB, job.id);
+    // The tests first, as an agent's progress brings them while the job runs, then the job's end.
     for (let index = 0; index < TESTS; index += 1) {
       test.run(job.id, attempt, `test_${index}`, 10 + index + (run % 3) / 7, (100 + index + (run % 7)) * MiB);
     }
+    finish.run(sha, committed, attempt, "2026-01-01T00:00:00Z", "2026-01-01T00:10:00Z", 2048 * MiB, job.id);
     return job.id;
   });
 }
