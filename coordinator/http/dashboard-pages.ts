@@ -14,6 +14,7 @@ import { pageDetail, pageLogTail } from "../dashboard/log-tail.ts";
 import { readTestSort, sortLink, sortTests, TEST_SORT_KEYS } from "../dashboard/test-table.ts";
 import { TREND_HEIGHT, TREND_WIDTH, trendGeometry } from "../dashboard/trend-geometry.ts";
 import type { Store } from "../store/store.ts";
+import type { WatchService } from "../watches/watch-service.ts";
 import { listAgents } from "./api-routes.ts";
 import { filterQuery, readJobListFilter } from "./job-list-filter.ts";
 import { fmt, jsonForScript } from "./view-format.ts";
@@ -26,6 +27,8 @@ const TREND_RUNS = 200;
 
 export interface DashboardPagesDeps {
   store: Store;
+  /** A watch's history, from memory while it is unchanged. */
+  watches: WatchService;
   suiteNames: string[];
   exampleSubmit: string;
 }
@@ -82,7 +85,7 @@ export function dashboardPages(deps: DashboardPagesDeps): Router {
     const chart = chartGeometry(chartData(job, store.samples.chartPoints(job.id, DEFAULT_BUCKETS), tests));
     // A watch's job: the run of the same watch before it, to compare with.
     const previousRun = job.provenance.watch
-      ? (store.watchHistory.runs(job.provenance.watch, null, 500).find((run) => run.jobId < job.id) ?? null)
+      ? (deps.watches.runs(job.provenance.watch, null, 500).find((run) => run.jobId < job.id) ?? null)
       : null;
     res.render("job", {
       ...common,
@@ -149,7 +152,7 @@ export function dashboardPages(deps: DashboardPagesDeps): Router {
           .map((test) => test.name)
       : [];
     const test = typeof req.query.test === "string" && isTestName(req.query.test) ? req.query.test : null;
-    const trend = test === null ? null : trendGeometry(store.watchHistory.runs(watch.name, test, TREND_RUNS));
+    const trend = test === null ? null : trendGeometry(deps.watches.runs(watch.name, test, TREND_RUNS));
     res.render("watch", {
       ...common,
       watch,

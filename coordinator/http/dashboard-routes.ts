@@ -2,6 +2,7 @@ import { Router } from "express";
 import type { HostOperations } from "../hosts/host-operations.ts";
 import type { JobService } from "../jobs/job-service.ts";
 import type { Store } from "../store/store.ts";
+import type { WatchService } from "../watches/watch-service.ts";
 import { dashboardActions } from "./dashboard-actions.ts";
 import { dashboardPages, renderNotFound } from "./dashboard-pages.ts";
 import { sessionMiddleware } from "./dashboard-session.ts";
@@ -13,6 +14,7 @@ export interface DashboardDeps {
   exampleSubmit: string;
   wakeScheduler: () => void;
   hostOperations: HostOperations;
+  watches: WatchService;
 }
 
 /**

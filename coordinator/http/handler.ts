@@ -57,11 +57,16 @@ export function adapt(
       })
       .then((output) =>
         output.body instanceof JsonText
-          ? res.status(output.status).type("json").send(output.body.text)
+          ? sendJsonText(res, output.status, output.body)
           : res.status(output.status).json(output.body),
       )
       .catch(next);
   };
+}
+
+function sendJsonText(res: Response, status: number, body: JsonText): void {
+  if (body.etag !== undefined) res.set("ETag", body.etag);
+  res.status(status).type("json").send(body.text);
 }
 
 /** Maps errors to `{"error": {code, message, field}}` with the matching status; unknown errors are 500 and logged. */

@@ -3,12 +3,24 @@
  * coordinator/store/watch-history-store.ts): `adapt` sends it as it is instead of serializing it.
  */
 export class JsonText {
-  constructor(readonly text: string) {}
+  constructor(
+    readonly text: string | Buffer,
+    /** Sent as the ETag when given, so express need not hash the body to make one. */
+    readonly etag?: string,
+  ) {}
 }
 
-/** `fields` as a JSON object, with `raw`'s members after them, each value JSON text already. */
-export function jsonObjectWith(fields: Record<string, unknown>, raw: Record<string, string>): JsonText {
-  const head = JSON.stringify(fields).slice(1, -1);
-  const tail = Object.entries(raw).map(([key, json]) => `${JSON.stringify(key)}:${json}`);
-  return new JsonText(`{${[...(head === "" ? [] : [head]), ...tail].join(",")}}`);
+/**
+ * `fields` as a JSON object with one more member, `name`, after them, whose value `json` is JSON
+ * bytes already (copied once, not parsed), sent with `etag`.
+ */
+export function jsonObjectWith(
+  fields: Record<string, unknown>,
+  name: string,
+  json: Buffer,
+  etag: string,
+): JsonText {
+  const head = JSON.stringify(fields).slice(0, -1);
+  const opening = `${head}${head === "{" ? "" : ","}${JSON.stringify(name)}:`;
+  return new JsonText(Buffer.concat([Buffer.from(opening), json, Buffer.from("}")]), etag);
 }

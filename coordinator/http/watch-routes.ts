@@ -24,8 +24,8 @@ export function watchRoutes(authenticate: (req: Request) => string, watches: Wat
   router.get(
     "/:name/history",
     adapt(({ params, query }) => {
-      const { watch, test, runsJson } = watches.history(params.name ?? "", query.test, query.limit);
-      return { status: 200, body: jsonObjectWith({ watch, test }, { runs: runsJson }) };
+      const { watch, test, runs } = watches.history(params.name ?? "", query.test, query.limit);
+      return { status: 200, body: jsonObjectWith({ watch, test }, "runs", runs.runsJson, runs.etag) };
     }),
   );
   router.post(

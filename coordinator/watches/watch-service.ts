@@ -3,12 +3,13 @@ import { JobStatus } from "../../protocol/job-status.ts";
 import { Lifecycle } from "../../protocol/lifecycle.ts";
 import type { Logger } from "../../protocol/logger.ts";
 import { checkTestName } from "../../protocol/names.ts";
-import type { WatchResource } from "../../protocol/resources.ts";
+import type { WatchResource, WatchRunResource } from "../../protocol/resources.ts";
 import type { Transitions } from "../attempts/transitions.ts";
 import type { JobService } from "../jobs/job-service.ts";
 import type { Suite } from "../jobs/suites.ts";
 import type { Store } from "../store/store.ts";
 import { MAX_HISTORY } from "../store/watch-history-store.ts";
+import { type CachedHistory, HISTORY_CACHE_BYTES, WatchHistoryCache } from "./history-cache.ts";
 import { lsRemoteHead } from "./ls-remote.ts";
 import { checkWatchName, parseWatchRequest, watchJobRequest } from "./watch-request.ts";
 
@@ -26,6 +27,8 @@ export interface WatchServiceDeps {
   log: Logger;
   /** Looks up a branch's head; `git ls-remote` unless a test needs otherwise. */
   lookUpHead?: typeof lsRemoteHead;
+  /** How many bytes of history answers to keep in memory (HISTORY_CACHE_BYTES unless given). */
+  historyCacheBytes?: number;
 }
 
 /**
@@ -42,8 +45,13 @@ export class WatchService {
   private readonly lifecycle: Lifecycle<"created" | "running" | "stopped">;
   private timer: NodeJS.Timeout | null = null;
   private readonly checking = new Map<string, Promise<void>>();
+  private readonly historyCache: WatchHistoryCache;
 
   constructor(private readonly deps: WatchServiceDeps) {
+    this.historyCache = new WatchHistoryCache(
+      deps.store.watchHistory,
+      deps.historyCacheBytes ?? HISTORY_CACHE_BYTES,
+    );
     this.lifecycle = new Lifecycle<"created" | "running" | "stopped">("created", "watches", deps.log);
   }
 
@@ -102,14 +110,15 @@ export class WatchService {
 
   /**
    * The watch's runs, newest first, for a test (file or case) or for whole jobs: what its memory
-   * trend is drawn from. `limit` at most MAX_HISTORY. The runs come as JSON text (a JSON array of
-   * WatchRunResource), to be sent as they are.
+   * trend is drawn from. `limit` at most MAX_HISTORY. The runs come as JSON bytes (a JSON array of
+   * WatchRunResource) with their ETag, to be sent as they are, from memory while the watch's
+   * history is unchanged (history-cache.ts).
    */
   history(
     name: string,
     test: string | undefined,
     limit: string | undefined,
-  ): { watch: string; test: string | null; runsJson: string } {
+  ): { watch: string; test: string | null; runs: CachedHistory } {
     const watch = this.find(name);
     const count = limit === undefined ? DEFAULT_HISTORY : Number(limit);
     if (!Number.isInteger(count) || count < 1 || count > MAX_HISTORY) {
@@ -120,11 +129,12 @@ export class WatchService {
       );
     }
     const testName = test === undefined || test === "" ? null : checkTestName(test, "test");
-    return {
-      watch: watch.name,
-      test: testName,
-      runsJson: this.deps.store.watchHistory.json(watch.name, testName, count),
-    };
+    return { watch: watch.name, test: testName, runs: this.historyCache.get(watch.name, testName, count) };
+  }
+
+  /** The last `limit` runs of a watch for the dashboard, as history() has them; none for no such watch. */
+  runs(name: string, test: string | null, limit: number): WatchRunResource[] {
+    return JSON.parse(this.historyCache.get(name, test, limit).runsJson.toString()) as WatchRunResource[];
   }
 
   /** Looks the branch up now (a push was announced, or a person asked); resolves once it is done. */

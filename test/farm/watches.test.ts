@@ -54,6 +54,17 @@ describe("watched branches, through the whole farm", { timeout: 300_000 }, () =>
       ["main", "watch", "main-smoke"],
     );
     assert.equal((await farm.waitFor(first.id, finished)).status, "passed");
+    // Read once now, so that the coordinator holds these answers in memory when the next run ends.
+    const runsOf = async (query: string) =>
+      ((await farm.api(`/watches/main-smoke/history${query}`)).body as { runs: WatchRunResource[] }).runs;
+    assert.deepEqual(
+      (await runsOf("")).map((run) => run.jobId),
+      [first.id],
+    );
+    assert.deepEqual(
+      (await runsOf("?test=test_fine")).map((run) => run.jobId),
+      [first.id],
+    );
 
     cpython.write("NEWS", "a second commit\n");
     // Committed long before the watch saw it, in another time zone.
@@ -63,6 +74,18 @@ describe("watched branches, through the whole farm", { timeout: 300_000 }, () =>
       "a job for the new head",
     );
     assert.equal((await farm.waitFor(next.id, finished)).status, "passed");
+    // No stale history: the answers read before show the new run once it has ended.
+    assert.deepEqual(
+      (await runsOf("")).map((run) => [run.jobId, run.status]),
+      [
+        [next.id, "passed"],
+        [first.id, "passed"],
+      ],
+    );
+    assert.deepEqual(
+      (await runsOf("?test=test_fine")).map((run) => run.jobId),
+      [next.id, first.id],
+    );
     const jobPage = await (await fetch(`${farm.url}/jobs/${next.id}`)).text();
     assert.match(jobPage, /<dd id="job-watch"><a href="\/watches\/main-smoke">main-smoke<\/a>/);
     assert.match(jobPage, new RegExp(`the run before: <a href="/jobs/${first.id}">#${first.id}</a>`));
