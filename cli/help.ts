@@ -266,10 +266,16 @@ Examples:
   logout: `memfarm logout [NAME|URL]
 
 Forgets a profile (the current one by default) and the token file login wrote for it. A local farm's
-own DATA_DIR/admin-token is left alone. "memfarm profiles" lists the names.`,
+own DATA_DIR/admin-token is left alone. "memfarm profiles" lists the names.
+
+Example:
+  memfarm logout memfarm.example.org`,
   profiles: `memfarm profiles [--json]
 
 The farms this CLI knows (* marks the current one), with their token files and what saved them:
 memfarm up and memfarm coordinator save a profile for the farm they start, memfarm login one for a
-remote farm. --json: {"file", "current", "profiles": {NAME: {url, tokenFile, savedBy, savedAt}}}.`,
+remote farm. --json: {"file", "current", "profiles": {NAME: {url, tokenFile, savedBy, savedAt}}}.
+
+Example:
+  memfarm profiles`,
 };
