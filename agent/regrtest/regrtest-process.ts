@@ -111,6 +111,8 @@ export async function runRegrtest(options: RegrtestRunOptions): Promise<Regrtest
     sampler.start();
     options.onStarted(rootPid);
   }
+  // Only sequential runs have per-test windows (see ProcessTreePeakWindow for why it folds).
+  const folding = window && sequential ? setInterval(() => window?.fold(), options.sampleIntervalMs) : null;
 
   let timedOut: RegrtestEnding["timedOut"] = null;
   let stopping: Promise<number[]> | null = null;
@@ -140,6 +142,7 @@ export async function runRegrtest(options: RegrtestRunOptions): Promise<Regrtest
   const joinProblem = await Promise.race([launched.joinProblem, sleep(2000, null, { ref: false })]);
   clearTimeout(wallClock);
   if (silence) clearInterval(silence);
+  if (folding) clearInterval(folding);
   options.signal.removeEventListener("abort", onAbort);
   await sampler?.stop();
   // regrtest's -j workers run in their own sessions and may outlive the main process.
