@@ -137,7 +137,8 @@ export class CgroupLimit implements JobLimit {
     return new CgroupLimit(dir, limitBytes, flavour, intervalMs, onOom);
   }
 
-  joined(pid: number): void {
+  /** The pid is not needed: the group lists its own processes (pids()). */
+  joined(_pid: number): void {
     if (this.disposing !== null) throw new MemfarmError("limit_disposed", `${this.dir} is already removed`);
     this.startPolling();
   }
