@@ -6,6 +6,7 @@ import { after, afterEach, before, describe, it } from "node:test";
 import { detectCgroupSupport } from "../../../agent/limits/cgroup-support.ts";
 import { createJobLimit } from "../../../agent/limits/create-job-limit.ts";
 import type { JobLimit } from "../../../agent/limits/job-limit.ts";
+import { launchInLimit } from "../../../agent/limits/launch-in-limit.ts";
 import { SeenProcesses } from "../../../agent/processes/process-tree.ts";
 import { classifyEnding } from "../../../agent/regrtest/outcome.ts";
 import { runRegrtest } from "../../../agent/regrtest/regrtest-process.ts";
@@ -101,5 +102,34 @@ describe("a job's whole tree is in its cgroup from the first instruction (cgroup
       limits.pop();
     }
     assert.deepEqual(statuses, Array(RUNS).fill("oom"), `statuses: ${statuses.join(", ")}`);
+  });
+
+  it("never runs the command when the kernel refuses the join, and says why", async () => {
+    // /dev/full opens for writing and refuses every write (ENOSPC), as a cgroup may.
+    const limit = await createJobLimit({
+      name: "unused",
+      limitBytes: 200 * MiB,
+      mode: "watchdog",
+      watchdogIntervalMs: 50,
+    });
+    await limit.dispose();
+    const refusing = Object.assign(Object.create(limit), {
+      joinFile: "/dev/full",
+      joined: () => {},
+    }) as JobLimit;
+    const launched = launchInLimit(refusing, "/bin/echo", ["the command ran"], {
+      cwd: dir,
+      env: process.env,
+    });
+    let output = "";
+    launched.stdout.on("data", (chunk: Buffer) => {
+      output += chunk.toString("utf8");
+    });
+    await new Promise((resolve) => launched.child.once("exit", resolve));
+    assert.equal(output, "");
+    assert.match(
+      (await launched.joinProblem) ?? "",
+      /could not join the job's cgroup through \/dev\/full: .*refused/,
+    );
   });
 });
