@@ -87,6 +87,8 @@ const RMDIR_DEADLINE_MS = 2000;
  */
 export class CgroupLimit implements JobLimit {
   readonly kind: LimitKind;
+  /** cgroup.procs on v1 and v2 alike: a process writing its own pid moves itself, all its threads with it. */
+  readonly joinFile: string;
   private timer: NodeJS.Timeout | null = null;
   private peakSeen = 0;
   private oomSeen = false;
@@ -102,6 +104,7 @@ export class CgroupLimit implements JobLimit {
     private readonly onOom: () => void,
   ) {
     this.kind = flavour.kind;
+    this.joinFile = join(dir, "cgroup.procs");
   }
 
   /**
@@ -134,12 +137,22 @@ export class CgroupLimit implements JobLimit {
     return new CgroupLimit(dir, limitBytes, flavour, intervalMs, onOom);
   }
 
+  /** The pid is not needed: the group lists its own processes (pids()). */
+  joined(_pid: number): void {
+    if (this.disposing !== null) throw new MemfarmError("limit_disposed", `${this.dir} is already removed`);
+    this.startPolling();
+  }
+
   attach(pid: number): void {
     if (this.disposing !== null) throw new MemfarmError("limit_disposed", `${this.dir} is already removed`);
     preferForOomKill(pid);
     if (!this.flavour.attachFiles.some((file) => tryWrite(join(this.dir, file), String(pid)))) {
       throw new MemfarmError("cgroup_attach_failed", `could not move process ${pid} into ${this.dir}`);
     }
+    this.startPolling();
+  }
+
+  private startPolling(): void {
     if (this.timer === null) {
       this.timer = setInterval(() => this.poll(), this.intervalMs);
       this.timer.unref(); // the job's child process keeps the agent busy, not this poll

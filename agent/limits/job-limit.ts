@@ -10,9 +10,18 @@ export interface JobLimit {
   readonly kind: LimitKind;
   readonly limitBytes: number;
   /**
-   * Puts a just-spawned process (and so its future children) under the limit;
+   * The control file a process writes its own pid to, to join the limit
+   * before it runs anything (the cgroup's cgroup.procs; see launchInLimit);
+   * null for the watchdog, which has no group to join.
+   */
+  readonly joinFile: string | null;
+  /** Watches a process that joined by itself through joinFile (starts the OOM poll). */
+  joined(pid: number): void;
+  /**
+   * Puts a running process (and so its future children) under the limit;
    * also raises its oom_score_adj to 1000 so the kernel OOM killer picks the
-   * test, not the agent.
+   * test, not the agent. A child the process forked before this call stays
+   * outside a cgroup: jobs start through launchInLimit instead.
    */
   attach(pid: number): void;
   /**

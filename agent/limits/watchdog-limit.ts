@@ -19,6 +19,8 @@ const WALK_EVERY = 3;
  */
 export class WatchdogLimit implements JobLimit {
   readonly kind = "watchdog" as const;
+  /** No group to join: the tree is found by walking it, early children included. */
+  readonly joinFile = null;
   private seen = new SeenProcesses();
   private readonly roots: number[] = [];
   private timer: NodeJS.Timeout | null = null;
@@ -36,6 +38,10 @@ export class WatchdogLimit implements JobLimit {
     private readonly intervalMs: number,
     private readonly onOom: () => void,
   ) {}
+
+  joined(pid: number): void {
+    this.attach(pid);
+  }
 
   attach(pid: number): void {
     if (this.disposing !== null) throw new MemfarmError("limit_disposed", "the watchdog is already stopped");

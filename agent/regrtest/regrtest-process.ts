@@ -1,8 +1,10 @@
-import { spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { coerceError } from "../../protocol/errors.ts";
 import type { LogLine, Sample, TestRecord } from "../../protocol/messages.ts";
 import type { JobLimit } from "../limits/index.ts";
+import { type Launched, launchInLimit } from "../limits/launch-in-limit.ts";
 import { type SeenProcesses, signalAll, treeOf } from "../processes/process-tree.ts";
 import { TreeSampler } from "../processes/sampler.ts";
 import { terminateTree } from "../processes/terminate.ts";
@@ -50,7 +52,7 @@ export interface RegrtestEnding {
 /**
  * Runs `python ARGS` once and supervises it: an argument array and no shell,
  * its own process group (a Ctrl-C for the agent must not reach the tests),
- * the memory limit attached before it allocates anything, the log read line by
+ * inside the memory limit from its first instruction (launchInLimit), the log read line by
  * line, the tree sampled, tests timed, and the wall-clock and no-output limits
  * enforced. Whatever way it ends, the whole tree is gone when this resolves.
  */
@@ -64,24 +66,17 @@ export async function runRegrtest(options: RegrtestRunOptions): Promise<Regrtest
   });
   let lastOutputAt = Date.now();
 
-  const child = spawn(options.python, options.args, {
-    cwd: options.cwd,
-    shell: false,
-    stdio: ["ignore", "pipe", "pipe"],
-    detached: true,
-    env: { ...process.env, PYTHONUNBUFFERED: "1", TERM: "dumb" },
-  });
-  const rootPid = child.pid;
-  let attachError: Error | null = null;
-  if (rootPid !== undefined) {
-    try {
-      options.limit?.attach(rootPid);
-    } catch (thrown) {
-      // Never let tests run without their limit: stop them at once.
-      attachError = thrown instanceof Error ? thrown : new Error(String(thrown));
-      signalAll(treeOf(rootPid), "SIGKILL");
-    }
+  let launched: Launched;
+  try {
+    launched = launchInLimit(options.limit, options.python, options.args, {
+      cwd: options.cwd,
+      env: { ...process.env, PYTHONUNBUFFERED: "1", TERM: "dumb" },
+    });
+  } catch (thrown) {
+    return notStarted(coerceError(thrown), reader.get());
   }
+  const { child } = launched;
+  const rootPid = child.pid;
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; error: Error | null }>(
     (resolve) => {
       child.once("error", (error) => resolve({ code: null, signal: null, error }));
@@ -100,11 +95,11 @@ export async function runRegrtest(options: RegrtestRunOptions): Promise<Regrtest
       },
       (partial) => timeline.readPartial(partial),
     );
-    child[stream].on("data", (chunk: Buffer) => {
+    launched[stream].on("data", (chunk: Buffer) => {
       lastOutputAt = Date.now();
       splitter.push(chunk);
     });
-    child[stream].on("end", () => splitter.end());
+    launched[stream].on("end", () => splitter.end());
   }
 
   const seen = options.seen;
@@ -116,6 +111,8 @@ export async function runRegrtest(options: RegrtestRunOptions): Promise<Regrtest
     sampler.start();
     options.onStarted(rootPid);
   }
+  // Only sequential runs have per-test windows (see ProcessTreePeakWindow for why it folds).
+  const folding = window && sequential ? setInterval(() => window?.fold(), options.sampleIntervalMs) : null;
 
   let timedOut: RegrtestEnding["timedOut"] = null;
   let stopping: Promise<number[]> | null = null;
@@ -141,8 +138,11 @@ export async function runRegrtest(options: RegrtestRunOptions): Promise<Regrtest
       : null;
 
   const exit = await exited;
+  // Resolved by now unless the launcher is still exiting: it closes fd 4 before it execs or exits.
+  const joinProblem = await Promise.race([launched.joinProblem, sleep(2000, null, { ref: false })]);
   clearTimeout(wallClock);
   if (silence) clearInterval(silence);
+  if (folding) clearInterval(folding);
   options.signal.removeEventListener("abort", onAbort);
   await sampler?.stop();
   // regrtest's -j workers run in their own sessions and may outlive the main process.
@@ -159,7 +159,7 @@ export async function runRegrtest(options: RegrtestRunOptions): Promise<Regrtest
   return {
     exitCode: exit.code,
     signal: exit.signal,
-    spawnError: attachError ?? exit.error,
+    spawnError: joinProblem === null ? exit.error : new Error(joinProblem),
     summary,
     peakRssBytes: maxKnown(kernelPeak, sampler?.peakRssBytes ?? null),
     oomKilled: options.limit?.oomKilled() ?? false,
@@ -183,6 +183,21 @@ async function readJunitXml(options: RegrtestRunOptions): Promise<JunitCase[]> {
 /** For a forced exit of the agent: SIGKILL everything of a running job at once, without waiting. */
 export function killAtOnce(rootPid: number | undefined, seen: SeenProcesses): void {
   signalAll([...(rootPid === undefined ? [] : treeOf(rootPid)), ...seen.alive()], "SIGKILL");
+}
+
+/** The ending of a job whose command could not even be launched (its cgroup could not be opened). */
+function notStarted(error: Error, summary: RegrtestSummary): RegrtestEnding {
+  return {
+    exitCode: null,
+    signal: null,
+    spawnError: error,
+    summary,
+    peakRssBytes: null,
+    oomKilled: false,
+    timedOut: null,
+    stoppedBySignal: false,
+    survivors: [],
+  };
 }
 
 function maxKnown(a: number | null, b: number | null): number | null {
