@@ -11,6 +11,7 @@ import { applyReport } from "./attempts/apply-report.ts";
 import { FarmEvents } from "./attempts/farm-events.ts";
 import { Transitions } from "./attempts/transitions.ts";
 import type { CoordinatorConfig } from "./config.ts";
+import { DataDirLock } from "./data-dir-lock.ts";
 import { GithubBot } from "./github/github-bot.ts";
 import { isGithubRepo } from "./github/push-event.ts";
 import { loadAgentBundle } from "./hosts/agent-bundle.ts";
@@ -108,9 +109,14 @@ export class Coordinator {
     await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
     const lifecycle = new Lifecycle<CoordinatorLifecycle>("running", "coordinator", log);
     const releasers = new Releasers();
+    const lock = DataDirLock.acquire(config.dataDir, log); // before anything that touches the dir
+    releasers.add("data dir lock", () => lock.release());
     // The port is bound first, before NATS or anything else starts: a taken port fails the start at
     // once with nothing to undo. Bound before the app exists, so the PR bot knows the farm's URL.
-    const server = await listen(config.host, config.port);
+    const server = await listen(config.host, config.port).catch((error: unknown) => {
+      lock.release();
+      throw error;
+    });
     // For a start that fails before the app is attached; a shutdown has closed it already, draining
     // first (the "HTTP requests" releaser below), and a second close() does nothing.
     releasers.add("HTTP server", () => server.close());
@@ -244,6 +250,7 @@ export class Coordinator {
       regressions.start();
       releasers.add("regression finder", () => regressions.stop());
       const httpUrl = urlOf(server, config.host, config.port);
+      lock.setUrl(httpUrl);
       const github = config.github
         ? new GithubBot({
             config: config.github,
