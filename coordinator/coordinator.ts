@@ -1,6 +1,7 @@
 import { mkdir } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import { join } from "node:path";
+import { MemfarmError } from "../protocol/errors.ts";
 import { Lifecycle } from "../protocol/lifecycle.ts";
 import type { Logger } from "../protocol/logger.ts";
 import { connectNats } from "../protocol/nats-connect.ts";
@@ -10,6 +11,7 @@ import { applyReport } from "./attempts/apply-report.ts";
 import { FarmEvents } from "./attempts/farm-events.ts";
 import { Transitions } from "./attempts/transitions.ts";
 import type { CoordinatorConfig } from "./config.ts";
+import { DataDirLock } from "./data-dir-lock.ts";
 import { GithubBot } from "./github/github-bot.ts";
 import { isGithubRepo } from "./github/push-event.ts";
 import { loadAgentBundle } from "./hosts/agent-bundle.ts";
@@ -110,6 +112,17 @@ export class Coordinator {
     await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
     const lifecycle = new Lifecycle<CoordinatorLifecycle>("running", "coordinator", log);
     const releasers = new Releasers();
+    const lock = DataDirLock.acquire(config.dataDir, log); // before anything that touches the dir
+    releasers.add("data dir lock", () => lock.release());
+    // The port is bound first, before NATS or anything else starts: a taken port fails the start at
+    // once with nothing to undo. Bound before the app exists, so the PR bot knows the farm's URL.
+    const server = await listen(config.host, config.port).catch((error: unknown) => {
+      lock.release();
+      throw error;
+    });
+    // For a start that fails before the app is attached; a shutdown has closed it already, draining
+    // first (the "HTTP requests" releaser below), and a second close() does nothing.
+    releasers.add("HTTP server", () => server.close());
     const databaseFile = join(config.dataDir, "memfarm.sqlite");
     const store = openStore(databaseFile);
     releasers.add("store", () => store.close());
@@ -241,12 +254,8 @@ export class Coordinator {
       );
       regressions.start();
       releasers.add("regression finder", () => regressions.stop());
-      // The port is bound before the app exists, so the PR bot knows the farm's URL from the start.
-      const server = await listen(config.host, config.port);
-      // For a start that fails before the app is attached; a shutdown has closed it already, draining
-      // first (the "HTTP requests" releaser below), and a second close() does nothing.
-      releasers.add("HTTP server", () => server.close());
       const httpUrl = urlOf(server, config.host, config.port);
+      lock.setUrl(httpUrl);
       const github = config.github
         ? new GithubBot({
             config: config.github,
@@ -383,7 +392,7 @@ function listen(host: string, port: number): Promise<Server> {
     server.once("error", (error: NodeJS.ErrnoException) => {
       reject(
         error.code === "EADDRINUSE"
-          ? new Error(`port ${port} on ${host} is in use; pick another with --port`)
+          ? new MemfarmError("port_in_use", `port ${port} on ${host} is in use; pick another with --port`)
           : error,
       );
     });

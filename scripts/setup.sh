@@ -8,8 +8,18 @@
 #     (libpython3.X-testsuite) for the demo and the tests; make, g++ to build
 #     better-sqlite3 when no prebuilt binary can be downloaded
 #   node modules: from the lock file
+#   Only with --for-tests (npm test): chromium and openssh-server, which the
+#     farm itself never needs (and Debian starts sshd as a service on install).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+for_tests=""
+for arg in "$@"; do
+  case "$arg" in
+    --for-tests) for_tests=1 ;;
+    *) printf 'setup: unknown option %s (the only one is --for-tests)\n' "$arg" >&2; exit 2 ;;
+  esac
+done
 
 say() { printf 'setup: %s\n' "$*" >&2; }
 
@@ -28,14 +38,17 @@ apt_updated=""
 apt_install() {
   [ $# -eq 0 ] && return 0
   say "installing with apt: $*"
-  if [ -z "$apt_updated" ]; then $sudo apt-get update -qq; apt_updated=1; fi
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+  # Wait for another apt/dpkg (unattended-upgrades, an image build) instead of dying on its lock.
+  if [ -z "$apt_updated" ]; then $sudo apt-get -o DPkg::Lock::Timeout=600 update -qq; apt_updated=1; fi
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
 missing=()
 command -v nats-server >/dev/null || missing+=(nats-server)
-[ -x /usr/bin/chromium ] || missing+=(chromium)
-[ -x /usr/sbin/sshd ] || missing+=(openssh-server)
+if [ -n "$for_tests" ]; then
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
+  [ -x /usr/sbin/sshd ] || missing+=(openssh-server)
+fi
 [ -x /usr/bin/python3 ] || missing+=(python3)
 command -v make >/dev/null || missing+=(make)
 command -v g++ >/dev/null || missing+=(g++)
@@ -57,8 +70,16 @@ if [ ! -d node_modules ] || [ "$(cat node_modules/.memfarm-lock-hash 2>/dev/null
   echo "$lock_hash" > node_modules/.memfarm-lock-hash
 fi
 
+# Rebuild only when a source is newer than the last build's stamp, and never
+# remove dist: a farm or a CLI command may be running from it right now.
+stamp=dist/.memfarm-build-stamp
+if [ -f "$stamp" ] && [ -z "$(find protocol coordinator agent cli test bench views jobs scripts \
+    tsconfig.json package-lock.json -newer "$stamp" -print -quit 2>/dev/null)" ]; then
+  say "build is up to date"
+  exit 0
+fi
 say "building"
-rm -rf dist
 npx tsc -p tsconfig.json
 # The single-file agent that `memfarm hosts add` uploads.
 node scripts/bundle-agent.mjs
+touch "$stamp"

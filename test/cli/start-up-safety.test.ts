@@ -1,0 +1,88 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { ExitCode } from "../../cli/exit-codes.ts";
+import { CliProcess, processesMentioning, runCli } from "../helpers/cli.ts";
+
+describe("memfarm up on a taken HTTP port", () => {
+  let taken: Server;
+  let port: number;
+  let dataDir: string;
+  before(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), "memfarm-taken-port-"));
+    taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+    const address = taken.address();
+    port = typeof address === "object" && address ? address.port : 0;
+  });
+  after(() => {
+    taken.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("fails at once with the message, the error exit code and no child left", async () => {
+    const run = await runCli(["up", "--port", String(port), "--data-dir", dataDir], {}, 30_000);
+    assert.equal(run.code, ExitCode.error, run.stderr);
+    assert.match(
+      run.stderr,
+      new RegExp(`port ${port} on 127\\.0\\.0\\.1 is in use; pick another with --port`),
+    );
+    assert.doesNotMatch(run.stderr, /\n\s+at /);
+    assert.deepEqual(processesMentioning(dataDir), []);
+  });
+});
+
+describe("a second farm on the same data dir", () => {
+  let dataDir: string;
+  let first: CliProcess;
+  let firstUrl: string;
+  before(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), "memfarm-locked-dir-"));
+    first = new CliProcess(["up", "--port", "0", "--data-dir", dataDir]);
+    firstUrl = (await first.waitFor(/Dashboard: +(http:\/\/127\.0\.0\.1:\d+)/, 60_000))[1] ?? "";
+  });
+  after(async () => {
+    await first.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("refuses, naming the owner's pid and URL, and leaves the first farm's NATS running", async () => {
+    const natsBefore = processesMentioning(join(dataDir, "nats"));
+    assert.ok(natsBefore.length > 0, "the first farm runs a nats-server in its data dir");
+    const second = await runCli(["up", "--port", "0", "--data-dir", dataDir], {}, 30_000);
+    assert.equal(second.code, ExitCode.error, second.stderr);
+    assert.match(
+      second.stderr,
+      new RegExp(`in use by a farm already running \\(pid ${first.child.pid}, ${firstUrl}\\)`),
+    );
+    assert.match(second.stderr, /stop it first, or give another --data-dir/);
+    assert.deepEqual(processesMentioning(join(dataDir, "nats")), natsBefore);
+    assert.equal((await fetch(`${firstUrl}/`)).status, 200);
+  });
+});
+
+describe("a stale data dir lock", () => {
+  it("is taken over with a line saying so", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "memfarm-stale-lock-"));
+    try {
+      // A pid far above pid_max's default is never a live process.
+      writeFileSync(
+        join(dataDir, "coordinator.lock"),
+        JSON.stringify({ pid: 2 ** 30, url: "http://127.0.0.1:1" }),
+      );
+      const farm = new CliProcess(["up", "--port", "0", "--data-dir", dataDir]);
+      try {
+        await farm.waitFor(/Dashboard: +http/, 60_000);
+        assert.match(farm.output, new RegExp(`taking over .*coordinator\\.lock, left by pid ${2 ** 30}`));
+      } finally {
+        await farm.stop();
+      }
+      assert.deepEqual(processesMentioning(dataDir), []);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
