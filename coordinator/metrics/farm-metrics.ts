@@ -77,10 +77,11 @@ export function createFarmMetrics(deps: FarmMetricsDeps): FarmMetrics {
     },
   });
 
+  /** One value per agent; an agent whose value is null (no heartbeat figures yet) has no sample. */
   const agentGauge = (
     name: string,
     help: string,
-    value: (agent: ReturnType<typeof listAgents>[number]) => number,
+    value: (agent: ReturnType<typeof listAgents>[number]) => number | null,
   ) =>
     new Gauge({
       name,
@@ -89,7 +90,10 @@ export function createFarmMetrics(deps: FarmMetricsDeps): FarmMetrics {
       registers: [registry],
       collect() {
         this.reset();
-        for (const agent of listAgents(store)) this.set({ agent: agent.name }, value(agent));
+        for (const agent of listAgents(store)) {
+          const figure = value(agent);
+          if (figure !== null) this.set({ agent: agent.name }, figure);
+        }
       },
     });
   agentGauge(
@@ -116,18 +120,9 @@ export function createFarmMetrics(deps: FarmMetricsDeps): FarmMetrics {
     Math.max(0, (Date.now() - Date.parse(agent.lastHeartbeatAt)) / 1000),
   );
   const selfGauge = (name: string, help: string, value: (figures: AgentSelfFigures) => number) =>
-    new Gauge({
-      name,
-      help,
-      labelNames: ["agent"],
-      registers: [registry],
-      collect() {
-        this.reset();
-        for (const agent of listAgents(store)) {
-          const figures = deps.agentFigures.of(agent.name);
-          if (figures) this.set({ agent: agent.name }, value(figures));
-        }
-      },
+    agentGauge(name, help, (agent) => {
+      const figures = deps.agentFigures.of(agent.name);
+      return figures === null ? null : value(figures);
     });
   // Totals since each agent process started, as its heartbeats report them: rate() them.
   selfGauge(
