@@ -55,7 +55,7 @@ Examples:
 export const COMMAND_HELP: Record<string, string> = {
   up: `memfarm up [--port ${DEFAULT_HTTP_PORT}] [--host ${DEFAULT_HTTP_HOST}] [--data-dir DIR] [--memory SIZE] [--name NAME] [--labels k=v,...]
            [--nats URL] [--nats-port PORT] [--jobs-dir DIR] [--headroom SIZE] [--lost-after SECONDS]
-           [--drain-timeout SECONDS]
+           [--drain-timeout SECONDS] [--log-format text|json] [--log-level debug|info|warn|error]
 
 Starts a whole farm on this machine: an embedded nats-server (JetStream on, store under DATA_DIR/nats,
 a free port unless --nats-port), the coordinator (SQLite in DATA_DIR, HTTP API and dashboard on --port)
@@ -65,12 +65,15 @@ local one: DATA_DIR/credentials/agent-NAME.nk). Ctrl-C stops everything it start
 handed back to the queue and run again at the next start, unless --drain-timeout SECONDS lets them
 finish first. A second Ctrl-C kills them at once.
 SECONDS is a number of seconds or a duration with units ms, s, m, h, d: 90s, 15m, 2h, 1h30m.
+--log-format json writes the log (stderr) as JSON lines with time, level, msg and context fields
+(job, attempt, agent, requestId); --log-level drops lines below it (default info). The same for
+coordinator and agent; MEMFARM_LOG_FORMAT and MEMFARM_LOG_LEVEL stand in for them.
 
 Example:
   memfarm up --port 8080 --data-dir ./farm`,
   coordinator: `memfarm coordinator [--port ${DEFAULT_HTTP_PORT}] [--host ${DEFAULT_HTTP_HOST}] [--data-dir DIR] [--nats URL[,URL...] [--creds FILE]]
                     [--advertise-nats URL[,URL...]] [--nats-port PORT] [--jobs-dir DIR] [--headroom SIZE]
-                    [--lost-after SECONDS] [--stream-replicas N]
+                    [--lost-after SECONDS] [--stream-replicas N] [--log-format text|json] [--log-level LEVEL]
 
 Runs the coordinator alone. Without --nats it starts an embedded nats-server that admits only the
 coordinator and agents with credentials it issued (memfarm agents creds NAME); at start it prints the
@@ -89,7 +92,7 @@ Examples:
   memfarm coordinator --nats nats://n1:4222,nats://n2:4222,nats://n3:4222`,
   agent: `memfarm agent --nats URL[,URL...] [--creds FILE] [--name NAME] [--memory SIZE] [--labels k=v,...]
               [--work-dir DIR] [--sample-interval-ms MS] [--allow-local-repos] [--no-new-jobs HH:MM-HH:MM,...]
-              [--drain-timeout SECONDS]
+              [--drain-timeout SECONDS] [--log-format text|json] [--log-level LEVEL]
 
 Joins this host to a farm: advertises its memory, cores, arch and labels, runs the jobs it is given,
 each in its own cgroup (v2 or v1) limited to the job's reservation, or under a watchdog where there is

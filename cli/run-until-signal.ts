@@ -44,15 +44,30 @@ export function drainMessage(drainTimeoutMs: number): string {
     : `draining: running jobs may finish for up to ${drainTimeoutMs / 1000} s, then they are handed back`;
 }
 
+/** The long-running commands' log options; the environment's MEMFARM_LOG_* stand in for them. */
+export const LOG_OPTIONS = {
+  "log-format": { type: "string" },
+  "log-level": { type: "string" },
+} as const;
+
 /**
- * The long-running commands' log (stderr, which systemd sends to the journal): MEMFARM_LOG_LEVEL
- * (debug, info, warn, error; default info) and MEMFARM_LOG_FORMAT (text, or json for one JSON object
- * per line with time, level, msg and the context fields: job, attempt, agent, requestId, ...).
+ * The long-running commands' log (stderr, which systemd sends to the journal): --log-level or
+ * MEMFARM_LOG_LEVEL (debug, info, warn, error; default info) and --log-format or MEMFARM_LOG_FORMAT
+ * (text, or json for one JSON object per line with time, level, msg and the context fields: job,
+ * attempt, agent, requestId, ...). A flag wins over the environment.
  */
-export function loggerFor(context: CommandContext) {
-  const level = oneOf<LogLevel>(context.env.MEMFARM_LOG_LEVEL, LOG_LEVELS, "MEMFARM_LOG_LEVEL") ?? "info";
+export function loggerFor(
+  context: CommandContext,
+  flags: { "log-format"?: string; "log-level"?: string } = {},
+) {
+  const level =
+    oneOf<LogLevel>(flags["log-level"], LOG_LEVELS, "--log-level") ??
+    oneOf<LogLevel>(context.env.MEMFARM_LOG_LEVEL, LOG_LEVELS, "MEMFARM_LOG_LEVEL") ??
+    "info";
   const format =
-    oneOf<LogFormat>(context.env.MEMFARM_LOG_FORMAT, LOG_FORMATS, "MEMFARM_LOG_FORMAT") ?? "text";
+    oneOf<LogFormat>(flags["log-format"], LOG_FORMATS, "--log-format") ??
+    oneOf<LogFormat>(context.env.MEMFARM_LOG_FORMAT, LOG_FORMATS, "MEMFARM_LOG_FORMAT") ??
+    "text";
   return createLogger({ level, format });
 }
 

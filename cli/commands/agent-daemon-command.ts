@@ -3,7 +3,7 @@ import { AgentDaemon } from "../../agent/daemon.ts";
 import { parseDuration } from "../../protocol/durations.ts";
 import type { CommandContext } from "../context.ts";
 import { parseCommand } from "../parse.ts";
-import { drainMessage, loggerFor, runUntilSignal } from "../run-until-signal.ts";
+import { drainMessage, LOG_OPTIONS, loggerFor, runUntilSignal } from "../run-until-signal.ts";
 
 /** `memfarm agent`: imports nothing of the coordinator, so the agent bundle (cli/agent-main.ts) stays small. */
 export async function agentCommand(context: CommandContext): Promise<number> {
@@ -18,9 +18,10 @@ export async function agentCommand(context: CommandContext): Promise<number> {
     "no-new-jobs": { type: "string" },
     "sample-interval-ms": { type: "string" },
     "drain-timeout": { type: "string" },
+    ...LOG_OPTIONS,
     help: { type: "boolean", short: "h" },
   });
-  const log = loggerFor(context);
+  const log = loggerFor(context, values);
   const config = compileAgentConfig({
     nats: values.nats,
     creds: values.creds,

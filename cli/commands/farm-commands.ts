@@ -10,7 +10,7 @@ import type { CommandContext } from "../context.ts";
 import { cliCommand, shellWord } from "../invocation.ts";
 import { parseCommand } from "../parse.ts";
 import { normalizeUrl, saveProfile } from "../profiles.ts";
-import { drainMessage, loggerFor, runUntilSignal } from "../run-until-signal.ts";
+import { drainMessage, LOG_OPTIONS, loggerFor, runUntilSignal } from "../run-until-signal.ts";
 
 const COORDINATOR_OPTIONS = {
   port: { type: "string" },
@@ -24,6 +24,7 @@ const COORDINATOR_OPTIONS = {
   headroom: { type: "string" },
   "lost-after": { type: "string" },
   "stream-replicas": { type: "string" },
+  ...LOG_OPTIONS,
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -161,7 +162,7 @@ export async function upCommand(context: CommandContext): Promise<number> {
     labels: { type: "string" },
     "drain-timeout": { type: "string" },
   });
-  const log = loggerFor(context);
+  const log = loggerFor(context, values);
   const config = coordinatorConfigFrom(values, context.env);
   const agentConfig = compileAgentConfig({
     nats: "pending", // replaced below once the coordinator knows its NATS URL
@@ -217,7 +218,7 @@ export async function upCommand(context: CommandContext): Promise<number> {
 
 export async function coordinatorCommand(context: CommandContext): Promise<number> {
   const { values } = parseCommand("coordinator", context.args, COORDINATOR_OPTIONS);
-  const log = loggerFor(context);
+  const log = loggerFor(context, values);
   const config = coordinatorConfigFrom(values, context.env);
   const coordinator = await Coordinator.start(config, log);
   let hint: JoinHint = { kind: "issue", name: suggestedAgentName() };
