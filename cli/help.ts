@@ -31,6 +31,7 @@ Profiles (which farm commands use without --url):
   login URL          check a token against a remote farm and save it: login URL --token TOKEN | --token-file FILE
   logout [NAME|URL]  forget a profile (the current one by default)
   profiles           the farms this CLI knows; up and coordinator save one for the farm they start
+  backup FILE        an online copy of the farm's database, safe while it runs; restore FILE puts one back
 
 Global options: --url URL (MEMFARM_URL, else the current profile, default ${DEFAULT_COORDINATOR_URL}),
 --token TOKEN (MEMFARM_TOKEN, else the profile's token file, else the default DATA_DIR/admin-token),
@@ -281,4 +282,23 @@ remote farm. --json: {"file", "current", "profiles": {NAME: {url, tokenFile, sav
 
 Example:
   memfarm profiles`,
+  backup: `memfarm backup FILE [--data-dir DIR] [--json]
+
+Copies the farm's database (DATA_DIR/memfarm.sqlite) to FILE while the farm runs: SQLite's online
+backup, one consistent state, checked with integrity_check before it takes FILE's name. FILE must not
+exist. Logs, samples and test results are all in it; the NATS credentials and tokens files in DATA_DIR
+are not (copy DATA_DIR/credentials and DATA_DIR/admin-token with it).
+--json: {"file", "bytes", "jobs"}.
+
+Example:
+  memfarm backup /var/backups/memfarm-$(date +%F).sqlite`,
+  restore: `memfarm restore FILE [--data-dir DIR] [--json]
+
+Puts a backup made by memfarm backup in place of DATA_DIR/memfarm.sqlite. Refuses while a farm runs
+on DATA_DIR (stop it first), and refuses a file that is damaged or not a farm's database. The database
+it replaces is kept beside it as memfarm.sqlite.before-restore-TIME.
+--json: {"file", "bytes", "jobs", "keptAs"}.
+
+Example:
+  memfarm restore /var/backups/memfarm-2026-12-01.sqlite --data-dir /var/lib/memfarm`,
 };

@@ -31,6 +31,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   login: async () => (await import("./commands/profile-commands.ts")).loginCommand,
   logout: async () => (await import("./commands/profile-commands.ts")).logoutCommand,
   profiles: async () => (await import("./commands/profile-commands.ts")).profilesCommand,
+  backup: async () => (await import("./commands/backup-commands.ts")).backupCommand,
+  restore: async () => (await import("./commands/backup-commands.ts")).restoreCommand,
 };
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
