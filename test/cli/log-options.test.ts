@@ -16,6 +16,8 @@ describe("the daemons' --log-format and --log-level", () => {
     );
     try {
       await coordinator.waitFor(/"msg":"coordinator ready"/, 60_000);
+      // Ctrl-C is handled once the CLI has printed the dashboard's address; before, it kills at once.
+      await coordinator.waitFor(/Dashboard:/, 60_000);
       const ready = coordinator.output
         .split("\n")
         .filter((line) => line.startsWith("{"))
