@@ -4,6 +4,31 @@ import type { CommandContext } from "./context.ts";
 import { ExitCode } from "./exit-codes.ts";
 
 /**
+ * Holds SIGINT and SIGTERM while a daemon starts. Without it Node's default exits at once, and a
+ * signal between the coordinator starting its nats-server and runUntilSignal left that server
+ * running, orphaned. runUntilSignal takes the held signal over and stops as soon as it can.
+ */
+export class StartingSignals {
+  private held: NodeJS.Signals | null = null;
+  private readonly hold = (signal: NodeJS.Signals) => {
+    if (this.held === null) this.context.stderr(`${signal}: stopping as soon as the start is done\n`);
+    this.held = signal;
+  };
+
+  constructor(private readonly context: CommandContext) {
+    process.on("SIGINT", this.hold);
+    process.on("SIGTERM", this.hold);
+  }
+
+  /** Stops holding; the signal that came meanwhile, if one did. */
+  release(): NodeJS.Signals | null {
+    process.off("SIGINT", this.hold);
+    process.off("SIGTERM", this.hold);
+    return this.held;
+  }
+}
+
+/**
  * Runs until SIGINT or SIGTERM, then stops `stop` in order. A second signal
  * forces the exit (after `force` kills what must not outlive us).
  * `firstSignalDoes` says what the first signal does, for the person who sent it.
@@ -13,6 +38,7 @@ export function runUntilSignal(
   stop: () => Promise<void>,
   force: () => void,
   firstSignalDoes = "stopping",
+  starting: StartingSignals | null = null,
 ): Promise<number> {
   return new Promise((resolve) => {
     let stopping = false;
@@ -34,6 +60,8 @@ export function runUntilSignal(
     };
     process.on("SIGINT", onSignal);
     process.on("SIGTERM", onSignal);
+    const held = starting?.release() ?? null;
+    if (held !== null) onSignal(held);
   });
 }
 

@@ -10,7 +10,13 @@ import type { CommandContext } from "../context.ts";
 import { cliCommand, shellWord } from "../invocation.ts";
 import { parseCommand } from "../parse.ts";
 import { normalizeUrl, saveProfile } from "../profiles.ts";
-import { drainMessage, LOG_OPTIONS, loggerFor, runUntilSignal } from "../run-until-signal.ts";
+import {
+  drainMessage,
+  LOG_OPTIONS,
+  loggerFor,
+  runUntilSignal,
+  StartingSignals,
+} from "../run-until-signal.ts";
 
 const COORDINATOR_OPTIONS = {
   port: { type: "string" },
@@ -164,6 +170,7 @@ export async function upCommand(context: CommandContext): Promise<number> {
   });
   const log = loggerFor(context, values);
   const config = coordinatorConfigFrom(values, context.env);
+  const starting = new StartingSignals(context);
   const agentConfig = compileAgentConfig({
     nats: "pending", // replaced below once the coordinator knows its NATS URL
     name: values.name,
@@ -213,6 +220,7 @@ export async function upCommand(context: CommandContext): Promise<number> {
       coordinator.forceStop();
     },
     drainMessage(agentConfig.drainTimeoutMs),
+    starting,
   );
 }
 
@@ -220,6 +228,7 @@ export async function coordinatorCommand(context: CommandContext): Promise<numbe
   const { values } = parseCommand("coordinator", context.args, COORDINATOR_OPTIONS);
   const log = loggerFor(context, values);
   const config = coordinatorConfigFrom(values, context.env);
+  const starting = new StartingSignals(context);
   const coordinator = await Coordinator.start(config, log);
   let hint: JoinHint = { kind: "issue", name: suggestedAgentName() };
   if (coordinator.managesNats) {
@@ -242,5 +251,6 @@ export async function coordinatorCommand(context: CommandContext): Promise<numbe
     () => coordinator.stop(),
     () => coordinator.forceStop(),
     "stopping: refusing new work, finishing requests in flight; jobs on agents keep running",
+    starting,
   );
 }

@@ -57,7 +57,7 @@ export function createApp(deps: AppDeps): express.Express {
   const healthz = healthRoute(deps.gate, deps.healthChecks ?? (() => ({})));
   app.get("/healthz", healthz);
   app.get("/api/v1/healthz", healthz);
-  app.get("/metrics", metricsRoute(deps.metrics.registry));
+  app.get("/metrics", metricsRoute(deps.metrics));
   // Before the JSON parser: the webhook's signature is over the raw bytes, and it has its own size limit.
   if (deps.githubWebhook) app.use("/api/v1/github/webhook", deps.githubWebhook);
   app.use("/api/v1", ...jsonBody(), apiRoutes(deps));

@@ -3,6 +3,7 @@ import type { RequestHandler } from "express";
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import { isFinalStatus } from "../../protocol/job-status.ts";
 import type { AgentSelfFigures } from "../../protocol/messages.ts";
+import type { AgentResource } from "../../protocol/resources.ts";
 import type { FarmEvents } from "../attempts/farm-events.ts";
 import { listAgents } from "../http/api-routes.ts";
 import type { Store } from "../store/store.ts";
@@ -23,7 +24,9 @@ export interface FarmMetricsDeps {
 }
 
 export interface FarmMetrics {
-  registry: Registry;
+  /** The scrape's body: the store read once, then every metric. */
+  render(): Promise<string>;
+  contentType: string;
   /** Times each HTTP request, labelled by its route's pattern (never the raw path: ids would explode the labels). */
   httpTimer: RequestHandler;
   stop(): void;
@@ -41,6 +44,12 @@ export function createFarmMetrics(deps: FarmMetricsDeps): FarmMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "memfarm_coordinator_" });
   const { store } = deps;
+  // What the gauges read from the store, read once per scrape by render() rather than once per gauge.
+  let scraped: { jobs: ReturnType<Store["jobs"]["countByStatusSuiteAndPriority"]>; agents: AgentResource[] } =
+    {
+      jobs: [],
+      agents: [],
+    };
 
   new Gauge({
     name: "memfarm_jobs_queued",
@@ -49,7 +58,7 @@ export function createFarmMetrics(deps: FarmMetricsDeps): FarmMetrics {
     registers: [registry],
     collect() {
       this.reset();
-      for (const row of store.jobs.countByStatusSuiteAndPriority())
+      for (const row of scraped.jobs)
         if (row.status === "queued") this.inc({ suite: row.suite, priority: row.priority }, row.n);
     },
   });
@@ -60,8 +69,7 @@ export function createFarmMetrics(deps: FarmMetricsDeps): FarmMetrics {
     registers: [registry],
     collect() {
       this.reset();
-      for (const row of store.jobs.countByStatusSuiteAndPriority())
-        this.inc({ status: row.status, suite: row.suite }, row.n);
+      for (const row of scraped.jobs) this.inc({ status: row.status, suite: row.suite }, row.n);
     },
   });
   // A total from the store, so a restart does not reset it; it only falls if jobs are deleted.
@@ -72,17 +80,13 @@ export function createFarmMetrics(deps: FarmMetricsDeps): FarmMetrics {
     registers: [registry],
     collect() {
       this.reset();
-      for (const row of store.jobs.countByStatusSuiteAndPriority())
+      for (const row of scraped.jobs)
         if (isFinalStatus(row.status)) this.inc({ suite: row.suite, outcome: row.status }, row.n);
     },
   });
 
   /** One value per agent; an agent whose value is null (no heartbeat figures yet) has no sample. */
-  const agentGauge = (
-    name: string,
-    help: string,
-    value: (agent: ReturnType<typeof listAgents>[number]) => number | null,
-  ) =>
+  const agentGauge = (name: string, help: string, value: (agent: AgentResource) => number | null) =>
     new Gauge({
       name,
       help,
@@ -90,7 +94,7 @@ export function createFarmMetrics(deps: FarmMetricsDeps): FarmMetrics {
       registers: [registry],
       collect() {
         this.reset();
-        for (const agent of listAgents(store)) {
+        for (const agent of scraped.agents) {
           const figure = value(agent);
           if (figure !== null) this.set({ agent: agent.name }, figure);
         }
@@ -147,7 +151,7 @@ export function createFarmMetrics(deps: FarmMetricsDeps): FarmMetrics {
     registers: [registry],
     collect() {
       this.reset();
-      for (const agent of listAgents(store))
+      for (const agent of scraped.agents)
         for (const state of AGENT_STATES)
           this.set({ agent: agent.name, state }, agent.state === state ? 1 : 0);
     },
@@ -159,7 +163,7 @@ export function createFarmMetrics(deps: FarmMetricsDeps): FarmMetrics {
     labelNames: ["state"],
     registers: [registry],
     collect() {
-      const agents = listAgents(store);
+      const { agents } = scraped;
       for (const state of AGENT_STATES)
         this.set({ state }, agents.filter((agent) => agent.state === state).length);
     },
@@ -217,5 +221,13 @@ export function createFarmMetrics(deps: FarmMetricsDeps): FarmMetrics {
   };
 
   const stopTimings = watchJobTimings(registry, deps.events);
-  return { registry, httpTimer, stop: stopTimings };
+  return {
+    async render() {
+      scraped = { jobs: store.jobs.countByStatusSuiteAndPriority(), agents: listAgents(store) };
+      return registry.metrics();
+    },
+    contentType: registry.contentType,
+    httpTimer,
+    stop: stopTimings,
+  };
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -84,5 +84,28 @@ describe("a stale data dir lock", () => {
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("Ctrl-C while a farm is starting", () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "memfarm-early-signal-"));
+  after(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it("stops it cleanly once started, leaving no nats-server behind", async () => {
+    const coordinator = new CliProcess(["coordinator", "--port", "0", "--data-dir", dataDir]);
+    // The embedded nats-server is up long before the coordinator is ready: signal in between.
+    const natsServers = () =>
+      processesMentioning(dataDir).filter((pid) =>
+        readFileSync(`/proc/${pid}/cmdline`, "utf8").startsWith("nats-server"),
+      );
+    for (let tries = 0; natsServers().length === 0; tries++) {
+      assert.ok(tries < 6000 && coordinator.child.exitCode === null, coordinator.output);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const early = !coordinator.output.includes("Dashboard:");
+    coordinator.child.kill("SIGINT");
+    assert.equal(await coordinator.exited, 0, coordinator.output);
+    if (early) assert.match(coordinator.output, /SIGINT: stopping as soon as the start is done/);
+    assert.deepEqual(processesMentioning(dataDir), [], "no child left");
   });
 });
