@@ -49,7 +49,8 @@ describe("memfarm up's printed commands, profiles and login", { timeout: 300_000
     await up.waitFor(/Run a first job:\n {2}(.+)\n/);
   });
   after(async () => {
-    await up?.stop("SIGKILL");
+    // Ctrl-C, not SIGKILL: a killed `up` cannot stop its embedded nats-server, which would outlive the test.
+    await up?.stop("SIGINT");
     rmSync(dir, { recursive: true, force: true });
     rmSync(jobsDir, { recursive: true, force: true });
   });
