@@ -1,6 +1,6 @@
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseDuration } from "../protocol/durations.ts";
+import { readDrainTimeoutMs } from "../protocol/drain-timeout.ts";
 import { ValidationError } from "../protocol/errors.ts";
 import { splitList } from "../protocol/lists.ts";
 import { agentNameFromHost, checkAgentName, parseLabels } from "../protocol/names.ts";
@@ -47,15 +47,7 @@ export interface AgentConfig {
 }
 
 export const DEFAULT_SAMPLE_INTERVAL_MS = 1000;
-/** Long enough for a bigmem-smoke job; a long bigmem run is handed back and runs again elsewhere. */
-export const DEFAULT_DRAIN_TIMEOUT_SECONDS = 600;
-const MAX_DRAIN_TIMEOUT_SECONDS = 7 * 24 * 3600;
-
-function readDrainTimeoutMs(text: string | undefined): number {
-  if (text === undefined) return DEFAULT_DRAIN_TIMEOUT_SECONDS * 1000;
-  // 0: hand running jobs back at once.
-  return parseDuration(text, "--drain-timeout", { maxMs: MAX_DRAIN_TIMEOUT_SECONDS * 1000 });
-}
+export { DEFAULT_DRAIN_TIMEOUT_SECONDS } from "../protocol/drain-timeout.ts";
 
 /** This machine's agent name unless --name says otherwise. */
 export function defaultAgentName(): string {

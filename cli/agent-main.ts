@@ -1,7 +1,11 @@
 #!/usr/bin/env node
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { MemfarmError } from "../protocol/errors.ts";
-import { type InstalledAgentConfig, parseInstalledAgentConfig } from "../protocol/installed-agent-config.ts";
+import {
+  type InstalledAgentConfig,
+  type InstalledAgentOptions,
+  parseInstalledAgentConfig,
+} from "../protocol/installed-agent-config.ts";
 import { agentCommand } from "./commands/agent-daemon-command.ts";
 import { ExitCode } from "./exit-codes.ts";
 
@@ -23,7 +27,16 @@ function argsFrom(config: InstalledAgentConfig): string[] {
     "--work-dir",
     config.workDir,
     ...(labels.length > 0 ? ["--labels", labels.join(",")] : []),
+    ...optionArgs(config.options ?? {}),
   ];
+}
+
+function optionArgs(options: InstalledAgentOptions): string[] {
+  const args: string[] = [];
+  if (options.memory !== undefined) args.push("--memory", options.memory);
+  if (options.noNewJobs !== undefined) args.push("--no-new-jobs", options.noNewJobs);
+  if (options.drainTimeout !== undefined) args.push("--drain-timeout", options.drainTimeout);
+  return args;
 }
 
 async function run(argv: string[]): Promise<number> {

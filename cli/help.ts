@@ -73,13 +73,16 @@ coordinator and agent; MEMFARM_LOG_FORMAT and MEMFARM_LOG_LEVEL stand in for the
 Example:
   memfarm up --port 8080 --data-dir ./farm`,
   coordinator: `memfarm coordinator [--port ${DEFAULT_HTTP_PORT}] [--host ${DEFAULT_HTTP_HOST}] [--data-dir DIR] [--nats URL[,URL...] [--creds FILE]]
-                    [--advertise-nats URL[,URL...]] [--nats-port PORT] [--jobs-dir DIR] [--headroom SIZE]
-                    [--lost-after SECONDS] [--stream-replicas N] [--log-format text|json] [--log-level LEVEL]
+                    [--advertise-nats URL[,URL...]] [--nats-port PORT] [--nats-host ADDRESS] [--jobs-dir DIR]
+                    [--headroom SIZE] [--lost-after SECONDS] [--stream-replicas N] [--log-format text|json]
+                    [--log-level LEVEL]
 
 Runs the coordinator alone. Without --nats it starts an embedded nats-server that admits only the
 coordinator and agents with credentials it issued (memfarm agents creds NAME); at start it prints the
 join command for an agent on this machine. With --nats, --creds FILE is the coordinator's own
-credentials (an NKey seed or a .creds file) for that server. Suite files in --jobs-dir
+credentials (an NKey seed or a .creds file) for that server. The embedded nats-server listens on
+127.0.0.1 unless --nats-host ADDRESS (0.0.0.0: agents on other hosts join it directly; it admits only
+credentials the farm issued). Suite files in --jobs-dir
 (default: the package's jobs/) are checked at start; a broken one stops it with the file and field named.
 Agents' reports travel through the JetStream stream MEMFARM_REPORTS, which the coordinator creates with
 --stream-replicas copies (default: 3 when given three or more --nats URLs, a cluster; else 1).
@@ -173,6 +176,7 @@ memfarm hosts drain NAME [--json]     the agent finishes what it runs and takes 
 memfarm hosts undrain NAME [--json]
 memfarm hosts add ssh://USER@HOST[:PORT] [--identity KEY] [--name NAME] [--labels k=v,...]
                   [--accept-new | --fingerprint SHA256:...]
+                  [--memory SIZE] [--no-new-jobs HH:MM-HH:MM,...] [--drain-timeout DURATION]
 memfarm hosts upgrade NAME [--identity KEY]   drain, replace the agent, start, undrain
 memfarm hosts remove NAME [--identity KEY]    drain, stop, uninstall, revoke its NATS credentials
 memfarm hosts facts NAME [--identity KEY]     gather the host's facts again
@@ -183,7 +187,10 @@ the agent.
 add connects over SSH, verifies the host key (the farm's own known-hosts store: a first key needs
 --fingerprint or --accept-new, a changed key is refused), checks the host, uploads the agent into
 ~USER/.memfarm, starts it (systemd where it runs, a detached process otherwise) and waits until it has
-joined. Each step is printed as it runs. The private key (--identity, default ~/.ssh/id_ed25519,
+joined. As root on a systemd host, the agent runs as the system user memfarm-agent (home
+/var/lib/memfarm-agent) in a hardened system unit. --memory, --no-new-jobs and --drain-timeout are the installed agent's own
+options (memfarm agent --help), kept for upgrades; the unit's TimeoutStopSec is the drain timeout
+plus a minute. Each step is printed as it runs. The private key (--identity, default ~/.ssh/id_ed25519,
 id_ecdsa or id_rsa; passphrase from MEMFARM_SSH_PASSPHRASE) is sent to the coordinator for that one
 operation and never stored. Running a command again after a failure is safe.
 

@@ -15,6 +15,7 @@ export interface CoordinatorOptions {
   nats?: string;
   natsCreds?: string;
   natsPort?: string;
+  natsHost?: string;
   advertiseNats?: string;
   jobsDir?: string;
   headroom?: string;
@@ -33,6 +34,8 @@ export interface CoordinatorConfig {
   /** The coordinator's credentials for an external NATS (`--creds`); the embedded one uses its own key. */
   natsCredsFile: string | undefined;
   embeddedNatsPort: number;
+  /** Where the embedded nats-server listens: loopback unless agents on other hosts must reach it. */
+  embeddedNatsHost: string;
   /** The NATS URLs agents are told to use; empty means "the ones the coordinator uses". */
   advertiseNats: string[];
   jobsDir: string;
@@ -98,6 +101,7 @@ export function compileCoordinatorConfig(
     natsServers,
     natsCredsFile: options.natsCreds === undefined ? undefined : resolve(options.natsCreds),
     embeddedNatsPort: readPort(options.natsPort, 0, "nats-port"),
+    embeddedNatsHost: readNatsHost(options.natsHost, natsServers.length > 0),
     advertiseNats: splitList(options.advertiseNats ?? ""),
     jobsDir: options.jobsDir ? resolve(options.jobsDir) : DEFAULT_JOBS_DIR,
     headroomBytes: parseSize(options.headroom ?? "1G", "headroom"),
@@ -108,6 +112,26 @@ export function compileCoordinatorConfig(
     streamReplicas: readReplicas(options.streamReplicas, splitList(options.nats ?? "").length),
     github: compileGithubConfig(options.github ?? githubOptionsFrom(env)),
   };
+}
+
+function readNatsHost(text: string | undefined, external: boolean): string {
+  if (text === undefined) return "127.0.0.1";
+  if (external) {
+    throw new ValidationError(
+      "invalid_option",
+      "--nats-host is where the embedded nats-server listens; with --nats URL there is none",
+      "nats-host",
+    );
+  }
+  // An address nats-server can bind, not a name: it would resolve a name once, at start.
+  if (!/^(\d{1,3}(\.\d{1,3}){3}|[0-9a-fA-F:]+)$/.test(text)) {
+    throw new ValidationError(
+      "invalid_option",
+      `--nats-host must be an IP address to listen on (0.0.0.0 for all), not "${text}"`,
+      "nats-host",
+    );
+  }
+  return text;
 }
 
 /** Default: 3 copies when the coordinator is given three or more NATS servers (a cluster), else 1. */

@@ -140,6 +140,7 @@ export class Coordinator {
         ? new EmbeddedNats({
             dataDir: join(config.dataDir, "nats"),
             port: config.embeddedNatsPort,
+            host: config.embeddedNatsHost,
             authorizationFile: natsAuthPaths(config.dataDir).authorizationFile,
             log,
           })

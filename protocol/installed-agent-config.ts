@@ -15,6 +15,37 @@ export interface InstalledAgentConfig {
   workDir: string;
   /** Where the detached agent writes its pid, so that a later stop finds exactly it. */
   pidFile: string;
+  /** `memfarm agent`'s own options that `hosts add` passes on, as the admin wrote them. */
+  options?: InstalledAgentOptions;
+}
+
+/** The agent options `hosts add` takes for the agent it installs; each checked before install. */
+export interface InstalledAgentOptions {
+  /** --memory: memory to advertise, less than the host has (a host shared with other work). */
+  memory?: string;
+  /** --no-new-jobs: daily UTC windows in which the agent starts nothing new. */
+  noNewJobs?: string;
+  /** --drain-timeout: also the unit's TimeoutStopSec, so systemd waits for the drain. */
+  drainTimeout?: string;
+}
+
+const OPTION_KEYS = ["memory", "noNewJobs", "drainTimeout"] as const;
+
+function readOptions(value: unknown, file: string): InstalledAgentOptions {
+  if (value === undefined) return {};
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw new ValidationError("invalid_config", `${file}: "options" must be an object`, "options");
+  const options: InstalledAgentOptions = {};
+  for (const [key, field] of Object.entries(value)) {
+    if (!(OPTION_KEYS as readonly string[]).includes(key) || typeof field !== "string")
+      throw new ValidationError(
+        "invalid_config",
+        `${file}: "options.${key}" is not an agent option (${OPTION_KEYS.join(", ")}, each a string)`,
+        key,
+      );
+    options[key as (typeof OPTION_KEYS)[number]] = field;
+  }
+  return options;
 }
 
 export function parseInstalledAgentConfig(text: string, file: string): InstalledAgentConfig {
@@ -45,5 +76,6 @@ export function parseInstalledAgentConfig(text: string, file: string): Installed
     labels: checkLabels((fields.labels ?? {}) as Record<string, string>),
     workDir: text_("workDir"),
     pidFile: text_("pidFile"),
+    options: readOptions(fields.options, file),
   };
 }

@@ -1,3 +1,4 @@
+import type { InstalledAgentOptions } from "./installed-agent-config.ts";
 import type { AgentState, JobStatus, Priority } from "./job-status.ts";
 import type { TestCounts } from "./messages.ts";
 
@@ -313,6 +314,8 @@ export interface HostResource {
   agentVersion: string | null;
   /** "systemd-system", "systemd-user" or "detached". */
   startMode: string | null;
+  /** The agent options `hosts add` was given (memory, noNewJobs, drainTimeout), as written. */
+  agentOptions: InstalledAgentOptions;
   hostKey: string | null;
   createdAt: string;
   updatedAt: string;

@@ -14,6 +14,8 @@ export class ArmHostVm {
   readonly sshPort = Number(process.env.SSH_PORT ?? 48022);
   readonly identityFile = join(this.dir, "keys", "farm_ed25519");
   readonly target = `ssh://farm@127.0.0.1:${this.sshPort}`;
+  /** The same guest as root (the key is shared): `hosts add` then installs a system unit. */
+  readonly rootTarget = `ssh://root@127.0.0.1:${this.sshPort}`;
 
   /** What is missing before the VM can boot, in words; null when it can. */
   missing(): string | null {

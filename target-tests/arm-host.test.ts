@@ -23,8 +23,14 @@ import { ArmHostVm } from "./arm-host-vm.ts";
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
 const HOST = "arm1";
-/** Where the guest checks' test files live on the guest (the `guest` suite's --testdir). */
-const GUEST_TESTS = "/home/farm/memfarm-checks";
+/** The same VM added again as root: its agent then runs as the system user memfarm-agent. */
+const SYSTEM_HOST = "arm1-system";
+/**
+ * Where the guest checks' test files live on the guest (the `guest` suite's --testdir): outside
+ * any home, so that both the farm user's agent and memfarm-agent (ProtectHome=read-only, and
+ * Debian 12 makes homes 0700) can read them.
+ */
+const GUEST_TESTS = "/srv/memfarm-checks";
 
 /** Small regrtest test files for the guest: each does one thing the checks look at. */
 const GUEST_TEST_FILES: Record<string, string> = {
@@ -124,8 +130,8 @@ describe("an aarch64 host with systemd and cgroup v2 (the arm-host VM)", { timeo
     }
   };
   const finished = (job: JobResource) => isFinalStatus(job.status);
-  const agentOf = async () =>
-    ((await api("/agents")).body.agents as AgentResource[]).find((agent) => agent.name === HOST);
+  const agentOf = async (name = HOST) =>
+    ((await api("/agents")).body.agents as AgentResource[]).find((agent) => agent.name === name);
   const logOf = async (id: number) =>
     await (
       await fetch(`${url}/api/v1/jobs/${id}/log?format=text`, {
@@ -168,9 +174,15 @@ describe("an aarch64 host with systemd and cgroup v2 (the arm-host VM)", { timeo
     ]);
     url = (await coordinator.waitFor(/Dashboard:\s+(http:\/\/\S+?)\/\n/, 120_000))[1] as string;
     token = readFileSync(join(dataDir, "admin-token"), "utf8").trim();
-    await vm.run(`mkdir -p ${GUEST_TESTS}`);
+    await vm.run(`install -d -m 0755 ${GUEST_TESTS}`, { user: "root" });
     for (const [name, text] of Object.entries(GUEST_TEST_FILES))
-      await vm.run(`cat > ${GUEST_TESTS}/${name}`, { input: text });
+      await vm.run(`cat > ${GUEST_TESTS}/${name}`, { input: text, user: "root" });
+    startMonitor();
+  });
+
+  /** Follows the agent unit's job cgroups into `cgroups` (again after a host is removed). */
+  const startMonitor = () => {
+    monitor?.kill();
     monitor = vm.watch(CGROUP_MONITOR, (line) => {
       const match = /^attempt-(\S+) max=(\S+) oom_group=(\S+) peak=(\d+) procs=(\d+) path=(\S+)$/.exec(line);
       if (!match) return;
@@ -182,7 +194,7 @@ describe("an aarch64 host with systemd and cgroup v2 (the arm-host VM)", { timeo
         path: match[6] as string,
       });
     });
-  });
+  };
 
   after(async () => {
     monitor?.kill();
@@ -314,5 +326,90 @@ describe("an aarch64 host with systemd and cgroup v2 (the arm-host VM)", { timeo
     const processes = await vm.run("pgrep -a -f '[m]emfarm-agent' || true", { user: "root" });
     assert.equal(processes.trim(), "", "no agent process is left");
     assert.equal(((await api(`/hosts/${HOST}`)).body as HostResource).status, "removed");
+  });
+
+  it("adds the VM as root: the agent runs as the system user memfarm-agent in a hardened system unit", async () => {
+    startMonitor();
+    const added = await runCli(
+      [
+        "hosts",
+        "add",
+        vm.rootTarget,
+        "--identity",
+        vm.identityFile,
+        "--name",
+        SYSTEM_HOST,
+        "--fingerprint",
+        vm.hostKeyFingerprint(),
+        "--memory",
+        "4G",
+        "--drain-timeout",
+        "2m",
+      ],
+      env(),
+      900_000,
+    );
+    console.log(added.stdout.replace(/^/gm, "# "));
+    assert.equal(added.code, 0, added.stdout + added.stderr);
+    assert.equal(((await api(`/hosts/${SYSTEM_HOST}`)).body as HostResource).startMode, "systemd-system");
+    const agent = await agentOf(SYSTEM_HOST);
+    assert.equal(agent?.state, "online");
+    assert.equal(agent?.memoryBytes, 4 * GiB, "--memory reached the installed agent");
+    const unit = await vm.run(
+      "systemctl show memfarm-agent.service -p ActiveState -p User -p Delegate -p TimeoutStopUSec -p ProtectSystem -p NoNewPrivileges -p ProtectControlGroups -p ReadWritePaths -p MainPID",
+      { user: "root" },
+    );
+    console.log(unit.replace(/^/gm, "# "));
+    for (const line of [
+      "ActiveState=active",
+      "User=memfarm-agent",
+      "Delegate=yes",
+      // --drain-timeout 2m plus a minute: systemd waits for the drain before it kills.
+      "TimeoutStopUSec=3min",
+      "ProtectSystem=strict",
+      "NoNewPrivileges=yes",
+      "ProtectControlGroups=no",
+      "ReadWritePaths=/var/lib/memfarm-agent",
+    ])
+      assert.ok(unit.split("\n").includes(line), `${line} in\n${unit}`);
+    const owner = await vm.run(
+      "ps -o user= -p $(systemctl show memfarm-agent.service -p MainPID --value); stat -c '%U %a' /var/lib/memfarm-agent/credentials.nk",
+      { user: "root" },
+    );
+    assert.deepEqual(owner.trim().split("\n"), ["memfarm-agent", "memfarm-agent 600"]);
+  });
+
+  it("limits the system agent's jobs in cgroups under its unit: passed within the limit, oom past it", async () => {
+    const passed = await waitFor(
+      (await submit({ suite: "guest", python: "/usr/bin/python3", tests: ["test_hold"] })).id,
+      finished,
+    );
+    assert.equal(passed.status, "passed", `${passed.error}\n${await logOf(passed.id)}`);
+    assert.deepEqual([passed.agent, passed.limitKind], [SYSTEM_HOST, "cgroup-v2"]);
+    const cgroup = cgroups.get(passed.attempts[0]?.id as string);
+    assert.match(cgroup?.path ?? "", /^\/sys\/fs\/cgroup\/system\.slice\/memfarm-agent\.service\/attempt-/);
+    assert.equal(Number(cgroup?.max), passed.limitBytes, "memory.max is the job's limit");
+    const hog = await waitFor(
+      (await submit({ suite: "guest", python: "/usr/bin/python3", tests: ["test_hog"] })).id,
+      finished,
+    );
+    assert.equal(hog.status, "oom", `${hog.error}\n${await logOf(hog.id)}`);
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    assert.equal((await agentOf(SYSTEM_HOST))?.state, "online", "the agent is still in the farm");
+  });
+
+  it("removes the system agent: no unit, no memfarm-agent user, no files, no process", async () => {
+    const removed = await runCli(
+      ["hosts", "remove", SYSTEM_HOST, "--identity", vm.identityFile],
+      env(),
+      900_000,
+    );
+    assert.equal(removed.code, 0, removed.stdout + removed.stderr);
+    monitor?.kill();
+    const left = await vm.run(
+      "ls -d /var/lib/memfarm-agent /etc/systemd/system/memfarm-agent.service /root/.memfarm 2>/dev/null; getent passwd memfarm-agent; pgrep -a -u memfarm-agent 2>/dev/null; true",
+      { user: "root" },
+    );
+    assert.equal(left.trim(), "", "nothing of the system agent is left");
   });
 });

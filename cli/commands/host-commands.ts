@@ -14,6 +14,9 @@ const HOST_OPTIONS = {
   labels: { type: "string" },
   "accept-new": { type: "boolean" },
   fingerprint: { type: "string" },
+  memory: { type: "string" },
+  "no-new-jobs": { type: "string" },
+  "drain-timeout": { type: "string" },
 } as const;
 
 /** `memfarm hosts`, `hosts drain|undrain NAME`, and over SSH `hosts add TARGET`, `hosts upgrade|remove|facts NAME`. */
@@ -49,6 +52,9 @@ export async function hostsCommand(context: CommandContext): Promise<number> {
       labels: values.labels,
       acceptNew: values["accept-new"] === true,
       fingerprint: values.fingerprint,
+      memory: values.memory,
+      noNewJobs: values["no-new-jobs"],
+      drainTimeout: values["drain-timeout"],
     });
     return followHostOperation(context, client, started, values.json === true);
   }

@@ -1,11 +1,17 @@
-import type { InstalledAgentConfig } from "../../protocol/installed-agent-config.ts";
+import type { InstalledAgentConfig, InstalledAgentOptions } from "../../protocol/installed-agent-config.ts";
 import { StepError } from "./step-error.ts";
 
 export const UNIT_NAME = "memfarm-agent.service";
 
-/** Where an installed agent's files live on its host, all under the SSH user's ~/.memfarm. */
+/**
+ * Where an installed agent's files live on its host: under the SSH user's ~/.memfarm, or, for a
+ * system unit (`hosts add` as root on a systemd host), under /var/lib/memfarm, owned by the
+ * dedicated user the agent runs as.
+ */
 export interface AgentLayout {
   root: string;
+  /** The account the agent runs as when it is not the SSH user: a system unit's dedicated user. */
+  serviceUser: string | null;
   versions: string;
   versionDir: string;
   bundle: string;
@@ -31,10 +37,23 @@ export function agentLayout(home: string, version: string): AgentLayout {
       `the home directory "${home}" has characters memfarm does not install under; use an account with a plain home path`,
     );
   }
-  const root = `${home.replace(/\/+$/, "")}/.memfarm`;
+  return layoutUnder(`${home.replace(/\/+$/, "")}/.memfarm`, version, null, home);
+}
+
+/** The account a root install's system unit runs the agent as, and its home. */
+export const SERVICE_USER = "memfarm-agent";
+export const SERVICE_HOME = "/var/lib/memfarm-agent";
+
+/** A system unit's layout: the dedicated user's home, not root's. */
+export function serviceAccountLayout(version: string): AgentLayout {
+  return layoutUnder(SERVICE_HOME, version, SERVICE_USER, SERVICE_HOME);
+}
+
+function layoutUnder(root: string, version: string, serviceUser: string | null, home: string): AgentLayout {
   const versionDir = `${root}/versions/${version}`;
   return {
     root,
+    serviceUser,
     versions: `${root}/versions`,
     versionDir,
     bundle: `${versionDir}/memfarm-agent.cjs`,
@@ -50,7 +69,7 @@ export function agentLayout(home: string, version: string): AgentLayout {
 
 export function agentConfigText(
   layout: AgentLayout,
-  agent: { name: string; labels: Record<string, string>; nats: string[] },
+  agent: { name: string; labels: Record<string, string>; nats: string[]; options: InstalledAgentOptions },
 ): string {
   const config: InstalledAgentConfig = {
     nats: agent.nats,
@@ -59,39 +78,7 @@ export function agentConfigText(
     labels: agent.labels,
     workDir: layout.workDir,
     pidFile: layout.pidFile,
+    options: agent.options,
   };
   return `${JSON.stringify(config, null, 2)}\n`;
-}
-
-/** A unit that restarts the agent if it dies; stopping gives running jobs the agent's drain time. */
-export function unitFileText(
-  layout: AgentLayout,
-  nodePath: string,
-  agentName: string,
-  system: boolean,
-): string {
-  return [
-    "[Unit]",
-    `Description=memfarm agent ${agentName}`,
-    "After=network-online.target",
-    "",
-    "[Service]",
-    `ExecStart="${nodePath}" "${layout.bundle}" --config "${layout.config}"`,
-    `WorkingDirectory=${layout.root}`,
-    "Restart=on-failure",
-    "RestartSec=5",
-    "TimeoutStopSec=660",
-    // The unit's cgroup is the agent's: it puts itself in a leaf and each job in a cgroup beside it,
-    // with memory.max, memory.oom.group and cgroup.kill (agent/limits/delegated-cgroup.ts).
-    "Delegate=yes",
-    "Environment=MEMFARM_CGROUP_DELEGATED=1",
-    // Stopping the unit kills the jobs too (they are in its cgroup), after the agent's drain.
-    "KillMode=mixed",
-    `StandardOutput=append:${layout.log}`,
-    `StandardError=append:${layout.log}`,
-    "",
-    "[Install]",
-    `WantedBy=${system ? "multi-user.target" : "default.target"}`,
-    "",
-  ].join("\n");
 }

@@ -1,4 +1,5 @@
 import { ConflictError, coerceError, NotFoundError } from "../../protocol/errors.ts";
+import type { InstalledAgentOptions } from "../../protocol/installed-agent-config.ts";
 import type { Logger } from "../../protocol/logger.ts";
 import type { HostOperation, HostResource } from "../../protocol/resources.ts";
 import type { NatsAuthority } from "../nats/credentials/nats-authority.ts";
@@ -39,6 +40,8 @@ export interface AddHostRequest {
   name: string;
   target: SshTarget;
   labels: Record<string, string>;
+  /** --memory, --no-new-jobs, --drain-timeout for the installed agent; kept for upgrades. */
+  agentOptions: InstalledAgentOptions;
   identity: SshIdentity;
   policy: HostKeyPolicy;
 }
@@ -70,9 +73,8 @@ export class HostOperations {
         `a host named ${request.name} already exists at ${existing.user}@${existing.address}:${existing.port}; remove it first or pick another --name`,
       );
     }
-    return this.begin(request.name, { ...request.target, labels: request.labels }, "add", (progress) =>
-      this.runAdd(request, progress),
-    );
+    const host = { ...request.target, labels: request.labels, agentOptions: request.agentOptions };
+    return this.begin(request.name, host, "add", (progress) => this.runAdd(request, progress));
   }
 
   upgrade(name: string, identity: SshIdentity): HostResource {
@@ -110,7 +112,7 @@ export class HostOperations {
 
   private begin(
     name: string,
-    host: SshTarget & { labels: Record<string, string> },
+    host: SshTarget & { labels: Record<string, string>; agentOptions: InstalledAgentOptions },
     operation: HostOperation,
     run: (progress: HostProgress) => Promise<void>,
   ): HostResource {
@@ -164,7 +166,8 @@ export class HostOperations {
         const facts = await gatherFacts(session, progress);
         this.deps.store.hosts.record(request.name, { facts });
         const previous = this.deps.store.hosts.get(request.name)?.startMode as StartMode | null;
-        await this.install(session, request.name, request.labels, facts, previous, progress);
+        const agent = { labels: request.labels, options: request.agentOptions };
+        await this.install(session, request.name, agent, facts, previous, progress);
       },
       request.policy,
     );
@@ -172,7 +175,11 @@ export class HostOperations {
 
   private async runUpgrade(
     name: string,
-    host: SshTarget & { labels: Record<string, string>; startMode: string | null },
+    host: SshTarget & {
+      labels: Record<string, string>;
+      agentOptions: InstalledAgentOptions;
+      startMode: string | null;
+    },
     identity: SshIdentity,
     progress: HostProgress,
   ): Promise<void> {
@@ -180,7 +187,8 @@ export class HostOperations {
       const facts = await gatherFacts(session, progress);
       this.deps.store.hosts.record(name, { facts });
       await this.drain(name, progress);
-      await this.install(session, name, host.labels, facts, host.startMode as StartMode | null, progress);
+      const agent = { labels: host.labels, options: host.agentOptions };
+      await this.install(session, name, agent, facts, host.startMode as StartMode | null, progress);
     });
   }
 
@@ -188,7 +196,7 @@ export class HostOperations {
   private async install(
     session: SshSession,
     name: string,
-    labels: Record<string, string>,
+    agent: { labels: Record<string, string>; options: InstalledAgentOptions },
     facts: RemoteFacts,
     previousMode: StartMode | null,
     progress: HostProgress,
@@ -204,10 +212,10 @@ export class HostOperations {
         layout,
         bundle,
         credentials: issued.credentials,
-        config: { name, labels, nats: this.deps.advertisedNats() },
+        config: { name, labels: agent.labels, options: agent.options, nats: this.deps.advertisedNats() },
       });
       const since = new Date();
-      mode = await startAgent(session, progress, layout, facts, name);
+      mode = await startAgent(session, progress, layout, facts, name, agent.options);
       store.hosts.record(name, { agentVersion: bundle.version, startMode: mode });
       await this.waitForRegistration(name, since, progress, () => agentLogTail(session, layout));
       await pruneOldVersions(session, layout, bundle.version);
@@ -218,9 +226,9 @@ export class HostOperations {
       throw thrown;
     }
     if (store.agents.setDrained(name, false)) this.deps.wakeScheduler();
-    const agent = store.agents.get(name, new Map(), new Map());
+    const online = store.agents.get(name, new Map(), new Map());
     progress.info(
-      `${name} is online: ${agent?.arch}, ${agent?.cores} cores, labels ${JSON.stringify(agent?.labels ?? {})}`,
+      `${name} is online: ${online?.arch}, ${online?.cores} cores, labels ${JSON.stringify(online?.labels ?? {})}`,
     );
   }
 

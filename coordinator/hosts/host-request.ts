@@ -1,6 +1,10 @@
+import { readDrainTimeoutMs } from "../../protocol/drain-timeout.ts";
 import { ValidationError } from "../../protocol/errors.ts";
+import type { InstalledAgentOptions } from "../../protocol/installed-agent-config.ts";
 import { checkAgentName, checkLabels, parseLabels } from "../../protocol/names.ts";
+import { parseSize } from "../../protocol/sizes.ts";
 import { type Fields, readObject, readOptionalString } from "../../protocol/validate.ts";
+import { parseWindows } from "../../protocol/windows.ts";
 import type { AddHostRequest } from "./host-operations.ts";
 import type { SshIdentity } from "./ssh-session.ts";
 import { defaultHostName, parseSshTarget } from "./ssh-target.ts";
@@ -54,5 +58,36 @@ export function readAddHostRequest(body: unknown): AddHostRequest {
       "acceptNew",
     );
   }
-  return { name, target, labels, identity: readIdentity(fields), policy: { acceptNew, fingerprint } };
+  return {
+    name,
+    target,
+    labels,
+    agentOptions: readAgentOptions(fields),
+    identity: readIdentity(fields),
+    policy: { acceptNew, fingerprint },
+  };
+}
+
+/**
+ * The installed agent's options, checked here by the agent's own parsers, so that a bad value is
+ * refused before anything connects rather than by an agent that will not start on the host.
+ */
+function readAgentOptions(fields: Fields): InstalledAgentOptions {
+  const options: InstalledAgentOptions = {};
+  const memory = readOptionalString(fields, "memory");
+  if (memory !== undefined) {
+    parseSize(memory, "memory");
+    options.memory = memory;
+  }
+  const noNewJobs = readOptionalString(fields, "noNewJobs");
+  if (noNewJobs !== undefined) {
+    parseWindows(noNewJobs, "noNewJobs");
+    options.noNewJobs = noNewJobs;
+  }
+  const drainTimeout = readOptionalString(fields, "drainTimeout");
+  if (drainTimeout !== undefined) {
+    readDrainTimeoutMs(drainTimeout, "drainTimeout");
+    options.drainTimeout = drainTimeout;
+  }
+  return options;
 }

@@ -1,10 +1,22 @@
+import type { InstalledAgentOptions } from "../../protocol/installed-agent-config.ts";
 import type { AgentBundle } from "./agent-bundle.ts";
-import { type AgentLayout, agentConfigText, agentLayout, UNIT_NAME, unitFileText } from "./agent-layout.ts";
+import {
+  type AgentLayout,
+  agentConfigText,
+  agentLayout,
+  SERVICE_HOME,
+  serviceAccountLayout,
+  UNIT_NAME,
+} from "./agent-layout.ts";
+import { agentUnitText } from "./agent-unit.ts";
 import type { HostProgress } from "./host-progress.ts";
 import {
+  chownToServiceUserCommand,
   enableLingerCommand,
+  ensureServiceUserCommand,
   factsCommand,
   pruneVersionsCommand,
+  removeServiceUserCommand,
   type StartMode,
   startDetachedCommand,
   startSystemdCommand,
@@ -70,7 +82,7 @@ export async function installAgent(
     layout: AgentLayout;
     bundle: AgentBundle;
     credentials: string;
-    config: { name: string; labels: Record<string, string>; nats: string[] };
+    config: { name: string; labels: Record<string, string>; nats: string[]; options: InstalledAgentOptions };
   },
 ): Promise<void> {
   const { layout, bundle } = install;
@@ -78,6 +90,7 @@ export async function installAgent(
     "install",
     `uploading the agent ${bundle.version} (${Math.round(bundle.bytes / 1024)} KiB) to ${layout.versionDir}`,
   );
+  if (layout.serviceUser !== null) await ensureServiceUser(session, progress, layout.serviceUser);
   try {
     const sftp = await session.sftp();
     await makeDirectories(sftp, layout.versionDir);
@@ -85,6 +98,7 @@ export async function installAgent(
     await uploadFile(sftp, bundle.file, layout.bundle);
     await writeRemoteFile(sftp, layout.creds, install.credentials, 0o600);
     await writeRemoteFile(sftp, layout.config, agentConfigText(layout, install.config), 0o600);
+    if (layout.serviceUser !== null) await chownToServiceUser(session, layout.serviceUser, layout.root);
   } catch (thrown) {
     if (thrown instanceof StepError) throw thrown;
     throw new StepError(
@@ -98,12 +112,33 @@ export async function installAgent(
   );
 }
 
+async function ensureServiceUser(session: SshSession, progress: HostProgress, user: string) {
+  const result = await session.exec(ensureServiceUserCommand(user, SERVICE_HOME));
+  if (result.code !== 0) {
+    throw new StepError(
+      "install",
+      `could not make the system user ${user} the agent runs as (useradd): ${result.stderr.trim().slice(0, 500)}`,
+    );
+  }
+  progress.info(`the agent runs as the system user ${user}, home ${SERVICE_HOME}`);
+}
+
+async function chownToServiceUser(session: SshSession, user: string, root: string) {
+  const result = await session.exec(chownToServiceUserCommand(user, root));
+  if (result.code !== 0)
+    throw new StepError(
+      "install",
+      `could not hand ${root} to ${user}: ${result.stderr.trim().slice(0, 500)}`,
+    );
+}
+
 export async function startAgent(
   session: SshSession,
   progress: HostProgress,
   layout: AgentLayout,
   facts: RemoteFacts,
   agentName: string,
+  options: InstalledAgentOptions,
 ): Promise<StartMode> {
   let mode = startModeFor(facts);
   const node = facts.nodePath as string;
@@ -132,7 +167,7 @@ export async function startAgent(
   const unitFile = system ? layout.systemUnit : layout.userUnit;
   const sftp = await session.sftp();
   await makeDirectories(sftp, unitFile.slice(0, unitFile.lastIndexOf("/")), 0o755);
-  await writeRemoteFile(sftp, unitFile, unitFileText(layout, node, agentName, system), 0o644);
+  await writeRemoteFile(sftp, unitFile, agentUnitText(layout, node, agentName, system, options), 0o644);
   const result = await session.exec(startSystemdCommand(mode));
   if (result.code !== 0) {
     throw new StepError(
@@ -172,8 +207,18 @@ export async function uninstallAgent(
       "uninstall",
       `could not remove ${layout.root}: ${result.stderr.trim().slice(0, 500)}`,
     );
+  if (layout.serviceUser === null) return;
+  const removed = await session.exec(removeServiceUserCommand(layout.serviceUser, SERVICE_HOME));
+  if (removed.code !== 0)
+    throw new StepError(
+      "uninstall",
+      `could not remove the system user ${layout.serviceUser}: ${removed.stderr.trim().slice(0, 500)}`,
+    );
 }
 
+/** A system unit (root on a systemd host) runs the agent as its own user; otherwise the SSH user's home. */
 export function layoutFor(facts: RemoteFacts, version: string): AgentLayout {
-  return agentLayout(facts.home, version);
+  return startModeFor(facts) === "systemd-system"
+    ? serviceAccountLayout(version)
+    : agentLayout(facts.home, version);
 }

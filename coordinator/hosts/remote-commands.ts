@@ -69,6 +69,30 @@ export const pruneVersionsCommand = (layout: AgentLayout, keep: string) =>
     keep,
   ]);
 
+/**
+ * The dedicated user of a system unit, with its home, made once (a system account: no password, no
+ * login shell). Runs as root, which a system unit's install has.
+ */
+export const ensureServiceUserCommand = (user: string, home: string) =>
+  remoteScript(
+    'id -u "$1" >/dev/null 2>&1 || useradd --system --user-group --home-dir "$2" --create-home --shell /usr/sbin/nologin "$1" && install -d -o "$1" -g "$1" -m 0750 "$2"',
+    [user, home],
+  );
+
+/** Hands the files root uploaded to the user the agent runs as. */
+export const chownToServiceUserCommand = (user: string, root: string) =>
+  remoteScript('chown -R -- "$1:$1" "$2"', [user, root]);
+
+/**
+ * Removes the dedicated user, only if it is the one `hosts add` made (its home is ours), and the
+ * empty ~/.memfarm the facts script made in root's home.
+ */
+export const removeServiceUserCommand = (user: string, home: string) =>
+  remoteScript(
+    'if [ "$(getent passwd "$1" | cut -d: -f6)" = "$2" ]; then userdel "$1" || exit 1; fi; rmdir "$HOME/.memfarm" 2>/dev/null; exit 0',
+    [user, home],
+  );
+
 /** Removes ~/.memfarm and the unit file, if any. */
 export const uninstallCommand = (layout: AgentLayout, unitFile: string | null) =>
   remoteScript('rm -rf -- "$1"; [ -z "$2" ] || rm -f -- "$2"', [layout.root, unitFile ?? ""]);

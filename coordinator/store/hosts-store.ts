@@ -1,4 +1,5 @@
 import type { Statement } from "better-sqlite3";
+import type { InstalledAgentOptions } from "../../protocol/installed-agent-config.ts";
 import type { HostLogLine, HostOperation, HostResource, HostStatus } from "../../protocol/resources.ts";
 import type { Db } from "./database.ts";
 
@@ -15,6 +16,7 @@ interface HostRow {
   facts: string | null;
   agent_version: string | null;
   start_mode: string | null;
+  agent_options: string;
   created_at: string;
   updated_at: string;
 }
@@ -30,6 +32,7 @@ export interface HostRecord {
   operation: HostOperation;
   startMode: string | null;
   agentVersion: string | null;
+  agentOptions: InstalledAgentOptions;
 }
 
 export interface PinnedHostKey {
@@ -54,10 +57,11 @@ export class HostsStore {
   constructor(db: Db) {
     // Starting an operation on a host not busy: `changes === 0` means another one runs.
     this.upsertStarted = db.prepare(`
-      INSERT INTO hosts (name, ssh_user, address, port, labels, status, operation, created_at, updated_at)
-      VALUES (@name, @user, @address, @port, @labels, 'working', @operation, @now, @now)
+      INSERT INTO hosts (name, ssh_user, address, port, labels, agent_options, status, operation, created_at, updated_at)
+      VALUES (@name, @user, @address, @port, @labels, @agentOptions, 'working', @operation, @now, @now)
       ON CONFLICT (name) DO UPDATE SET
-        ssh_user = @user, address = @address, port = @port, labels = @labels, status = 'working',
+        ssh_user = @user, address = @address, port = @port, labels = @labels,
+        agent_options = @agentOptions, status = 'working',
         operation = @operation, step = NULL, error = NULL, updated_at = @now
       WHERE hosts.status != 'working'`);
     this.byName = db.prepare("SELECT * FROM hosts WHERE name = ?");
@@ -87,14 +91,25 @@ export class HostsStore {
 
   /** Marks the host busy with `operation`; false when another operation is running on it. */
   begin(
-    host: { name: string; user: string; address: string; port: number; labels: Record<string, string> },
+    host: {
+      name: string;
+      user: string;
+      address: string;
+      port: number;
+      labels: Record<string, string>;
+      agentOptions: InstalledAgentOptions;
+    },
     operation: HostOperation,
     now = new Date(),
   ): boolean {
     return (
       this.upsertStarted.run({
-        ...host,
+        name: host.name,
+        user: host.user,
+        address: host.address,
+        port: host.port,
         labels: JSON.stringify(host.labels),
+        agentOptions: JSON.stringify(host.agentOptions),
         operation,
         now: now.toISOString(),
       }).changes > 0
@@ -143,6 +158,7 @@ export class HostsStore {
       facts: row.facts === null ? null : (JSON.parse(row.facts) as Record<string, unknown>),
       agentVersion: row.agent_version,
       startMode: row.start_mode,
+      agentOptions: JSON.parse(row.agent_options) as InstalledAgentOptions,
       hostKey: key ? `${key.type} ${key.fingerprint}` : null,
       createdAt: row.created_at,
       updatedAt: row.updated_at,
@@ -187,5 +203,6 @@ function toRecord(row: HostRow): HostRecord {
     operation: row.operation,
     startMode: row.start_mode,
     agentVersion: row.agent_version,
+    agentOptions: JSON.parse(row.agent_options) as InstalledAgentOptions,
   };
 }
