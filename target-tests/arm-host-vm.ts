@@ -69,6 +69,22 @@ export class ArmHostVm {
     });
   }
 
+  /** Copies a file of this machine to the guest, as root (scp: no shell on either side sees its name). */
+  upload(localFile: string, remoteFile: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const options = this.sshOptions().map((option) => (option === "-p" ? "-P" : option));
+      execFile(
+        "scp",
+        ["-q", ...options, localFile, `root@127.0.0.1:${remoteFile}`],
+        { timeout: 600_000 },
+        (error, _stdout, stderr) => {
+          if (error) reject(new Error(`scp ${localFile} to the guest: ${error.message}\n${stderr}`));
+          else resolve();
+        },
+      );
+    });
+  }
+
   /** A long-running command on the guest whose stdout lines go to `onLine`; kill() ends it. */
   watch(command: string, onLine: (line: string) => void): ChildProcess {
     const child = spawn("ssh", [...this.sshOptions(), "root@127.0.0.1", command], {
