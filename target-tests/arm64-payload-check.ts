@@ -112,14 +112,21 @@ function atLeast(version: readonly number[], minimum: readonly number[]): boolea
   return true;
 }
 
-/** Loads the native modules in the VM's node; the script runs in `root`, so require() finds its node_modules. */
+/**
+ * Loads the native modules in the VM's node; the script runs in `root`, so require() finds its
+ * node_modules. A failure comes back as the error's first line (bindings' own lists every path it tried).
+ */
 const LOAD_SCRIPT = [
-  "const Database = require('better-sqlite3');",
-  "const row = new Database(':memory:').prepare('select 1 as one, sqlite_version() as version').get();",
-  "require('ssh2');",
-  "const sshCrypto = require('ssh2/lib/protocol/crypto.js').bindingAvailable;",
-  "console.log(JSON.stringify({ arch: process.arch, node: process.versions.node,",
-  "  modules: process.versions.modules, one: row.one, sqlite: row.version, sshCrypto }));",
+  "try {",
+  "  const Database = require('better-sqlite3');",
+  "  const row = new Database(':memory:').prepare('select 1 as one, sqlite_version() as version').get();",
+  "  require('ssh2');",
+  "  const sshCrypto = require('ssh2/lib/protocol/crypto.js').bindingAvailable;",
+  "  console.log(JSON.stringify({ arch: process.arch, node: process.versions.node,",
+  "    modules: process.versions.modules, one: row.one, sqlite: row.version, sshCrypto }));",
+  "} catch (error) {",
+  "  console.log(JSON.stringify({ error: String(error && error.message).split('\\n')[0] }));",
+  "}",
 ].join("\n");
 
 export async function checkArm64Payload(
@@ -139,7 +146,10 @@ export async function checkArm64Payload(
     one: number;
     sqlite: string;
     sshCrypto: boolean;
+    error?: string;
   };
+  if (loaded.error)
+    throw new Error(`the VM's node cannot load the payload's native modules: ${loaded.error}`);
   if (loaded.arch !== "arm64" || loaded.one !== 1)
     throw new Error(`better-sqlite3 under the VM's node gave ${JSON.stringify(loaded)}`);
   if (loaded.node !== expect.node)

@@ -88,16 +88,17 @@ export async function buildArm64Payload(options: Arm64PayloadOptions = {}): Prom
     log,
   });
   const compiler = (await runCommand("aarch64-linux-gnu-g++", ["--version"])).split("\n")[0] ?? "";
-  const recipe = await hashFiles(recipeFiles(), dirname(fileURLToPath(import.meta.url)));
   const lock = await hashFiles(["package-lock.json"], PACKAGE_ROOT);
-  const modulesKey = sha256(["modules", lock, vm.node, vm.openssl, compiler, recipe].join("\n")).slice(0, 16);
+  const modulesKey = sha256(
+    ["modules", lock, vm.node, vm.openssl, compiler, await recipeHash(MODULES_RECIPE)].join("\n"),
+  ).slice(0, 16);
   const key = sha256(
     [
       "payload",
       modulesKey,
       await hashFiles(appFiles, PACKAGE_ROOT),
       await hashFiles([deb], "/"),
-      recipe,
+      await recipeHash(PAYLOAD_RECIPE),
     ].join("\n"),
   ).slice(0, 16);
 
@@ -226,11 +227,19 @@ async function listAppFiles(root: string): Promise<string[]> {
   return files.sort();
 }
 
-/** This recipe's own compiled files: a change to how the payload is made is a new payload. */
-function recipeFiles(): string[] {
-  const extension = fileURLToPath(import.meta.url).endsWith(".ts") ? "ts" : "js";
-  return ["arm64-payload", "arm64-payload-check", "arm64-nats-deb", "arm64-node-modules", "run-command"].map(
-    (name) => `${name}.${extension}`,
+/**
+ * This recipe's own compiled files: a change to how the payload is made is a new payload, and a
+ * change to how the modules are built (only) is new modules.
+ */
+const MODULES_RECIPE = ["arm64-node-modules", "run-command"];
+const PAYLOAD_RECIPE = [...MODULES_RECIPE, "arm64-payload", "arm64-payload-check", "arm64-nats-deb"];
+
+function recipeHash(names: string[]): Promise<string> {
+  const here = fileURLToPath(import.meta.url);
+  const extension = here.endsWith(".ts") ? "ts" : "js";
+  return hashFiles(
+    names.map((name) => `${name}.${extension}`),
+    dirname(here),
   );
 }
 
