@@ -57,8 +57,8 @@ export interface Arm64PayloadOptions {
 
 const TARBALL = "memfarm-arm64.tar.gz";
 const MANIFEST = "payload.json";
-/** Cached payloads kept besides the newest (another worktree may use an older one). */
-const KEEP_PAYLOADS = 3;
+/** Cached payloads and node_modules kept besides the newest (another worktree may use an older one). */
+const KEEP_OLDER = 2;
 /** The parts of dist/ the VM does not run. */
 const DIST_LEFT_OUT = ["test", "bench", "target-tests", ".memfarm-build-stamp"];
 
@@ -182,7 +182,8 @@ export async function buildArm64Payload(options: Arm64PayloadOptions = {}): Prom
     if (error.code !== "ENOTEMPTY" && error.code !== "EEXIST") throw error;
     await rm(work, { recursive: true, force: true });
   });
-  await pruneOldPayloads(join(cacheDir, "payloads"), key);
+  await pruneOlder(join(cacheDir, "payloads"), key);
+  await pruneOlder(join(cacheDir, "modules"), modulesKey);
   const final = join(payloadDir, TARBALL);
   log(`built: ${final}`);
   return { tarball: final, key, bytes: (await stat(final)).size, cached: false, manifest };
@@ -293,15 +294,14 @@ async function cachedModules(
   return { dir, ...(JSON.parse(await readFile(facts, "utf8")) as { sshCrypto: boolean; leftOut: string[] }) };
 }
 
-async function pruneOldPayloads(dir: string, keep: string): Promise<void> {
+async function pruneOlder(dir: string, keep: string): Promise<void> {
   const entries = await readdir(dir, { withFileTypes: true });
   const others = [];
   for (const entry of entries)
     if (entry.isDirectory() && entry.name !== keep && !entry.name.includes(".tmp-"))
       others.push({ name: entry.name, mtime: (await stat(join(dir, entry.name))).mtimeMs });
   others.sort((a, b) => b.mtime - a.mtime);
-  for (const old of others.slice(KEEP_PAYLOADS))
-    await rm(join(dir, old.name), { recursive: true, force: true });
+  for (const old of others.slice(KEEP_OLDER)) await rm(join(dir, old.name), { recursive: true, force: true });
 }
 
 async function hashFiles(files: string[], root: string): Promise<string> {
