@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { compileAgentConfig } from "../../agent/config.ts";
 import { AgentDaemon } from "../../agent/daemon.ts";
+import { Coordinator } from "../../coordinator/coordinator.ts";
 import { connectNats } from "../../protocol/nats-connect.ts";
 import { PROTOCOL_VERSION, type SpokenVersion, UNVERSIONED } from "../../protocol/protocol-version.ts";
 import type { AgentResource } from "../../protocol/resources.ts";
@@ -208,5 +210,59 @@ describe("agents and the coordinator say their versions; the coordinator takes o
 
     const page = await (await fetch(`${farm.url}/hosts`)).text();
     assert.match(page, /<td class="agent-version">0\.2\.4<div class="muted">protocol 1<\/div><\/td>/);
+  });
+});
+
+describe("a coordinator upgraded past its agents turns them away", () => {
+  it("marks an agent it no longer takes lost at start, and refuses it when it registers again", async () => {
+    const agentLog = recordingLogger();
+    // 0.2.0 takes a 0.1.x agent (one minor behind)...
+    const farm = await startFarm({
+      coordinatorVersion: { release: "0.2.0", protocol: PROTOCOL_VERSION },
+      agentVersion: { release: "0.1.3", protocol: PROTOCOL_VERSION },
+      agentLog,
+    });
+    let upgraded: Coordinator | null = null;
+    try {
+      const before = (await farm.api("/agents")).body.agents as AgentResource[];
+      assert.deepEqual(
+        before.map((agent) => [agent.name, agent.state, agent.version]),
+        [["test-agent", "online", "0.1.3"]],
+      );
+      // ...and 0.3.0, on the same data and NATS port, does not: the agent is lost at once, before
+      // its next heartbeat could keep it in the farm.
+      const natsPort = Number(new URL(farm.coordinator.natsUrls[0] ?? "").port);
+      await farm.coordinator.stop();
+      upgraded = await Coordinator.start(
+        {
+          ...farm.coordinator.config,
+          embeddedNatsPort: natsPort,
+          version: { release: "0.3.0", protocol: PROTOCOL_VERSION },
+        },
+        recordingLogger(),
+      );
+      const api = async () => {
+        const response = await fetch(`${upgraded?.httpUrl}/api/v1/agents`);
+        return ((await response.json()) as { agents: AgentResource[] }).agents;
+      };
+      assert.deepEqual(
+        (await api()).map((agent) => [agent.name, agent.state]),
+        [["test-agent", "lost"]],
+      );
+      const refused = await until(
+        async () =>
+          agentLog.records.find((record) => record.level === "error" && /refused/.test(record.message)),
+        "the agent logging that the upgraded coordinator refused it",
+      );
+      assert.match(
+        String(refused.fields.error),
+        /0\.1\.3 .*more than one minor version behind .*memfarm hosts upgrade test-agent/,
+      );
+      assert.equal((await api())[0]?.state, "lost");
+    } finally {
+      await farm.agent.stop();
+      await upgraded?.stop();
+      rmSync(farm.dir, { recursive: true, force: true });
+    }
   });
 });
