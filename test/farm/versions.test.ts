@@ -182,7 +182,7 @@ describe("agents and the coordinator say their versions; the coordinator takes o
     }
   });
 
-  it("memfarm hosts shows each agent's version and which versions the coordinator takes", async () => {
+  it("memfarm hosts, /metrics and the hosts page show each agent's version and which versions the coordinator takes", async () => {
     const env = { MEMFARM_URL: farm.url, MEMFARM_TOKEN: farm.token };
     const text = await runCli(["hosts"], env);
     assert.equal(text.code, 0, text.stderr);
@@ -207,6 +207,15 @@ describe("agents and the coordinator say their versions; the coordinator takes o
       takesAgents: "0.3.x and 0.2.x",
     });
     assert.equal(listed.agents.find((agent) => agent.name === "behind")?.version, "0.2.4");
+
+    const metrics = await (await fetch(`${farm.url}/metrics`)).text();
+    assert.match(
+      metrics,
+      new RegExp(
+        `^memfarm_agent_version_info\\{agent="behind",version="0\\.2\\.4",protocol="${PROTOCOL_VERSION}"\\} 1$`,
+        "m",
+      ),
+    );
 
     const page = await (await fetch(`${farm.url}/hosts`)).text();
     assert.match(page, /<td class="agent-version">0\.2\.4<div class="muted">protocol 1<\/div><\/td>/);
