@@ -54,6 +54,8 @@ export class CoordinatorLink {
   /** Why the coordinator refused this agent's version at the last try, or null once it took the agent. */
   private refusal: string | null = null;
   private wakeRetry: (() => void) | null = null;
+  /** The registration in progress: a heartbeat told to register again while one runs joins it. */
+  private registering: Promise<void> | null = null;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -112,7 +114,14 @@ export class CoordinatorLink {
     for (const subscription of this.subscriptions.splice(0)) subscription.unsubscribe();
   }
 
-  private async register(): Promise<void> {
+  private register(): Promise<void> {
+    this.registering ??= this.registerUntilTaken().finally(() => {
+      this.registering = null;
+    });
+    return this.registering;
+  }
+
+  private async registerUntilTaken(): Promise<void> {
     const { name, status } = this.options;
     for (let tries = 1; this.linked; tries += 1) {
       const { running, finished, draining } = status();
