@@ -4,6 +4,7 @@ import { readDrainTimeoutMs } from "../protocol/drain-timeout.ts";
 import { ValidationError } from "../protocol/errors.ts";
 import { splitList } from "../protocol/lists.ts";
 import { agentNameFromHost, checkAgentName, parseLabels } from "../protocol/names.ts";
+import { OWN_VERSION, type SpokenVersion } from "../protocol/protocol-version.ts";
 import { parseSize } from "../protocol/sizes.ts";
 import { type DailyWindow, parseWindows } from "../protocol/windows.ts";
 import type { LimitMode } from "./limits/index.ts";
@@ -26,6 +27,12 @@ export interface AgentOptions {
   noNewJobs?: string;
   /** Seconds running jobs may go on after a shutdown signal before they are handed back ("0": at once). */
   drainTimeout?: string;
+  /**
+   * For tests only (no flag sets it): the agent says it is this release and protocol instead of
+   * its own (UNVERSIONED: it says nothing, as agents from before versions), so a test can run
+   * mixed versions without editing package.json.
+   */
+  pretendVersion?: SpokenVersion;
 }
 
 export interface AgentConfig {
@@ -44,6 +51,8 @@ export interface AgentConfig {
   blackouts: DailyWindow[];
   /** How long running attempts may finish after stop() before they are stopped and handed back. */
   drainTimeoutMs: number;
+  /** What the agent says it is when it registers: its own release and protocol (tests may pretend). */
+  version: SpokenVersion;
 }
 
 export const DEFAULT_SAMPLE_INTERVAL_MS = 1000;
@@ -79,5 +88,6 @@ export function compileAgentConfig(options: AgentOptions): AgentConfig {
     limitMode: options.limitMode ?? "auto",
     blackouts: parseWindows(options.noNewJobs ?? "", "no-new-jobs"),
     drainTimeoutMs: readDrainTimeoutMs(options.drainTimeout),
+    version: options.pretendVersion ?? OWN_VERSION,
   };
 }

@@ -92,14 +92,17 @@ export class AgentDaemon {
       stopDisowned: (attemptIds) => this.stopDisowned(attemptIds),
       assign: (assignment) => this.onAssign(assignment),
       cancel: (attemptId) => this.onCancel(attemptId),
+      version: this.config.version,
     });
     this.link = link;
     link.serve();
     this.lifecycle.set("running", "agent running");
-    await link.join();
+    if (!(await link.join())) return; // stopped before the coordinator took it
     this.log.info("agent joined the farm", {
       name: this.config.name,
       nats: this.config.natsServers.join(","),
+      version: this.config.version.release,
+      protocolVersion: this.config.version.protocol,
     });
   }
 

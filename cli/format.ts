@@ -1,4 +1,5 @@
 import { describeCounts } from "../protocol/messages.ts";
+import { releaseText } from "../protocol/protocol-version.ts";
 import type { AgentResource, JobResource } from "../protocol/resources.ts";
 import { formatBytes } from "../protocol/sizes.ts";
 
@@ -75,10 +76,22 @@ export function jobDetails(job: JobResource, dashboardUrl: string): string {
 
 export function agentsTable(agents: AgentResource[]): string {
   return table(
-    ["NAME", "STATE", "ARCH", "CORES", "MEMORY", "RESERVED/CAPACITY", "USED", "JOBS", "LAST HEARTBEAT"],
+    [
+      "NAME",
+      "STATE",
+      "VERSION",
+      "ARCH",
+      "CORES",
+      "MEMORY",
+      "RESERVED/CAPACITY",
+      "USED",
+      "JOBS",
+      "LAST HEARTBEAT",
+    ],
     agents.map((agent) => [
       agent.name,
       agent.state,
+      releaseText(agent.version),
       agent.arch,
       String(agent.cores),
       formatBytes(agent.memoryBytes),

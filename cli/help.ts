@@ -181,8 +181,10 @@ memfarm hosts upgrade NAME [--identity KEY]   drain, replace the agent, start, u
 memfarm hosts remove NAME [--identity KEY]    drain, stop, uninstall, revoke its NATS credentials
 memfarm hosts facts NAME [--identity KEY]     gather the host's facts again
 
-Lists the agents. --json prints {"agents": [...]} as GET /api/v1/agents does; drain and undrain print
-the agent.
+Lists the agents with the memfarm version each runs, and the versions the coordinator takes (its own
+release line and the one before it). --json prints {"agents": [...], "coordinator": {...}} as
+GET /api/v1/agents does; drain and undrain print the agent. Upgrading: the coordinator first, then
+"memfarm hosts upgrade NAME" for each host (docs/operations/upgrade.md).
 
 add connects over SSH, verifies the host key (the farm's own known-hosts store: a first key needs
 --fingerprint or --accept-new, a changed key is refused), checks the host, uploads the agent into

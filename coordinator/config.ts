@@ -3,6 +3,7 @@ import { DEFAULT_HTTP_HOST, DEFAULT_HTTP_PORT, defaultDataDir } from "../protoco
 import { parseDuration } from "../protocol/durations.ts";
 import { ValidationError } from "../protocol/errors.ts";
 import { splitList } from "../protocol/lists.ts";
+import { OWN_VERSION, type SpokenVersion } from "../protocol/protocol-version.ts";
 import { parseSize } from "../protocol/sizes.ts";
 import { compileGithubConfig, type GithubConfig, type GithubOptions } from "./github/github-config.ts";
 import { DEFAULT_JOBS_DIR } from "./paths.ts";
@@ -23,6 +24,11 @@ export interface CoordinatorOptions {
   streamReplicas?: string;
   /** The pull-request bot's settings; by default from the MEMFARM_GITHUB_* variables. */
   github?: GithubOptions;
+  /**
+   * For tests only (no flag sets it): the coordinator says it is this release and protocol
+   * instead of its own, so a test can run an upgrade without editing package.json.
+   */
+  pretendVersion?: SpokenVersion;
 }
 
 export interface CoordinatorConfig {
@@ -49,6 +55,8 @@ export interface CoordinatorConfig {
   streamReplicas: number;
   /** The pull-request bot; null when MEMFARM_GITHUB_WEBHOOK_SECRET is not set. */
   github: GithubConfig | null;
+  /** What the coordinator says it is to agents: its own release and protocol (tests may pretend). */
+  version: SpokenVersion;
 }
 
 function readPort(text: string | undefined, fallback: number, field: string): number {
@@ -111,6 +119,7 @@ export function compileCoordinatorConfig(
     maxAttempts: 3,
     streamReplicas: readReplicas(options.streamReplicas, splitList(options.nats ?? "").length),
     github: compileGithubConfig(options.github ?? githubOptionsFrom(env)),
+    version: options.pretendVersion ?? OWN_VERSION,
   };
 }
 

@@ -179,6 +179,7 @@ export class Coordinator {
         maxAttempts: config.maxAttempts,
         onCapacityChanged: wake,
         onAgentFigures: (agent, figures) => agentFigures.record(agent, figures),
+        version: config.version,
       });
       agentLink.start();
       releasers.add("agent link", () => agentLink.stop());
@@ -290,6 +291,7 @@ export class Coordinator {
       releasers.add("metrics", () => metrics.stop());
       const gate = new ShutdownGate();
       const app = createApp({
+        version: config.version,
         metrics,
         store,
         jobs,
@@ -319,7 +321,12 @@ export class Coordinator {
         });
         await drainHttp(server, gate, hostOperations, log);
       });
-      log.info("coordinator ready", { http: httpUrl, nats: natsUrls.join(",") });
+      log.info("coordinator ready", {
+        http: httpUrl,
+        nats: natsUrls.join(","),
+        version: config.version.release,
+        protocolVersion: config.version.protocol,
+      });
       return new Coordinator(config, store, natsUrls, adminToken, httpUrl, natsAuthority, {
         embedded,
         github,

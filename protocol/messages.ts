@@ -2,6 +2,7 @@ import { quoted, ValidationError } from "./errors.ts";
 import { isFullCommitSha } from "./git-refs.ts";
 import { type FinalStatus, isFinalStatus } from "./job-status.ts";
 import { checkAgentName, checkInterpreterPath, checkLabels } from "./names.ts";
+import { readSpokenVersion, type VersionFields, versionFields } from "./protocol-version.ts";
 import {
   readBoolean,
   readNumber,
@@ -26,7 +27,7 @@ export interface HostFacts {
   blackouts: DailyWindow[];
 }
 
-export interface RegisterRequest {
+export interface RegisterRequest extends VersionFields {
   name: string;
   facts: HostFacts;
   /** Attempts the agent is still running (after a reconnect). */
@@ -35,9 +36,12 @@ export interface RegisterRequest {
   finished: string[];
   /** The agent is shutting down: it finishes what it runs and takes no new work. */
   draining?: boolean;
+  // VersionFields: the agent's release and protocol; agents from before versions send neither.
+  // The coordinator refuses agents it cannot take (coordinator/nats/agent-versions.ts).
 }
 
-export interface RegisterReply {
+/** VersionFields: the coordinator's release and protocol; a coordinator from before versions sends neither. */
+export interface RegisterReply extends VersionFields {
   heartbeatIntervalMs: number;
   /** Attempts the agent runs that are no longer its own (requeued elsewhere, canceled): stop them. */
   stop: string[];
@@ -309,12 +313,14 @@ export function parseRegisterRequest(data: Uint8Array | string): RegisterRequest
     running: readIds(fields, "running"),
     finished: fields.finished === undefined ? [] : readIds(fields, "finished"),
     draining: readOptionalBoolean(fields, "draining"),
+    ...versionFields(readSpokenVersion(fields, "the agent's ")),
   };
 }
 
 export function parseRegisterReply(fields: Record<string, unknown>): RegisterReply {
   return {
     heartbeatIntervalMs: readCount(fields, "heartbeatIntervalMs", ""),
+    ...versionFields(readSpokenVersion(fields, "the coordinator's ")),
     stop: fields.stop === undefined ? [] : readIds(fields, "stop"),
   };
 }

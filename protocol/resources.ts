@@ -237,6 +237,18 @@ export interface AgentResource {
   runningJobs: number[];
   /** Daily windows in which the agent starts no new job, e.g. `22:00–08:00 UTC`. */
   noNewJobs: string[];
+  /** The memfarm release the agent said at its last registration; null: from before versions (< 0.1.0). */
+  version: string | null;
+  /** Its wire protocol (protocol/protocol-version.ts); 0 for an agent from before versions. */
+  protocolVersion: number;
+}
+
+/** What `GET /agents` says of the coordinator, beside `agents`: whose versions it takes. */
+export interface CoordinatorVersionResource {
+  version: string;
+  protocolVersion: number;
+  /** The agents' release lines it takes, e.g. `0.3.x and 0.2.x` (docs/operations/upgrade.md). */
+  takesAgents: string;
 }
 
 export interface LogLineResource {

@@ -1,4 +1,4 @@
-import type { AgentResource, HostResource } from "../../protocol/resources.ts";
+import type { AgentResource, CoordinatorVersionResource, HostResource } from "../../protocol/resources.ts";
 import { CliError } from "../client.ts";
 import type { CommandContext } from "../context.ts";
 import { createClient } from "../context.ts";
@@ -28,9 +28,21 @@ export async function hostsCommand(context: CommandContext): Promise<number> {
   );
   const [action, name] = positionals;
   if (action === undefined) {
-    const { agents } = await client.get<{ agents: AgentResource[] }>("/agents");
-    if (values.json) context.stdout(`${JSON.stringify({ agents })}\n`);
-    else context.stdout(agents.length === 0 ? "no agents have joined\n" : `${agentsTable(agents)}\n`);
+    const { agents, coordinator } = await client.get<{
+      agents: AgentResource[];
+      coordinator?: CoordinatorVersionResource;
+    }>("/agents");
+    if (values.json) {
+      context.stdout(`${JSON.stringify({ agents, ...(coordinator ? { coordinator } : {}) })}\n`);
+      return ExitCode.ok;
+    }
+    context.stdout(agents.length === 0 ? "no agents have joined\n" : `${agentsTable(agents)}\n`);
+    // A coordinator from before versions says none.
+    if (coordinator) {
+      context.stdout(
+        `coordinator ${coordinator.version} (protocol ${coordinator.protocolVersion}) takes agents ${coordinator.takesAgents}\n`,
+      );
+    }
     return ExitCode.ok;
   }
   if (action === "drain" || action === "undrain") {

@@ -3,12 +3,14 @@ import { ValidationError } from "../../protocol/errors.ts";
 import { parseJobId } from "../../protocol/ids.ts";
 import { ALL_STATUSES } from "../../protocol/job-status.ts";
 import { checkAgentName } from "../../protocol/names.ts";
-import type { AgentResource, WhoamiResource } from "../../protocol/resources.ts";
+import { OWN_VERSION, type SpokenVersion } from "../../protocol/protocol-version.ts";
+import type { AgentResource, CoordinatorVersionResource, WhoamiResource } from "../../protocol/resources.ts";
 import type { FarmEvents } from "../attempts/farm-events.ts";
 import { chartData } from "../dashboard/chart-data.ts";
 import { MAX_BUCKETS, MIN_BUCKETS } from "../dashboard/downsample.ts";
 import type { HostOperations } from "../hosts/host-operations.ts";
 import type { JobService } from "../jobs/job-service.ts";
+import { takenLines } from "../nats/agent-versions.ts";
 import type { NatsAuthority } from "../nats/credentials/nats-authority.ts";
 import type { Store } from "../store/store.ts";
 import type { WatchService } from "../watches/watch-service.ts";
@@ -29,6 +31,8 @@ export interface ApiDeps {
   natsAuthority: NatsAuthority;
   hostOperations: HostOperations;
   watches: WatchService;
+  /** The coordinator's own release and protocol (GET /agents says it beside the agents'). */
+  version?: SpokenVersion;
 }
 
 const MAX_PAGE = 500;
@@ -193,7 +197,10 @@ export function apiRoutes(deps: ApiDeps): Router {
   );
   router.get(
     "/agents",
-    adapt(() => ({ status: 200, body: { agents: listAgents(store) } })),
+    adapt(() => ({
+      status: 200,
+      body: { agents: listAgents(store), coordinator: coordinatorVersion(deps.version ?? OWN_VERSION) },
+    })),
   );
   for (const action of ["drain", "undrain"] as const) {
     router.post(
@@ -246,6 +253,14 @@ export function apiRoutes(deps: ApiDeps): Router {
   router.use("/watches", watchRoutes(authenticate, deps.watches));
   router.use("/regressions", regressionRoutes(authenticate, store.regressions, store.bisections));
   return router;
+}
+
+export function coordinatorVersion(version: SpokenVersion): CoordinatorVersionResource {
+  return {
+    version: version.release ?? "0.0.0",
+    protocolVersion: version.protocol,
+    takesAgents: takenLines(version),
+  };
 }
 
 export function listAgents(store: Store): AgentResource[] {

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import express, { type Router } from "express";
 import type { Logger } from "../../protocol/logger.ts";
+import type { SpokenVersion } from "../../protocol/protocol-version.ts";
 import type { FarmEvents } from "../attempts/farm-events.ts";
 import type { HostOperations } from "../hosts/host-operations.ts";
 import type { JobService } from "../jobs/job-service.ts";
@@ -41,6 +42,8 @@ export interface AppDeps {
   storage?: StorageHealth;
   /** What GET /metrics serves, and the timer of every HTTP request. */
   metrics: FarmMetrics;
+  /** The coordinator's release and protocol, as it says them to agents (tests may pretend). */
+  version?: SpokenVersion;
 }
 
 export function createApp(deps: AppDeps): express.Express {

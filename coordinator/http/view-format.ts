@@ -1,4 +1,5 @@
 import { describeCounts } from "../../protocol/messages.ts";
+import { releaseText } from "../../protocol/protocol-version.ts";
 import { formatBytes } from "../../protocol/sizes.ts";
 import { formatDuration } from "../dashboard/format-duration.ts";
 
@@ -15,6 +16,7 @@ export const fmt = {
     return `${value > 0 ? "+" : ""}${value.toFixed(1)} %`;
   },
   counts: describeCounts,
+  agentVersion: (agent: { version: string | null }) => releaseText(agent.version),
 };
 
 /** JSON for a `<script type="application/json">` block: `<`, `>` and `&` escaped so no tag can close it. */

@@ -3,6 +3,7 @@ import type { RequestHandler } from "express";
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import { isFinalStatus } from "../../protocol/job-status.ts";
 import type { AgentSelfFigures } from "../../protocol/messages.ts";
+import { releaseText } from "../../protocol/protocol-version.ts";
 import type { AgentResource } from "../../protocol/resources.ts";
 import type { FarmEvents } from "../attempts/farm-events.ts";
 import { listAgents } from "../http/api-routes.ts";
@@ -154,6 +155,21 @@ export function createFarmMetrics(deps: FarmMetricsDeps): FarmMetrics {
       for (const agent of scraped.agents)
         for (const state of AGENT_STATES)
           this.set({ agent: agent.name, state }, agent.state === state ? 1 : 0);
+    },
+  });
+
+  new Gauge({
+    name: "memfarm_agent_version_info",
+    help: "1 per agent, labelled with the memfarm release (pre-0.1.0: from before versions) and protocol it registered with.",
+    labelNames: ["agent", "version", "protocol"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const agent of scraped.agents)
+        this.set(
+          { agent: agent.name, version: releaseText(agent.version), protocol: String(agent.protocolVersion) },
+          1,
+        );
     },
   });
 

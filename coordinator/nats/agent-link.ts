@@ -12,9 +12,16 @@ import type {
   RegisterRequest,
 } from "../../protocol/messages.ts";
 import { callEndpoint, serveEndpoint } from "../../protocol/nats-endpoint.ts";
+import {
+  describeVersion,
+  type SpokenVersion,
+  spokenVersionOf,
+  versionFields,
+} from "../../protocol/protocol-version.ts";
 import { reconcileAgent } from "../attempts/reconcile-agent.ts";
 import type { Transitions } from "../attempts/transitions.ts";
 import type { Store } from "../store/store.ts";
+import { acceptsAgentVersion, checkAgentVersion } from "./agent-versions.ts";
 
 /** An agent's answer to an assignment, or why there was none. */
 export type AssignOutcome = AssignReply & { unreachable: boolean };
@@ -28,6 +35,8 @@ export interface AgentLinkOptions {
   onCapacityChanged: () => void;
   /** Each heartbeat's figures of the agent process itself, for /metrics. */
   onAgentFigures?: (agent: string, figures: Heartbeat["self"]) => void;
+  /** What this coordinator says it is, and judges agents' versions against (agent-versions.ts). */
+  version: SpokenVersion;
 }
 
 const ASSIGN_TIMEOUT_MS = 5000;
@@ -53,6 +62,7 @@ export class AgentLink {
   ) {}
 
   start(): void {
+    this.turnAwayStoredAgents();
     const served = { queue: COORDINATOR_QUEUE, log: this.log };
     this.subscriptions.push(
       serveEndpoint(this.nc, Endpoints.register, {
@@ -112,20 +122,52 @@ export class AgentLink {
   }
 
   private onRegister(request: RegisterRequest): RegisterReply {
+    const version = spokenVersionOf(request);
+    // A refusal throws: the endpoint helper logs it here and answers the agent with its words.
+    checkAgentVersion(request.name, version, this.options.version);
     const capacity = Math.max(
       0,
       request.facts.memoryBytes - this.options.headroomFor(request.facts.memoryBytes),
     );
-    this.store.agents.register(request.name, request.facts, capacity, request.draining);
+    this.store.agents.register(request.name, request.facts, capacity, request.draining, version);
     const stop = this.reconcile(request.name, request.running, request.finished);
     this.log.info("agent registered", {
       agent: request.name,
       arch: request.facts.arch,
       cores: request.facts.cores,
       memoryBytes: request.facts.memoryBytes,
+      version: version.release ?? "none",
+      protocolVersion: version.protocol,
     });
     this.options.onCapacityChanged();
-    return { heartbeatIntervalMs: this.options.heartbeatIntervalMs, stop };
+    return {
+      heartbeatIntervalMs: this.options.heartbeatIntervalMs,
+      stop,
+      ...versionFields(this.options.version),
+    };
+  }
+
+  /**
+   * Agents the store has as live from before this coordinator started, whose version it does not
+   * take (it was upgraded past them): lost now, their jobs requeued. Otherwise their heartbeats
+   * would keep them in the farm without their ever registering (and being refused) again.
+   */
+  private turnAwayStoredAgents(): void {
+    for (const { name, version } of this.store.agents.liveVersions()) {
+      if (acceptsAgentVersion(version, this.options.version) || !this.store.agents.markLost(name)) continue;
+      this.log.warn("agent turned away: its version is not one this coordinator takes", {
+        agent: name,
+        agentVersion: describeVersion(version),
+        coordinatorVersion: describeVersion(this.options.version),
+      });
+      for (const active of this.store.jobs.activeAttemptsOf(name)) {
+        this.transitions.loseAttempt(
+          active.attemptId,
+          this.options.maxAttempts,
+          `agent ${name} runs ${describeVersion(version)}, which this coordinator no longer takes`,
+        );
+      }
+    }
   }
 
   private onHeartbeat(beat: Heartbeat): HeartbeatReply {

@@ -1,6 +1,7 @@
 import type { Statement } from "better-sqlite3";
 import type { AgentState } from "../../protocol/job-status.ts";
 import type { HostFacts } from "../../protocol/messages.ts";
+import type { SpokenVersion } from "../../protocol/protocol-version.ts";
 import type { AgentResource } from "../../protocol/resources.ts";
 import { type DailyWindow, formatWindow } from "../../protocol/windows.ts";
 import type { Db } from "./database.ts";
@@ -19,6 +20,8 @@ interface AgentRow {
   registered_at: string;
   last_heartbeat_at: string;
   blackouts: string;
+  version: string | null;
+  protocol_version: number;
 }
 
 /** What the scheduler needs of an agent. */
@@ -40,14 +43,14 @@ export class AgentsStore {
   constructor(private readonly db: Db) {
     this.upsert = db.prepare(`
       INSERT INTO agents (name, state, hostname, arch, cores, memory_bytes, capacity_bytes, labels, blackouts,
-                          registered_at, last_heartbeat_at)
+                          registered_at, last_heartbeat_at, version, protocol_version)
       VALUES (@name, CASE WHEN @draining = 1 THEN 'draining' ELSE 'online' END, @hostname, @arch, @cores,
-              @memoryBytes, @capacityBytes, @labels, @blackouts, @now, @now)
+              @memoryBytes, @capacityBytes, @labels, @blackouts, @now, @now, @version, @protocolVersion)
       ON CONFLICT (name) DO UPDATE SET
         state = CASE WHEN agents.drained = 1 OR @draining = 1 THEN 'draining' ELSE 'online' END,
         hostname = @hostname, arch = @arch, cores = @cores, memory_bytes = @memoryBytes,
         capacity_bytes = @capacityBytes, labels = @labels, blackouts = @blackouts, registered_at = @now,
-        last_heartbeat_at = @now`);
+        last_heartbeat_at = @now, version = @version, protocol_version = @protocolVersion`);
     this.byName = db.prepare("SELECT * FROM agents WHERE name = ?");
     this.all = db.prepare("SELECT * FROM agents ORDER BY name");
     // The state follows the admin's drain flag and the agent's own word (it drains while shutting down).
@@ -58,10 +61,22 @@ export class AgentsStore {
     );
   }
 
-  /** `draining`: the agent said it is shutting down (it finishes its jobs and takes no new ones). */
-  register(name: string, facts: HostFacts, capacityBytes: number, draining = false, now = new Date()): void {
+  /**
+   * `draining`: the agent said it is shutting down (it finishes its jobs and takes no new ones).
+   * `version`: what it said it runs (the coordinator took it: agent-versions.ts).
+   */
+  register(
+    name: string,
+    facts: HostFacts,
+    capacityBytes: number,
+    draining = false,
+    version: SpokenVersion = { release: null, protocol: 0 },
+    now = new Date(),
+  ): void {
     this.upsert.run({
       name,
+      version: version.release,
+      protocolVersion: version.protocol,
       draining: draining ? 1 : 0,
       hostname: facts.hostname,
       arch: facts.arch,
@@ -113,6 +128,16 @@ export class AgentsStore {
     );
   }
 
+  /** Agents not lost, with the version each said at its last registration. */
+  liveVersions(): { name: string; version: SpokenVersion }[] {
+    return this.db
+      .prepare<[], Pick<AgentRow, "name" | "version" | "protocol_version">>(
+        "SELECT name, version, protocol_version FROM agents WHERE state != 'lost' ORDER BY name",
+      )
+      .all()
+      .map((row) => ({ name: row.name, version: { release: row.version, protocol: row.protocol_version } }));
+  }
+
   capacities(): AgentCapacity[] {
     return this.all.all().map((row) => ({
       name: row.name,
@@ -153,5 +178,7 @@ function toAgentResource(
     lastHeartbeatAt: row.last_heartbeat_at,
     runningJobs: running.get(row.name) ?? [],
     noNewJobs: (JSON.parse(row.blackouts) as DailyWindow[]).map(formatWindow),
+    version: row.version,
+    protocolVersion: row.protocol_version,
   };
 }

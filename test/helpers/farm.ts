@@ -9,6 +9,7 @@ import type { GithubOptions } from "../../coordinator/github/github-config.ts";
 import { DEFAULT_JOBS_DIR } from "../../coordinator/paths.ts";
 import { isFinalStatus } from "../../protocol/job-status.ts";
 import { type Logger, silentLogger } from "../../protocol/logger.ts";
+import type { SpokenVersion } from "../../protocol/protocol-version.ts";
 import type { JobResource } from "../../protocol/resources.ts";
 
 /** A response body as the tests read it: JSON of any shape, checked by the assertions. */
@@ -65,6 +66,9 @@ export async function startFarm(
     github?: GithubOptions;
     /** How many agents join (default 1); the others are named AGENT-2, AGENT-3, … */
     agents?: number;
+    /** The release and protocol the coordinator and the agents say they are (default: memfarm's own). */
+    coordinatorVersion?: SpokenVersion;
+    agentVersion?: SpokenVersion;
   } = {},
 ): Promise<TestFarm> {
   const dir = mkdtempSync(join(tmpdir(), "memfarm-test-"));
@@ -75,6 +79,7 @@ export async function startFarm(
       jobsDir: options.jobsDir,
       lostAfter: "6",
       github: options.github ?? {},
+      pretendVersion: options.coordinatorVersion,
     },
     {},
   );
@@ -96,6 +101,7 @@ export async function startFarm(
         limitMode: options.limitMode,
         killGraceMs: options.killGraceMs ?? 2000,
         drainTimeout: options.drainTimeout ?? "0",
+        pretendVersion: options.agentVersion,
       }),
       options.agentLog ?? silentLogger,
     );

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
+import { MEMFARM_VERSION, PROTOCOL_VERSION } from "../../../protocol/protocol-version.ts";
 import type { AgentResource, HostResource } from "../../../protocol/resources.ts";
 import { runCli } from "../../helpers/cli.ts";
 import { finished, startFarm, type TestFarm } from "../../helpers/farm.ts";
@@ -62,6 +63,9 @@ describe("hosts over SSH against real sshd", () => {
     const loopA = agents.find((agent) => agent.name === "loop-a");
     assert.equal(loopA?.state, "online");
     assert.equal(loopA?.labels.site, "loop-a");
+    // The uploaded bundle says its release and protocol: the coordinator's own.
+    assert.equal(loopA?.version, MEMFARM_VERSION);
+    assert.equal(loopA?.protocolVersion, PROTOCOL_VERSION);
     const host = (await farm.api("/hosts/loop-a")).body as HostResource;
     assert.equal(host.status, "ok");
     assert.equal((host.facts as { nodeVersion: string }).nodeVersion, process.version);
