@@ -16,7 +16,8 @@ export interface AgentOptions {
   memory?: string;
   labels?: string;
   workDir?: string;
-  sampleIntervalMs?: number;
+  /** Milliseconds, or the flag's text (`200`, `1s`), read with parseDuration. */
+  sampleIntervalMs?: number | string;
   allowLocalRepos?: boolean;
   /** Grace between SIGTERM and SIGKILL when a job is canceled or times out. */
   killGraceMs?: number;
@@ -27,6 +28,12 @@ export interface AgentOptions {
   /** Seconds running jobs may go on after a shutdown signal before they are handed back ("0": at once). */
   drainTimeout?: string;
 }
+
+/**
+ * What an error calls each option: where its value came from (`--memory`, `memfarm.toml:
+ * agent.memory`; cli/settings/); the flag when not said.
+ */
+export type AgentNames = Partial<Record<keyof AgentOptions, string>>;
 
 export interface AgentConfig {
   natsServers: string[];
@@ -51,10 +58,19 @@ export const DEFAULT_SAMPLE_INTERVAL_MS = 1000;
 export const DEFAULT_DRAIN_TIMEOUT_SECONDS = 600;
 const MAX_DRAIN_TIMEOUT_SECONDS = 7 * 24 * 3600;
 
-function readDrainTimeoutMs(text: string | undefined): number {
+function readDrainTimeoutMs(text: string | undefined, name: string): number {
   if (text === undefined) return DEFAULT_DRAIN_TIMEOUT_SECONDS * 1000;
   // 0: hand running jobs back at once.
-  return parseDuration(text, "--drain-timeout", { maxMs: MAX_DRAIN_TIMEOUT_SECONDS * 1000 });
+  return parseDuration(text, name, { maxMs: MAX_DRAIN_TIMEOUT_SECONDS * 1000 });
+}
+
+function readSampleIntervalMs(value: number | string | undefined, name: string): number {
+  if (value === undefined) return DEFAULT_SAMPLE_INTERVAL_MS;
+  const ms = typeof value === "number" ? value : parseDuration(value, name, { plainUnit: "ms" });
+  if (!(ms >= 50 && ms <= 60_000)) {
+    throw new ValidationError("invalid_value", `${name}: the sample interval must be 50 ms to 60 s`, name);
+  }
+  return ms;
 }
 
 /** This machine's agent name unless --name says otherwise. */
@@ -62,30 +78,31 @@ export function defaultAgentName(): string {
   return agentNameFromHost(hostname());
 }
 
-export function compileAgentConfig(options: AgentOptions): AgentConfig {
+export function compileAgentConfig(options: AgentOptions, names: AgentNames = {}): AgentConfig {
+  const name = (option: keyof AgentOptions, flag: string) => names[option] ?? flag;
   if (!options.nats) {
-    throw new ValidationError("missing_option", "--nats URL is required (the coordinator prints it)", "nats");
-  }
-  const sampleIntervalMs = options.sampleIntervalMs ?? DEFAULT_SAMPLE_INTERVAL_MS;
-  if (!(sampleIntervalMs >= 50 && sampleIntervalMs <= 60_000)) {
     throw new ValidationError(
-      "invalid_value",
-      "the sample interval must be 50 ms to 60 s",
-      "sampleIntervalMs",
+      "missing_option",
+      "--nats URL is required (the coordinator prints it), or agent.nats in the --config file",
+      "nats",
     );
   }
   return {
     natsServers: splitList(options.nats),
     credsFile: options.creds,
-    name: checkAgentName(options.name ?? defaultAgentName(), "name"),
-    memoryBytes: options.memory === undefined ? undefined : parseSize(options.memory, "memory"),
-    labels: parseLabels(options.labels ?? "", "labels"),
+    name: checkAgentName(options.name ?? defaultAgentName(), name("name", "--name")),
+    memoryBytes:
+      options.memory === undefined ? undefined : parseSize(options.memory, name("memory", "--memory")),
+    labels: parseLabels(options.labels ?? "", name("labels", "--labels")),
     workDir: options.workDir ?? join(tmpdir(), "memfarm-agent"),
-    sampleIntervalMs,
+    sampleIntervalMs: readSampleIntervalMs(
+      options.sampleIntervalMs,
+      name("sampleIntervalMs", "--sample-interval-ms"),
+    ),
     allowLocalRepos: options.allowLocalRepos ?? false,
     killGraceMs: options.killGraceMs ?? 10_000,
     limitMode: options.limitMode ?? "auto",
-    blackouts: parseWindows(options.noNewJobs ?? "", "no-new-jobs"),
-    drainTimeoutMs: readDrainTimeoutMs(options.drainTimeout),
+    blackouts: parseWindows(options.noNewJobs ?? "", name("noNewJobs", "--no-new-jobs")),
+    drainTimeoutMs: readDrainTimeoutMs(options.drainTimeout, name("drainTimeout", "--drain-timeout")),
   };
 }

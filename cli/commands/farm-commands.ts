@@ -10,49 +10,25 @@ import type { CommandContext } from "../context.ts";
 import { cliCommand, shellWord } from "../invocation.ts";
 import { parseCommand } from "../parse.ts";
 import { normalizeUrl, saveProfile } from "../profiles.ts";
-import {
-  drainMessage,
-  LOG_OPTIONS,
-  loggerFor,
-  runUntilSignal,
-  StartingSignals,
-} from "../run-until-signal.ts";
+import { drainMessage, loggerFor, runUntilSignal, StartingSignals } from "../run-until-signal.ts";
+import { flagOptions, loadSettings, type Settings } from "../settings/resolve.ts";
 
-const COORDINATOR_OPTIONS = {
-  port: { type: "string" },
-  host: { type: "string" },
-  "data-dir": { type: "string" },
-  nats: { type: "string" },
-  creds: { type: "string" },
-  "nats-port": { type: "string" },
-  "advertise-nats": { type: "string" },
-  "jobs-dir": { type: "string" },
-  headroom: { type: "string" },
-  "lost-after": { type: "string" },
-  "stream-replicas": { type: "string" },
-  ...LOG_OPTIONS,
-  help: { type: "boolean", short: "h" },
-} as const;
+/** The coordinator's config from its settings: flags, environment, config file (cli/settings/). */
+function coordinatorConfigFrom(settings: Settings, env: NodeJS.ProcessEnv) {
+  const coordinator = settings.section("coordinator");
+  const github = settings.section("github");
+  return compileCoordinatorConfig({ ...coordinator.values, github: github.values }, env, {
+    ...coordinator.names,
+    github: github.names,
+  });
+}
 
-type CoordinatorValues = Partial<Record<Exclude<keyof typeof COORDINATOR_OPTIONS, "help">, string>>;
-
-function coordinatorConfigFrom(values: CoordinatorValues, env: NodeJS.ProcessEnv) {
-  return compileCoordinatorConfig(
-    {
-      port: values.port,
-      host: values.host,
-      dataDir: values["data-dir"],
-      nats: values.nats,
-      natsCreds: values.creds,
-      natsPort: values["nats-port"],
-      advertiseNats: values["advertise-nats"],
-      jobsDir: values["jobs-dir"],
-      headroom: values.headroom,
-      lostAfter: values["lost-after"],
-      streamReplicas: values["stream-replicas"],
-    },
-    env,
-  );
+function parseDaemon(daemon: "up" | "coordinator", context: CommandContext): Settings {
+  const { values } = parseCommand(daemon, context.args, {
+    ...flagOptions(daemon),
+    help: { type: "boolean", short: "h" },
+  });
+  return loadSettings(daemon, values, context.env);
 }
 
 /** How the printed commands reach this farm: the CLI as it was run, and the options it needs. */
@@ -161,25 +137,23 @@ function printReady(
 }
 
 export async function upCommand(context: CommandContext): Promise<number> {
-  const { values } = parseCommand("up", context.args, {
-    ...COORDINATOR_OPTIONS,
-    memory: { type: "string" },
-    name: { type: "string" },
-    labels: { type: "string" },
-    "drain-timeout": { type: "string" },
-  });
-  const log = loggerFor(context, values);
-  const config = coordinatorConfigFrom(values, context.env);
+  const settings = parseDaemon("up", context);
+  const log = loggerFor(settings.section("log"));
+  const config = coordinatorConfigFrom(settings, context.env);
   const starting = new StartingSignals(context);
-  const agentConfig = compileAgentConfig({
-    nats: "pending", // replaced below once the coordinator knows its NATS URL
-    name: values.name,
-    memory: values.memory,
-    labels: values.labels,
-    workDir: join(config.dataDir, "agent"),
-    // The whole farm stops together: running jobs go back to the queue and run at the next start.
-    drainTimeout: values["drain-timeout"] ?? "0",
-  });
+  const localAgent = settings.section("agent");
+  const agentConfig = compileAgentConfig(
+    {
+      nats: "pending", // replaced below once the coordinator knows its NATS URL
+      name: localAgent.values.name,
+      memory: localAgent.values.memory,
+      labels: localAgent.values.labels,
+      workDir: join(config.dataDir, "agent"),
+      // The whole farm stops together: running jobs go back to the queue and run at the next start.
+      drainTimeout: localAgent.values.drainTimeout ?? "0",
+    },
+    localAgent.names,
+  );
   const coordinator = await Coordinator.start(config, log.child({ part: "coordinator" }));
   let agent: AgentDaemon;
   let credsFile: string | undefined;
@@ -225,9 +199,9 @@ export async function upCommand(context: CommandContext): Promise<number> {
 }
 
 export async function coordinatorCommand(context: CommandContext): Promise<number> {
-  const { values } = parseCommand("coordinator", context.args, COORDINATOR_OPTIONS);
-  const log = loggerFor(context, values);
-  const config = coordinatorConfigFrom(values, context.env);
+  const settings = parseDaemon("coordinator", context);
+  const log = loggerFor(settings.section("log"));
+  const config = coordinatorConfigFrom(settings, context.env);
   const starting = new StartingSignals(context);
   const coordinator = await Coordinator.start(config, log);
   let hint: JoinHint = { kind: "issue", name: suggestedAgentName() };
