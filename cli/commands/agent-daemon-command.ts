@@ -1,9 +1,15 @@
-import { compileAgentConfig } from "../../agent/config.ts";
+import { type AgentConfig, compileAgentConfig } from "../../agent/config.ts";
 import { AgentDaemon } from "../../agent/daemon.ts";
 import type { CommandContext } from "../context.ts";
 import { parseCommand } from "../parse.ts";
 import { drainMessage, loggerFor, runUntilSignal } from "../run-until-signal.ts";
-import { flagOptions, loadSettings } from "../settings/resolve.ts";
+import { flagOptions, loadSettings, type Settings } from "../settings/resolve.ts";
+
+/** The agent's config from its settings: flags, environment, config file (cli/settings/). */
+export function agentConfigFrom(settings: Settings): AgentConfig {
+  const { values, names } = settings.section("agent");
+  return compileAgentConfig(values, names);
+}
 
 /** `memfarm agent`: imports nothing of the coordinator, so the agent bundle (cli/agent-main.ts) stays small. */
 export async function agentCommand(context: CommandContext): Promise<number> {
@@ -13,8 +19,7 @@ export async function agentCommand(context: CommandContext): Promise<number> {
   });
   const settings = loadSettings("agent", values, context.env);
   const log = loggerFor(settings.section("log"));
-  const { values: options, names } = settings.section("agent");
-  const config = compileAgentConfig(options, names);
+  const config = agentConfigFrom(settings);
   const agent = new AgentDaemon(config, log.child({ agent: config.name }));
   await agent.start();
   context.stdout(`agent ${config.name} joined the farm at ${config.natsServers.join(",")}\n`);

@@ -14,7 +14,7 @@ import { drainMessage, loggerFor, runUntilSignal, StartingSignals } from "../run
 import { flagOptions, loadSettings, type Settings } from "../settings/resolve.ts";
 
 /** The coordinator's config from its settings: flags, environment, config file (cli/settings/). */
-function coordinatorConfigFrom(settings: Settings, env: NodeJS.ProcessEnv) {
+export function coordinatorConfigFrom(settings: Settings, env: NodeJS.ProcessEnv) {
   const coordinator = settings.section("coordinator");
   const github = settings.section("github");
   return compileCoordinatorConfig({ ...coordinator.values, github: github.values }, env, {

@@ -31,5 +31,6 @@ export function nearestKey(unknown: string, known: readonly string[]): string | 
     if (best === null || score < best.score) best = { key, score };
   }
   if (best === null) return null;
-  return best.score <= Math.max(2, Math.floor(unknown.length / 4)) ? best.key : null;
+  // Two edits (a swap: prot) or a third of the name, whichever is more.
+  return best.score <= Math.max(2, Math.floor(name.length / 3)) ? best.key : null;
 }
