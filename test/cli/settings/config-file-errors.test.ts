@@ -111,7 +111,10 @@ describe("a config file's errors", () => {
     const json = write("broken.json", '{"coordinator": {"port": 8080,}}');
     refused(() => coordinatorFrom({ config: json }), /broken\.json is not valid JSON: /);
     const toml = write("broken.toml", "[coordinator]\nport = = 8080\n");
-    refused(() => coordinatorFrom({ config: toml }), /broken\.toml is not valid TOML: Invalid TOML document: invalid value\n[\s\S]*2: {2}port = = 8080/);
+    refused(
+      () => coordinatorFrom({ config: toml }),
+      /broken\.toml is not valid TOML: Invalid TOML document: invalid value\n[\s\S]*2: {2}port = = 8080/,
+    );
     const array = write("array.json", "[1, 2]");
     refused(() => coordinatorFrom({ config: array }), /array\.json must hold a JSON object of sections/);
     refused(
