@@ -1,9 +1,13 @@
-import { type AgentConfig, compileAgentConfig } from "../../agent/config.ts";
+import { type AgentConfig, type AgentOptions, compileAgentConfig } from "../../agent/config.ts";
 import { AgentDaemon } from "../../agent/daemon.ts";
 import type { CommandContext } from "../context.ts";
 import { parseCommand } from "../parse.ts";
 import { drainMessage, loggerFor, runUntilSignal } from "../run-until-signal.ts";
 import { flagOptions, loadSettings, type Settings } from "../settings/resolve.ts";
+import type { EveryFieldIn } from "../settings/settings.ts";
+
+// Each agent.* key of the settings table fills a field of the options.
+true satisfies EveryFieldIn<"agent", AgentOptions>;
 
 /** The agent's config from its settings: flags, environment, config file (cli/settings/). */
 export function agentConfigFrom(settings: Settings): AgentConfig {

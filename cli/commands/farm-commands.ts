@@ -1,8 +1,9 @@
 import { join } from "node:path";
 import { compileAgentConfig, defaultAgentName } from "../../agent/config.ts";
 import { AgentDaemon } from "../../agent/daemon.ts";
-import { compileCoordinatorConfig } from "../../coordinator/config.ts";
+import { type CoordinatorOptions, compileCoordinatorConfig } from "../../coordinator/config.ts";
 import { Coordinator, EXAMPLE_SUBMIT_ARGS } from "../../coordinator/coordinator.ts";
+import type { GithubOptions } from "../../coordinator/github/github-config.ts";
 import { ADMIN_TOKEN_FILE } from "../../coordinator/http/admin-token.ts";
 import { DEFAULT_HTTP_PORT, defaultDataDir } from "../../protocol/coordinator-address.ts";
 import type { Logger } from "../../protocol/logger.ts";
@@ -12,6 +13,11 @@ import { parseCommand } from "../parse.ts";
 import { normalizeUrl, saveProfile } from "../profiles.ts";
 import { drainMessage, loggerFor, runUntilSignal, StartingSignals } from "../run-until-signal.ts";
 import { flagOptions, loadSettings, type Settings } from "../settings/resolve.ts";
+import type { EveryFieldIn } from "../settings/settings.ts";
+
+// Each coordinator.* and github.* key of the settings table fills a field of the options.
+true satisfies EveryFieldIn<"coordinator", CoordinatorOptions>;
+true satisfies EveryFieldIn<"github", GithubOptions>;
 
 /** The coordinator's config from its settings: flags, environment, config file (cli/settings/). */
 export function coordinatorConfigFrom(settings: Settings, env: NodeJS.ProcessEnv) {

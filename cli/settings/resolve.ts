@@ -58,8 +58,9 @@ export class Settings {
 
 /**
  * Reads the config file (--config FILE, else MEMFARM_CONFIG) if one is given, and resolves every
- * setting the daemon takes. The file is checked whole, whichever keys this daemon uses, so that a
- * typo shows at the first start of any of them.
+ * setting the daemon takes. Every key of the file is checked (known, of its kind) whichever keys
+ * this daemon uses, so that a typo shows at the first start of any daemon; the values this daemon
+ * uses are then parsed by its compile function.
  */
 export function loadSettings(
   daemon: Daemon,

@@ -31,9 +31,10 @@ const ALL: readonly Daemon[] = ["coordinator", "up", "agent"];
  * Every setting of `memfarm coordinator`, `memfarm up` and `memfarm agent`. Precedence: the flag,
  * then the environment variable, then the config file (--config FILE), then the default (in the
  * compile functions: coordinator/config.ts, agent/config.ts, coordinator/github/github-config.ts,
- * cli/run-until-signal.ts). To add one: an entry here, the field in those options, a line in
- * deploy/memfarm.example.toml and in docs/operations/config-file.md (test/cli/settings/ checks
- * the last two).
+ * cli/run-until-signal.ts). To add one: an entry here (its flag is then parsed and its key read),
+ * the field in those options with its parser (the build fails until the field is there:
+ * EveryFieldIn below), a line in deploy/memfarm.example.toml and a row in
+ * docs/operations/config-file.md (test/cli/settings/ fails until both are there).
  */
 export const SETTINGS = [
   {
@@ -251,3 +252,12 @@ export type FieldOf<S extends Section> = SettingKey extends infer K
     ? F
     : never
   : never;
+
+/**
+ * `true` when every field of the section is a field of `Options`, else the fields that are not: a
+ * table entry with no option to fill then fails the build, by name (cli/commands/*: `true satisfies
+ * EveryFieldIn<"coordinator", CoordinatorOptions>`).
+ */
+export type EveryFieldIn<S extends Section, Options> = [Exclude<FieldOf<S>, keyof Options>] extends [never]
+  ? true
+  : Exclude<FieldOf<S>, keyof Options>;
