@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { parse as parseToml } from "smol-toml";
 import { FILE_KEYS, readConfigFile } from "../../../cli/settings/config-file.ts";
 import { PACKAGE_ROOT } from "../../../coordinator/paths.ts";
 import { agentFrom, configDir, coordinatorFrom } from "./settings-helpers.ts";
@@ -58,6 +59,16 @@ describe("deploy/memfarm.example.toml", () => {
     assert.deepEqual(agent.labels, { pool: "bigmem", rack: "b" });
     assert.equal(agent.blackouts.length, 1);
     assert.equal(agent.drainTimeoutMs, 600_000);
+  });
+
+  it("means the same written as JSON", () => {
+    write("github-webhook-secret", "an-example-webhook-secret\n");
+    write("github-token", "github_pat_example\n");
+    const toml = join(dir, "same.toml");
+    copyFileSync(EXAMPLE, toml);
+    const json = write("same.json", JSON.stringify(parseToml(text)));
+    assert.deepEqual(coordinatorFrom({ config: json }), coordinatorFrom({ config: toml }));
+    assert.deepEqual(agentFrom({ config: json }), agentFrom({ config: toml }));
   });
 
   it("gives a value of the right kind on each commented-out line", () => {
