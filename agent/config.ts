@@ -1,6 +1,7 @@
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { readDrainTimeoutMs } from "../protocol/drain-timeout.ts";
+import { parseDuration } from "../protocol/durations.ts";
 import { ValidationError } from "../protocol/errors.ts";
 import { splitList } from "../protocol/lists.ts";
 import { agentNameFromHost, checkAgentName, parseLabels } from "../protocol/names.ts";
@@ -17,7 +18,8 @@ export interface AgentOptions {
   memory?: string;
   labels?: string;
   workDir?: string;
-  sampleIntervalMs?: number;
+  /** Milliseconds, or the flag's text (`200`, `1s`), read with parseDuration. */
+  sampleIntervalMs?: number | string;
   allowLocalRepos?: boolean;
   /** Grace between SIGTERM and SIGKILL when a job is canceled or times out. */
   killGraceMs?: number;
@@ -34,6 +36,12 @@ export interface AgentOptions {
    */
   pretendVersion?: SpokenVersion;
 }
+
+/**
+ * What an error calls each option: where its value came from (`--memory`, `memfarm.toml:
+ * agent.memory`; cli/settings/); the flag when not said.
+ */
+export type AgentNames = Partial<Record<keyof AgentOptions, string>>;
 
 export interface AgentConfig {
   natsServers: string[];
@@ -58,36 +66,46 @@ export interface AgentConfig {
 export const DEFAULT_SAMPLE_INTERVAL_MS = 1000;
 export { DEFAULT_DRAIN_TIMEOUT_SECONDS } from "../protocol/drain-timeout.ts";
 
+function readSampleIntervalMs(value: number | string | undefined, name: string): number {
+  if (value === undefined) return DEFAULT_SAMPLE_INTERVAL_MS;
+  const ms = typeof value === "number" ? value : parseDuration(value, name, { plainUnit: "ms" });
+  if (!(ms >= 50 && ms <= 60_000)) {
+    throw new ValidationError("invalid_value", `${name}: the sample interval must be 50 ms to 60 s`, name);
+  }
+  return ms;
+}
+
 /** This machine's agent name unless --name says otherwise. */
 export function defaultAgentName(): string {
   return agentNameFromHost(hostname());
 }
 
-export function compileAgentConfig(options: AgentOptions): AgentConfig {
+export function compileAgentConfig(options: AgentOptions, names: AgentNames = {}): AgentConfig {
+  const name = (option: keyof AgentOptions, flag: string) => names[option] ?? flag;
   if (!options.nats) {
-    throw new ValidationError("missing_option", "--nats URL is required (the coordinator prints it)", "nats");
-  }
-  const sampleIntervalMs = options.sampleIntervalMs ?? DEFAULT_SAMPLE_INTERVAL_MS;
-  if (!(sampleIntervalMs >= 50 && sampleIntervalMs <= 60_000)) {
     throw new ValidationError(
-      "invalid_value",
-      "the sample interval must be 50 ms to 60 s",
-      "sampleIntervalMs",
+      "missing_option",
+      "--nats URL is required (the coordinator prints it), or agent.nats in the --config file",
+      "nats",
     );
   }
   return {
     natsServers: splitList(options.nats),
     credsFile: options.creds,
-    name: checkAgentName(options.name ?? defaultAgentName(), "name"),
-    memoryBytes: options.memory === undefined ? undefined : parseSize(options.memory, "memory"),
-    labels: parseLabels(options.labels ?? "", "labels"),
+    name: checkAgentName(options.name ?? defaultAgentName(), name("name", "--name")),
+    memoryBytes:
+      options.memory === undefined ? undefined : parseSize(options.memory, name("memory", "--memory")),
+    labels: parseLabels(options.labels ?? "", name("labels", "--labels")),
     workDir: options.workDir ?? join(tmpdir(), "memfarm-agent"),
-    sampleIntervalMs,
+    sampleIntervalMs: readSampleIntervalMs(
+      options.sampleIntervalMs,
+      name("sampleIntervalMs", "--sample-interval-ms"),
+    ),
     allowLocalRepos: options.allowLocalRepos ?? false,
     killGraceMs: options.killGraceMs ?? 10_000,
     limitMode: options.limitMode ?? "auto",
-    blackouts: parseWindows(options.noNewJobs ?? "", "no-new-jobs"),
-    drainTimeoutMs: readDrainTimeoutMs(options.drainTimeout),
+    blackouts: parseWindows(options.noNewJobs ?? "", name("noNewJobs", "--no-new-jobs")),
+    drainTimeoutMs: readDrainTimeoutMs(options.drainTimeout, name("drainTimeout", "--drain-timeout")),
     version: options.pretendVersion ?? OWN_VERSION,
   };
 }

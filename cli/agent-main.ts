@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { extname } from "node:path";
 import { MemfarmError } from "../protocol/errors.ts";
 import {
   type InstalledAgentConfig,
@@ -8,12 +9,14 @@ import {
 } from "../protocol/installed-agent-config.ts";
 import { agentCommand } from "./commands/agent-daemon-command.ts";
 import { ExitCode } from "./exit-codes.ts";
+import { SETTING_SECTIONS } from "./settings/config-file.ts";
+import { isTable } from "./settings/kinds.ts";
 
 /**
  * The entry point of the agent bundle that `memfarm hosts add` uploads (dist/agent-bundle/): just
  * `memfarm agent`, and nothing of the coordinator, so it has no native module and runs on any arch.
- * `--config FILE` reads the options from the file the provisioner wrote; other arguments are
- * `memfarm agent`'s own.
+ * `--config FILE` first reads the options from the file the provisioner wrote; other arguments are
+ * `memfarm agent`'s own, and so is a `--config FILE` that is a settings file (cli/settings/).
  */
 function argsFrom(config: InstalledAgentConfig): string[] {
   const labels = Object.entries(config.labels).map(([key, value]) => `${key}=${value}`);
@@ -39,10 +42,26 @@ function optionArgs(options: InstalledAgentOptions): string[] {
   return args;
 }
 
+/**
+ * Whether a .json FILE is the provisioner's agent.json rather than a settings file: one without the
+ * settings' sections. A damaged agent.json counts as one, so that its error says how to rewrite it.
+ */
+function isInstalledConfig(text: string): boolean {
+  try {
+    const value: unknown = JSON.parse(text);
+    return !isTable(value) || !Object.keys(value).some((key) => SETTING_SECTIONS.includes(key));
+  } catch {
+    return true;
+  }
+}
+
 async function run(argv: string[]): Promise<number> {
   let args = argv;
-  if (argv[0] === "--config" && argv[1] !== undefined) {
-    const config = parseInstalledAgentConfig(readFileSync(argv[1], "utf8"), argv[1]);
+  const file = argv[0] === "--config" ? argv[1] : undefined;
+  const text =
+    file !== undefined && extname(file).toLowerCase() === ".json" ? readFileSync(file, "utf8") : null;
+  if (file !== undefined && text !== null && isInstalledConfig(text)) {
+    const config = parseInstalledAgentConfig(text, file);
     args = [...argsFrom(config), ...argv.slice(2)];
     // A stop over SSH kills exactly this pid (checked against its command line), never by name.
     writeFileSync(config.pidFile, `${process.pid}\n`);

@@ -54,8 +54,10 @@ Examples:
 "memfarm COMMAND --help" shows a command's options.`;
 
 export const COMMAND_HELP: Record<string, string> = {
-  up: `memfarm up [--port ${DEFAULT_HTTP_PORT}] [--host ${DEFAULT_HTTP_HOST}] [--data-dir DIR] [--memory SIZE] [--name NAME] [--labels k=v,...]
-           [--nats URL] [--nats-port PORT] [--jobs-dir DIR] [--headroom SIZE] [--lost-after SECONDS]
+  up: `memfarm up [--config FILE] [--port ${DEFAULT_HTTP_PORT}] [--host ${DEFAULT_HTTP_HOST}] [--data-dir DIR] [--memory SIZE] [--name NAME]
+           [--labels k=v,...] [--nats URL[,URL...] [--creds FILE]] [--advertise-nats URL[,URL...]]
+           [--nats-port PORT] [--nats-host ADDRESS] [--jobs-dir DIR] [--headroom SIZE] [--lost-after SECONDS]
+           [--stream-replicas N]
            [--drain-timeout SECONDS] [--log-format text|json] [--log-level debug|info|warn|error]
 
 Starts a whole farm on this machine: an embedded nats-server (JetStream on, store under DATA_DIR/nats,
@@ -69,12 +71,16 @@ SECONDS is a number of seconds or a duration with units ms, s, m, h, d: 90s, 15m
 --log-format json writes the log (stderr) as JSON lines with time, level, msg and context fields
 (job, attempt, agent, requestId); --log-level drops lines below it (default info). The same for
 coordinator and agent; MEMFARM_LOG_FORMAT and MEMFARM_LOG_LEVEL stand in for them.
+--config FILE (or MEMFARM_CONFIG) reads these settings from a TOML or JSON file, one key for each
+flag and variable (deploy/memfarm.example.toml lists them, docs/operations/config-file.md explains);
+a flag wins over its variable, which wins over the file. Unknown keys and bad values stop the start.
 
-Example:
-  memfarm up --port 8080 --data-dir ./farm`,
-  coordinator: `memfarm coordinator [--port ${DEFAULT_HTTP_PORT}] [--host ${DEFAULT_HTTP_HOST}] [--data-dir DIR] [--nats URL[,URL...] [--creds FILE]]
-                    [--advertise-nats URL[,URL...]] [--nats-port PORT] [--nats-host ADDRESS] [--jobs-dir DIR]
-                    [--headroom SIZE] [--lost-after SECONDS] [--stream-replicas N] [--log-format text|json]
+Examples:
+  memfarm up --port 8080 --data-dir ./farm
+  memfarm up --config farm.toml`,
+  coordinator: `memfarm coordinator [--config FILE] [--port ${DEFAULT_HTTP_PORT}] [--host ${DEFAULT_HTTP_HOST}] [--data-dir DIR]
+                    [--nats URL[,URL...] [--creds FILE]] [--advertise-nats URL[,URL...]] [--nats-port PORT] [--nats-host ADDRESS]
+                    [--jobs-dir DIR] [--headroom SIZE] [--lost-after SECONDS] [--stream-replicas N] [--log-format text|json]
                     [--log-level LEVEL]
 
 Runs the coordinator alone. Without --nats it starts an embedded nats-server that admits only the
@@ -90,11 +96,17 @@ An agent silent for --lost-after seconds (default 8) is lost and its jobs are re
 On SIGTERM or Ctrl-C it stops taking work (calls that change the farm get HTTP 503 shutting_down),
 answers the requests in flight and exits 0; jobs on agents keep running. A second signal forces.
 SECONDS is a number of seconds or a duration with units ms, s, m, h, d: 90s, 15m, 2h, 1h30m.
+--config FILE (or MEMFARM_CONFIG) reads these settings from a TOML or JSON file, one key for each
+flag and variable (deploy/memfarm.example.toml lists them, docs/operations/config-file.md explains);
+a flag wins over its variable, which wins over the file. Unknown keys and bad values stop the start.
+The PR bot's settings (MEMFARM_GITHUB_*, or the file's github keys) take secrets from files too:
+github.tokenFile in the file, MEMFARM_GITHUB_TOKEN_FILE in the environment (docs/operations/pr-bot.md).
 
 Examples:
+  memfarm coordinator --config /etc/memfarm/memfarm.toml
   memfarm coordinator --nats nats://10.0.0.5:4222 --advertise-nats nats://farm.example.org:4222
   memfarm coordinator --nats nats://n1:4222,nats://n2:4222,nats://n3:4222`,
-  agent: `memfarm agent --nats URL[,URL...] [--creds FILE] [--name NAME] [--memory SIZE] [--labels k=v,...]
+  agent: `memfarm agent --nats URL[,URL...] [--config FILE] [--creds FILE] [--name NAME] [--memory SIZE] [--labels k=v,...]
               [--work-dir DIR] [--sample-interval-ms MS] [--allow-local-repos] [--no-new-jobs HH:MM-HH:MM,...]
               [--drain-timeout SECONDS] [--log-format text|json] [--log-level LEVEL]
 
@@ -111,8 +123,13 @@ On SIGTERM or Ctrl-C the agent drains: it takes no new jobs and lets running one
 coordinator queues them again at once (this does not count against the job's attempts). A second
 signal kills running jobs and exits.
 SECONDS is a number of seconds or a duration with units ms, s, m, h, d: 90s, 15m, 2h, 1h30m.
+--config FILE (or MEMFARM_CONFIG) reads these settings from a TOML or JSON file, one key for each
+flag and variable (deploy/memfarm.example.toml lists them, docs/operations/config-file.md explains);
+a flag wins over its variable, which wins over the file. Unknown keys and bad values stop the start.
+--nats may come from the file (agent.nats) like any other setting.
 
 Examples:
+  memfarm agent --config /etc/memfarm/memfarm.toml
   memfarm agent --nats nats://127.0.0.1:4222 --creds arm1.nk --name arm1 --labels pool=bigmem
   memfarm agent --nats nats://127.0.0.1:4222 --creds arm1.nk --name arm1 --drain-timeout 3600`,
   submit: `memfarm submit SUITE (--python PATH | --ref REF [--repo URL]) [--memlimit SIZE] [--tests NAME,...]

@@ -1,3 +1,4 @@
+import { quoted } from "../protocol/errors.ts";
 import { createLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "../protocol/logger.ts";
 import { CliError } from "./client.ts";
 import type { CommandContext } from "./context.ts";
@@ -72,30 +73,19 @@ export function drainMessage(drainTimeoutMs: number): string {
     : `draining: running jobs may finish for up to ${drainTimeoutMs / 1000} s, then they are handed back`;
 }
 
-/** The long-running commands' log options; the environment's MEMFARM_LOG_* stand in for them. */
-export const LOG_OPTIONS = {
-  "log-format": { type: "string" },
-  "log-level": { type: "string" },
-} as const;
-
 /**
- * The long-running commands' log (stderr, which systemd sends to the journal): --log-level or
- * MEMFARM_LOG_LEVEL (debug, info, warn, error; default info) and --log-format or MEMFARM_LOG_FORMAT
- * (text, or json for one JSON object per line with time, level, msg and the context fields: job,
- * attempt, agent, requestId, ...). A flag wins over the environment.
+ * The long-running commands' log (stderr, which systemd sends to the journal): log.level (--log-level,
+ * MEMFARM_LOG_LEVEL: debug, info, warn, error; default info) and log.format (--log-format,
+ * MEMFARM_LOG_FORMAT: text, or json for one JSON object per line with time, level, msg and the
+ * context fields: job, attempt, agent, requestId, ...), as cli/settings/ resolved them.
  */
-export function loggerFor(
-  context: CommandContext,
-  flags: { "log-format"?: string; "log-level"?: string } = {},
-) {
-  const level =
-    oneOf<LogLevel>(flags["log-level"], LOG_LEVELS, "--log-level") ??
-    oneOf<LogLevel>(context.env.MEMFARM_LOG_LEVEL, LOG_LEVELS, "MEMFARM_LOG_LEVEL") ??
-    "info";
+export function loggerFor(log: {
+  values: { level?: string; format?: string };
+  names: { level?: string; format?: string };
+}) {
+  const level = oneOf<LogLevel>(log.values.level, LOG_LEVELS, log.names.level ?? "--log-level") ?? "info";
   const format =
-    oneOf<LogFormat>(flags["log-format"], LOG_FORMATS, "--log-format") ??
-    oneOf<LogFormat>(context.env.MEMFARM_LOG_FORMAT, LOG_FORMATS, "MEMFARM_LOG_FORMAT") ??
-    "text";
+    oneOf<LogFormat>(log.values.format, LOG_FORMATS, log.names.format ?? "--log-format") ?? "text";
   return createLogger({ level, format });
 }
 
@@ -104,7 +94,7 @@ function oneOf<T extends string>(
   allowed: readonly T[],
   name: string,
 ): T | undefined {
-  if (value === undefined || value === "") return undefined;
+  if (value === undefined) return undefined;
   if ((allowed as readonly string[]).includes(value)) return value as T;
-  throw new CliError(`${name} must be one of ${allowed.join(", ")}, not "${value}"`, ExitCode.usage);
+  throw new CliError(`${name} must be one of ${allowed.join(", ")}, not ${quoted(value)}`, ExitCode.usage);
 }

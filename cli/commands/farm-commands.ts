@@ -1,8 +1,9 @@
 import { join } from "node:path";
 import { compileAgentConfig, defaultAgentName } from "../../agent/config.ts";
 import { AgentDaemon } from "../../agent/daemon.ts";
-import { compileCoordinatorConfig } from "../../coordinator/config.ts";
+import { type CoordinatorOptions, compileCoordinatorConfig } from "../../coordinator/config.ts";
 import { Coordinator, EXAMPLE_SUBMIT_ARGS } from "../../coordinator/coordinator.ts";
+import type { GithubOptions } from "../../coordinator/github/github-config.ts";
 import { ADMIN_TOKEN_FILE } from "../../coordinator/http/admin-token.ts";
 import { DEFAULT_HTTP_PORT, defaultDataDir } from "../../protocol/coordinator-address.ts";
 import type { Logger } from "../../protocol/logger.ts";
@@ -10,51 +11,30 @@ import type { CommandContext } from "../context.ts";
 import { cliCommand, shellWord } from "../invocation.ts";
 import { parseCommand } from "../parse.ts";
 import { normalizeUrl, saveProfile } from "../profiles.ts";
-import {
-  drainMessage,
-  LOG_OPTIONS,
-  loggerFor,
-  runUntilSignal,
-  StartingSignals,
-} from "../run-until-signal.ts";
+import { drainMessage, loggerFor, runUntilSignal, StartingSignals } from "../run-until-signal.ts";
+import { flagOptions, loadSettings, type Settings } from "../settings/resolve.ts";
+import type { EveryFieldIn } from "../settings/settings.ts";
 
-const COORDINATOR_OPTIONS = {
-  port: { type: "string" },
-  host: { type: "string" },
-  "data-dir": { type: "string" },
-  nats: { type: "string" },
-  creds: { type: "string" },
-  "nats-port": { type: "string" },
-  "nats-host": { type: "string" },
-  "advertise-nats": { type: "string" },
-  "jobs-dir": { type: "string" },
-  headroom: { type: "string" },
-  "lost-after": { type: "string" },
-  "stream-replicas": { type: "string" },
-  ...LOG_OPTIONS,
-  help: { type: "boolean", short: "h" },
-} as const;
+// Each coordinator.* and github.* key of the settings table fills a field of the options.
+true satisfies EveryFieldIn<"coordinator", CoordinatorOptions>;
+true satisfies EveryFieldIn<"github", GithubOptions>;
 
-type CoordinatorValues = Partial<Record<Exclude<keyof typeof COORDINATOR_OPTIONS, "help">, string>>;
+/** The coordinator's config from its settings: flags, environment, config file (cli/settings/). */
+export function coordinatorConfigFrom(settings: Settings, env: NodeJS.ProcessEnv) {
+  const coordinator = settings.section("coordinator");
+  const github = settings.section("github");
+  return compileCoordinatorConfig({ ...coordinator.values, github: github.values }, env, {
+    ...coordinator.names,
+    github: github.names,
+  });
+}
 
-function coordinatorConfigFrom(values: CoordinatorValues, env: NodeJS.ProcessEnv) {
-  return compileCoordinatorConfig(
-    {
-      port: values.port,
-      host: values.host,
-      dataDir: values["data-dir"],
-      nats: values.nats,
-      natsCreds: values.creds,
-      natsPort: values["nats-port"],
-      natsHost: values["nats-host"],
-      advertiseNats: values["advertise-nats"],
-      jobsDir: values["jobs-dir"],
-      headroom: values.headroom,
-      lostAfter: values["lost-after"],
-      streamReplicas: values["stream-replicas"],
-    },
-    env,
-  );
+function parseDaemon(daemon: "up" | "coordinator", context: CommandContext): Settings {
+  const { values } = parseCommand(daemon, context.args, {
+    ...flagOptions(daemon),
+    help: { type: "boolean", short: "h" },
+  });
+  return loadSettings(daemon, values, context.env);
 }
 
 /** How the printed commands reach this farm: the CLI as it was run, and the options it needs. */
@@ -163,25 +143,23 @@ function printReady(
 }
 
 export async function upCommand(context: CommandContext): Promise<number> {
-  const { values } = parseCommand("up", context.args, {
-    ...COORDINATOR_OPTIONS,
-    memory: { type: "string" },
-    name: { type: "string" },
-    labels: { type: "string" },
-    "drain-timeout": { type: "string" },
-  });
-  const log = loggerFor(context, values);
-  const config = coordinatorConfigFrom(values, context.env);
+  const settings = parseDaemon("up", context);
+  const log = loggerFor(settings.section("log"));
+  const config = coordinatorConfigFrom(settings, context.env);
   const starting = new StartingSignals(context);
-  const agentConfig = compileAgentConfig({
-    nats: "pending", // replaced below once the coordinator knows its NATS URL
-    name: values.name,
-    memory: values.memory,
-    labels: values.labels,
-    workDir: join(config.dataDir, "agent"),
-    // The whole farm stops together: running jobs go back to the queue and run at the next start.
-    drainTimeout: values["drain-timeout"] ?? "0",
-  });
+  const localAgent = settings.section("agent");
+  const agentConfig = compileAgentConfig(
+    {
+      nats: "pending", // replaced below once the coordinator knows its NATS URL
+      name: localAgent.values.name,
+      memory: localAgent.values.memory,
+      labels: localAgent.values.labels,
+      workDir: join(config.dataDir, "agent"),
+      // The whole farm stops together: running jobs go back to the queue and run at the next start.
+      drainTimeout: localAgent.values.drainTimeout ?? "0",
+    },
+    localAgent.names,
+  );
   const coordinator = await Coordinator.start(config, log.child({ part: "coordinator" }));
   let agent: AgentDaemon;
   let credsFile: string | undefined;
@@ -227,9 +205,9 @@ export async function upCommand(context: CommandContext): Promise<number> {
 }
 
 export async function coordinatorCommand(context: CommandContext): Promise<number> {
-  const { values } = parseCommand("coordinator", context.args, COORDINATOR_OPTIONS);
-  const log = loggerFor(context, values);
-  const config = coordinatorConfigFrom(values, context.env);
+  const settings = parseDaemon("coordinator", context);
+  const log = loggerFor(settings.section("log"));
+  const config = coordinatorConfigFrom(settings, context.env);
   const starting = new StartingSignals(context);
   const coordinator = await Coordinator.start(config, log);
   let hint: JoinHint = { kind: "issue", name: suggestedAgentName() };

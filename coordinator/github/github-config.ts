@@ -1,8 +1,11 @@
 import { resolve } from "node:path";
-import { ValidationError } from "../../protocol/errors.ts";
+import { quoted, ValidationError } from "../../protocol/errors.ts";
 import { splitList } from "../../protocol/lists.ts";
 
-/** The raw `MEMFARM_GITHUB_*` values (DESIGN.md "GitHub pull-request bot"), as compileCoordinatorConfig reads them. */
+/**
+ * The raw `MEMFARM_GITHUB_*` values (DESIGN.md "GitHub pull-request bot"), or the config file's
+ * github keys, as compileCoordinatorConfig reads them.
+ */
 export interface GithubOptions {
   webhookSecret?: string;
   apiUrl?: string;
@@ -34,53 +37,70 @@ export interface GithubConfig {
   maxPayloadBytes: number;
 }
 
+/** What an error calls each option: where its value came from; the environment variable when not said. */
+export type GithubNames = Partial<Record<keyof GithubOptions, string>>;
+
+const VARIABLES: Record<keyof GithubOptions, string> = {
+  webhookSecret: "MEMFARM_GITHUB_WEBHOOK_SECRET",
+  apiUrl: "MEMFARM_GITHUB_API_URL",
+  token: "MEMFARM_GITHUB_TOKEN",
+  appId: "MEMFARM_GITHUB_APP_ID",
+  privateKeyFile: "MEMFARM_GITHUB_PRIVATE_KEY_FILE",
+  repos: "MEMFARM_GITHUB_REPOS",
+  publicUrl: "MEMFARM_PUBLIC_URL",
+};
+
 const REPO_NAME = /^[A-Za-z0-9_.-]{1,100}\/[A-Za-z0-9_.-]{1,100}$/;
 
-/** Null when no webhook secret is set: the bot is off. Every other problem names the variable to fix. */
-export function compileGithubConfig(options: GithubOptions): GithubConfig | null {
+/**
+ * Null when no webhook secret is set: the bot is off. Every other problem names the variable or
+ * key to fix (a secret's value never shows in an error).
+ */
+export function compileGithubConfig(options: GithubOptions, names: GithubNames = {}): GithubConfig | null {
+  const name = (option: keyof GithubOptions) => names[option] ?? VARIABLES[option];
   if (!options.webhookSecret) return null;
   if (options.webhookSecret.length < 16) {
     throw new ValidationError(
       "invalid_option",
-      "MEMFARM_GITHUB_WEBHOOK_SECRET must be at least 16 characters (GitHub suggests a random string of high entropy)",
-      "MEMFARM_GITHUB_WEBHOOK_SECRET",
+      `${name("webhookSecret")} must be at least 16 characters (GitHub suggests a random string of high entropy)`,
+      name("webhookSecret"),
     );
   }
   const repos = splitList(options.repos ?? "");
   if (repos.length === 0) {
     throw new ValidationError(
       "invalid_option",
-      "MEMFARM_GITHUB_REPOS must list the repositories the bot answers in, e.g. python/cpython",
-      "MEMFARM_GITHUB_REPOS",
+      `${name("repos")} must list the repositories the bot answers in, e.g. python/cpython`,
+      name("repos"),
     );
   }
   for (const repo of repos) {
     if (!REPO_NAME.test(repo)) {
       throw new ValidationError(
         "invalid_option",
-        `MEMFARM_GITHUB_REPOS: "${repo}" is not owner/name`,
-        "MEMFARM_GITHUB_REPOS",
+        `${name("repos")}: ${quoted(repo)} is not owner/name`,
+        name("repos"),
       );
     }
   }
   return {
     webhookSecret: options.webhookSecret,
-    apiUrl: readUrl(options.apiUrl ?? "https://api.github.com", "MEMFARM_GITHUB_API_URL"),
-    auth: readAuth(options),
+    apiUrl: readUrl(options.apiUrl ?? "https://api.github.com", name("apiUrl")),
+    auth: readAuth(options, name),
     repos: new Set(repos.map((repo) => repo.toLowerCase())),
-    publicUrl: options.publicUrl ? readUrl(options.publicUrl, "MEMFARM_PUBLIC_URL") : null,
+    publicUrl: options.publicUrl ? readUrl(options.publicUrl, name("publicUrl")) : null,
     requestRetries: 3,
     retryBaseMs: 5_000,
     maxPayloadBytes: 1024 * 1024,
   };
 }
 
-function readAuth(options: GithubOptions): GithubAuth {
+function readAuth(options: GithubOptions, name: (option: keyof GithubOptions) => string): GithubAuth {
   if (options.token && options.appId) {
     throw new ValidationError(
       "invalid_option",
-      "set MEMFARM_GITHUB_TOKEN or MEMFARM_GITHUB_APP_ID (with MEMFARM_GITHUB_PRIVATE_KEY_FILE), not both",
-      "MEMFARM_GITHUB_TOKEN",
+      `set ${name("token")} or ${name("appId")} (with ${name("privateKeyFile")}), not both`,
+      name("token"),
     );
   }
   if (options.token) return { kind: "token", token: options.token };
@@ -89,23 +109,23 @@ function readAuth(options: GithubOptions): GithubAuth {
     if (!Number.isInteger(appId) || appId < 1) {
       throw new ValidationError(
         "invalid_option",
-        `MEMFARM_GITHUB_APP_ID must be the App's numeric id, not "${options.appId}"`,
-        "MEMFARM_GITHUB_APP_ID",
+        `${name("appId")} must be the App's numeric id, not ${quoted(options.appId)}`,
+        name("appId"),
       );
     }
     if (!options.privateKeyFile) {
       throw new ValidationError(
         "invalid_option",
-        "MEMFARM_GITHUB_APP_ID needs MEMFARM_GITHUB_PRIVATE_KEY_FILE (the App's .pem private key)",
-        "MEMFARM_GITHUB_PRIVATE_KEY_FILE",
+        `${name("appId")} needs ${name("privateKeyFile")} (the App's .pem private key)`,
+        name("privateKeyFile"),
       );
     }
     return { kind: "app", appId, privateKeyFile: resolve(options.privateKeyFile) };
   }
   throw new ValidationError(
     "invalid_option",
-    "the bot needs credentials: MEMFARM_GITHUB_TOKEN, or MEMFARM_GITHUB_APP_ID and MEMFARM_GITHUB_PRIVATE_KEY_FILE",
-    "MEMFARM_GITHUB_TOKEN",
+    `the bot needs credentials: ${name("token")}, or ${name("appId")} and ${name("privateKeyFile")}`,
+    name("token"),
   );
 }
 
@@ -114,10 +134,14 @@ function readUrl(text: string, field: string): string {
   try {
     url = new URL(text);
   } catch {
-    throw new ValidationError("invalid_option", `${field} must be a URL, not "${text}"`, field);
+    throw new ValidationError("invalid_option", `${field} must be a URL, not ${quoted(text)}`, field);
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") {
-    throw new ValidationError("invalid_option", `${field} must be an http(s) URL, not "${text}"`, field);
+    throw new ValidationError(
+      "invalid_option",
+      `${field} must be an http(s) URL, not ${quoted(text)}`,
+      field,
+    );
   }
   return text.replace(/\/+$/, "");
 }

@@ -29,7 +29,10 @@ describe("the coordinator's default address", () => {
     const readme = readFileSync(join(PACKAGE_ROOT, "README.md"), "utf8");
     const cliDoc = readFileSync(join(PACKAGE_ROOT, "docs", "cli.md"), "utf8");
     assert.ok(cliDoc.includes(`default \`${DEFAULT_COORDINATOR_URL}\``), "docs/cli.md: --url default");
-    assert.ok(cliDoc.includes(`memfarm up [--port ${DEFAULT_HTTP_PORT}]`), "docs/cli.md: memfarm up --port");
+    assert.ok(
+      cliDoc.includes(`memfarm up [--config FILE] [--port ${DEFAULT_HTTP_PORT}]`),
+      "docs/cli.md: memfarm up --port",
+    );
     assert.ok(readme.includes(`${DEFAULT_COORDINATOR_URL}/`), "README: the dashboard's address");
     assert.ok(MAIN_HELP.includes(`default ${DEFAULT_COORDINATOR_URL}`));
     for (const command of ["up", "coordinator"]) {
