@@ -57,6 +57,8 @@ export const COMMAND_HELP: Record<string, string> = {
   up: `memfarm up [--port ${DEFAULT_HTTP_PORT}] [--host ${DEFAULT_HTTP_HOST}] [--data-dir DIR] [--memory SIZE] [--name NAME] [--labels k=v,...]
            [--nats URL] [--nats-port PORT] [--jobs-dir DIR] [--headroom SIZE] [--lost-after SECONDS]
            [--drain-timeout SECONDS] [--log-format text|json] [--log-level debug|info|warn|error]
+           [--backup-dir DIR [--backup-keep N] [--backup-at HH:MM]] [--keep-samples AGE] [--keep-logs AGE]
+           [--old-logs compress|drop]
 
 Starts a whole farm on this machine: an embedded nats-server (JetStream on, store under DATA_DIR/nats,
 a free port unless --nats-port), the coordinator (SQLite in DATA_DIR, HTTP API and dashboard on --port)
@@ -69,12 +71,24 @@ SECONDS is a number of seconds or a duration with units ms, s, m, h, d: 90s, 15m
 --log-format json writes the log (stderr) as JSON lines with time, level, msg and context fields
 (job, attempt, agent, requestId); --log-level drops lines below it (default info). The same for
 coordinator and agent; MEMFARM_LOG_FORMAT and MEMFARM_LOG_LEVEL stand in for them.
+Backups and retention (the same for up and coordinator; docs/operations/backups-and-retention.md):
+  --backup-dir DIR     a backup every night into DIR (created, mode 0700), as memfarm backup takes one:
+                       online, named memfarm-YYYY-MM-DDTHHMMSSZ.sqlite, renamed into place once checked
+  --backup-keep N      how many of its nightly backups to keep (default 7); older ones it made are removed
+  --backup-at HH:MM    the time of day, UTC (default 03:00)
+  --keep-samples AGE   raw samples of jobs ended longer ago fold into per-minute summaries: the peak, the
+                       per-test figures and the chart stay, a minute fine (default 30d; forever: never)
+  --keep-logs AGE      logs of jobs ended longer ago are compressed or dropped (default 90d; forever: never)
+  --old-logs compress|drop  compress (default: every line still readable) or drop (delete the lines)
+AGE is a duration of at least 1h: 30d, 12h, 1.5d.
 
 Example:
   memfarm up --port 8080 --data-dir ./farm`,
   coordinator: `memfarm coordinator [--port ${DEFAULT_HTTP_PORT}] [--host ${DEFAULT_HTTP_HOST}] [--data-dir DIR] [--nats URL[,URL...] [--creds FILE]]
                     [--advertise-nats URL[,URL...]] [--nats-port PORT] [--jobs-dir DIR] [--headroom SIZE]
                     [--lost-after SECONDS] [--stream-replicas N] [--log-format text|json] [--log-level LEVEL]
+                    [--backup-dir DIR [--backup-keep N] [--backup-at HH:MM]] [--keep-samples AGE]
+                    [--keep-logs AGE] [--old-logs compress|drop]
 
 Runs the coordinator alone. Without --nats it starts an embedded nats-server that admits only the
 coordinator and agents with credentials it issued (memfarm agents creds NAME); at start it prints the
@@ -87,8 +101,19 @@ An agent silent for --lost-after seconds (default 8) is lost and its jobs are re
 On SIGTERM or Ctrl-C it stops taking work (calls that change the farm get HTTP 503 shutting_down),
 answers the requests in flight and exits 0; jobs on agents keep running. A second signal forces.
 SECONDS is a number of seconds or a duration with units ms, s, m, h, d: 90s, 15m, 2h, 1h30m.
+Backups and retention (the same for up and coordinator; docs/operations/backups-and-retention.md):
+  --backup-dir DIR     a backup every night into DIR (created, mode 0700), as memfarm backup takes one:
+                       online, named memfarm-YYYY-MM-DDTHHMMSSZ.sqlite, renamed into place once checked
+  --backup-keep N      how many of its nightly backups to keep (default 7); older ones it made are removed
+  --backup-at HH:MM    the time of day, UTC (default 03:00)
+  --keep-samples AGE   raw samples of jobs ended longer ago fold into per-minute summaries: the peak, the
+                       per-test figures and the chart stay, a minute fine (default 30d; forever: never)
+  --keep-logs AGE      logs of jobs ended longer ago are compressed or dropped (default 90d; forever: never)
+  --old-logs compress|drop  compress (default: every line still readable) or drop (delete the lines)
+AGE is a duration of at least 1h: 30d, 12h, 1.5d.
 
 Examples:
+  memfarm coordinator --backup-dir /var/backups/memfarm --keep-logs 180d
   memfarm coordinator --nats nats://10.0.0.5:4222 --advertise-nats nats://farm.example.org:4222
   memfarm coordinator --nats nats://n1:4222,nats://n2:4222,nats://n3:4222`,
   agent: `memfarm agent --nats URL[,URL...] [--creds FILE] [--name NAME] [--memory SIZE] [--labels k=v,...]

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { existsSync, renameSync, rmSync, statSync } from "node:fs";
+import { chmodSync, existsSync, renameSync, rmSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import Database from "better-sqlite3";
 import { MemfarmError } from "../../protocol/errors.ts";
@@ -34,6 +34,8 @@ export async function backupDatabase(databaseFile: string, target: string): Prom
   try {
     source.pragma("busy_timeout = 5000");
     await source.backup(partial);
+    // The copy holds what the database does (token hashes, agents' NATS keys): for its owner only.
+    chmodSync(partial, 0o600);
     const summary = checkDatabase(partial);
     renameSync(partial, target);
     return { ...summary, file: target };
