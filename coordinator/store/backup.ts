@@ -34,6 +34,14 @@ export async function backupDatabase(databaseFile: string, target: string): Prom
   try {
     source.pragma("busy_timeout = 5000");
     await source.backup(partial);
+    // The copy says "WAL" as its source does, and opening it then leaves -wal and -shm files beside
+    // it (under the temporary name, once renamed): one self-contained file is what a backup should be.
+    const copy = new Database(partial, { fileMustExist: true });
+    try {
+      copy.pragma("journal_mode = DELETE");
+    } finally {
+      copy.close();
+    }
     // The copy holds what the database does (token hashes, agents' NATS keys): for its owner only.
     chmodSync(partial, 0o600);
     const summary = checkDatabase(partial);
@@ -41,7 +49,7 @@ export async function backupDatabase(databaseFile: string, target: string): Prom
     return { ...summary, file: target };
   } finally {
     source.close();
-    rmSync(partial, { force: true });
+    for (const file of [partial, `${partial}-wal`, `${partial}-shm`]) rmSync(file, { force: true });
   }
 }
 
