@@ -43,7 +43,7 @@ export function simulateJob(store: Store, profile: SuiteProfile, nowMs: number, 
       ? text.testCase()
       : text.progress(index, profile.testFiles);
   const logLines: LogLine[] = [
-    ...Array.from({ length: profile.buildLines }, (_, index) => ({
+    ...Array.from({ length: profile.buildLines }, () => ({
       stream: "stdout" as const,
       text: text.build(),
     })),
