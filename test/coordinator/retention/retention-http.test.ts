@@ -8,6 +8,7 @@ import { Coordinator } from "../../../coordinator/coordinator.ts";
 import { databaseFileIn } from "../../../coordinator/store/backup.ts";
 import { openStore } from "../../../coordinator/store/store.ts";
 import { silentLogger } from "../../../protocol/logger.ts";
+import { runCli } from "../../helpers/cli.ts";
 import { type OldJob, recordOldJob } from "../../helpers/old-jobs.ts";
 
 /**
@@ -91,5 +92,49 @@ describe("a farm with retention and nightly backups", () => {
     assert.equal(await metric("failed"), 1);
     assert.equal((await get("/healthz")).status, 200, "the farm goes on");
     assert.equal((await get(`/api/v1/jobs/${old.jobId}`)).status, 200);
+  });
+});
+
+describe("a farm that drops old logs", () => {
+  const dir = mkdtempSync(join(tmpdir(), "memfarm-retention-drop-"));
+  const dataDir = join(dir, "data");
+  let coordinator: Coordinator;
+  let old: OldJob;
+  before(async () => {
+    mkdirSync(dataDir, { recursive: true });
+    const seeded = openStore(databaseFileIn(dataDir));
+    old = recordOldJob(seeded, { endedDaysAgo: 100, runMs: 30 * 60_000, logLines: 300, testFiles: 3 });
+    seeded.close();
+    coordinator = await Coordinator.start(
+      compileCoordinatorConfig(
+        { port: "0", dataDir, keepSamples: "forever", keepLogs: "90d", oldLogs: "drop" },
+        {},
+      ),
+      silentLogger,
+    );
+  });
+  after(async () => {
+    await coordinator?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("says the log was dropped: in the API, on the job page and to memfarm logs", async () => {
+    const pass = await coordinator.retention.runOnce();
+    assert.equal(pass.logsDropped, 1);
+    assert.equal(pass.sampleRowsDeleted, 0, "--keep-samples forever");
+    const response = await fetch(`${coordinator.httpUrl}/api/v1/jobs/${old.jobId}/log`);
+    const log = (await response.json()) as { lines: unknown[]; archived: { action: string; lines: number } };
+    assert.deepEqual(log.lines, []);
+    assert.equal(log.archived.action, "dropped");
+    assert.equal(log.archived.lines, 300);
+    const page = await (await fetch(`${coordinator.httpUrl}/jobs/${old.jobId}`)).text();
+    assert.match(page, /This job's log \(300 lines\) was dropped by retention on/);
+    const run = await runCli(["logs", String(old.jobId), "--url", coordinator.httpUrl]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout, "");
+    assert.match(
+      run.stderr,
+      new RegExp(`job ${old.jobId}'s log \\(300 lines\\) was dropped by the farm's retention on `),
+    );
   });
 });
