@@ -71,16 +71,17 @@ SECONDS is a number of seconds or a duration with units ms, s, m, h, d: 90s, 15m
 --log-format json writes the log (stderr) as JSON lines with time, level, msg and context fields
 (job, attempt, agent, requestId); --log-level drops lines below it (default info). The same for
 coordinator and agent; MEMFARM_LOG_FORMAT and MEMFARM_LOG_LEVEL stand in for them.
+
 Backups and retention (the same for up and coordinator; docs/operations/backups-and-retention.md):
   --backup-dir DIR     a backup every night into DIR (created, mode 0700), as memfarm backup takes one:
                        online, named memfarm-YYYY-MM-DDTHHMMSSZ.sqlite, renamed into place once checked
   --backup-keep N      how many of its nightly backups to keep (default 7); older ones it made are removed
   --backup-at HH:MM    the time of day, UTC (default 03:00)
   --keep-samples AGE   raw samples of jobs ended longer ago fold into per-minute summaries: the peak, the
-                       per-test figures and the chart stay, a minute fine (default 30d; forever: never)
-  --keep-logs AGE      logs of jobs ended longer ago are compressed or dropped (default 90d; forever: never)
+                       per-test figures and the chart stay, a minute fine (default 30d)
+  --keep-logs AGE      logs of jobs ended longer ago are compressed or dropped (default 90d)
   --old-logs compress|drop  compress (default: every line still readable) or drop (delete the lines)
-AGE is a duration of at least 1h: 30d, 12h, 1.5d.
+AGE is a duration of at least 1h (30d, 12h, 1.5d), or forever to keep them as they are.
 
 Example:
   memfarm up --port 8080 --data-dir ./farm`,
@@ -101,16 +102,17 @@ An agent silent for --lost-after seconds (default 8) is lost and its jobs are re
 On SIGTERM or Ctrl-C it stops taking work (calls that change the farm get HTTP 503 shutting_down),
 answers the requests in flight and exits 0; jobs on agents keep running. A second signal forces.
 SECONDS is a number of seconds or a duration with units ms, s, m, h, d: 90s, 15m, 2h, 1h30m.
+
 Backups and retention (the same for up and coordinator; docs/operations/backups-and-retention.md):
   --backup-dir DIR     a backup every night into DIR (created, mode 0700), as memfarm backup takes one:
                        online, named memfarm-YYYY-MM-DDTHHMMSSZ.sqlite, renamed into place once checked
   --backup-keep N      how many of its nightly backups to keep (default 7); older ones it made are removed
   --backup-at HH:MM    the time of day, UTC (default 03:00)
   --keep-samples AGE   raw samples of jobs ended longer ago fold into per-minute summaries: the peak, the
-                       per-test figures and the chart stay, a minute fine (default 30d; forever: never)
-  --keep-logs AGE      logs of jobs ended longer ago are compressed or dropped (default 90d; forever: never)
+                       per-test figures and the chart stay, a minute fine (default 30d)
+  --keep-logs AGE      logs of jobs ended longer ago are compressed or dropped (default 90d)
   --old-logs compress|drop  compress (default: every line still readable) or drop (delete the lines)
-AGE is a duration of at least 1h: 30d, 12h, 1.5d.
+AGE is a duration of at least 1h (30d, 12h, 1.5d), or forever to keep them as they are.
 
 Examples:
   memfarm coordinator --backup-dir /var/backups/memfarm --keep-logs 180d

@@ -48,6 +48,8 @@ const DEFAULT_INTERVAL_MS = 10 * 60_000;
 /** ~5 ms of deleting per transaction on this machine (bench/db-growth.ts). */
 const DEFAULT_BATCH_ROWS = 2_000;
 const DEFAULT_PAUSE_MS = 20;
+/** Compressed logs dropped per transaction (each a blob of up to a few MB). */
+const DROPS_PER_BATCH = 50;
 /** Jobs looked at and skipped (too recent, still running) between two yields to the event loop. */
 const SKIPS_PER_YIELD = 200;
 
@@ -157,6 +159,13 @@ export class Retention {
   private async archiveLogs(cutoffMs: number, pass: RetentionPass): Promise<void> {
     const { store, config } = this.deps;
     const batch = this.deps.batchRows ?? DEFAULT_BATCH_ROWS;
+    // Told to drop, it drops what an earlier `compress` kept too: a log is a blob, a few at a time.
+    while (config.oldLogs === "drop" && !this.stopping) {
+      const dropped = store.retention.dropCompressedLogs(new Date(cutoffMs), DROPS_PER_BATCH);
+      pass.logsDropped += dropped;
+      if (dropped < DROPS_PER_BATCH) break;
+      await this.pause(this.deps.pauseMs ?? DEFAULT_PAUSE_MS);
+    }
     await this.eachOldJob(
       cutoffMs,
       (after) => store.retention.nextJobWithLogs(after),

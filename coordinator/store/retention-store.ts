@@ -42,6 +42,7 @@ export class RetentionStore {
   private readonly lastLine: Statement<[number], { last: number | null }>;
   private readonly insertArchive: Statement;
   private readonly deleteLines: Statement<{ jobId: number; last: number; limit: number }>;
+  private readonly dropCompressed: Statement<{ cutoff: string; limit: number }>;
 
   constructor(private readonly db: Db) {
     // Seeks on the (job_id, ...) indexes: the next job that has rows, not a scan of every job.
@@ -86,6 +87,11 @@ export class RetentionStore {
     this.deleteLines = db.prepare(`
       DELETE FROM log_lines WHERE job_id = @jobId AND line_no <= @last AND line_no IN (
         SELECT line_no FROM log_lines WHERE job_id = @jobId ORDER BY line_no LIMIT @limit)`);
+    // finished_at is ISO 8601 UTC throughout, so text order is time order.
+    this.dropCompressed = db.prepare(`
+      UPDATE log_archives SET action = 'dropped', gzip = NULL WHERE job_id IN (
+        SELECT a.job_id FROM log_archives a JOIN jobs j ON j.id = a.job_id
+        WHERE a.action = 'compressed' AND j.finished_at < @cutoff LIMIT @limit)`);
   }
 
   /** The first job after `afterJobId` (by id) that still has raw samples. */
@@ -145,6 +151,14 @@ export class RetentionStore {
       this.insertArchive.run({ jobId, archivedAt: now.toISOString(), ...archive });
       return true;
     })();
+  }
+
+  /**
+   * Drops up to `limit` compressed logs of jobs that ended before `cutoff` (a farm switched from
+   * --old-logs compress to drop); returns how many.
+   */
+  dropCompressedLogs(cutoff: Date, limit: number): number {
+    return this.dropCompressed.run({ cutoff: cutoff.toISOString(), limit }).changes;
   }
 
   /** Deletes up to `maxRows` of an archived job's lines (those the archive holds); returns how many. */
