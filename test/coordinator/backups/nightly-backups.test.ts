@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, describe, it } from "node:test";
+import { after, describe, it, mock } from "node:test";
 import {
   type BackupOutcome,
   backupFileName,
@@ -90,6 +90,57 @@ describe("nightly backups", () => {
     }
     restored.close();
     store.close();
+  });
+
+  it("takes them at --backup-at by the clock, night after night (fake time)", async () => {
+    const dataDir = join(dir, "farm-clock");
+    const backupDir = join(dir, "backups-clock");
+    mkdirSync(dataDir);
+    mkdirSync(backupDir);
+    openStore(databaseFileIn(dataDir)).close();
+    // Only setTimeout and Date are faked: SQLite's backup steps on setImmediate, which runs for real.
+    mock.timers.enable({ apis: ["setTimeout", "Date"], now: Date.parse("2026-12-03T02:59:00Z") });
+    let taken: () => void = () => undefined;
+    let count = 0;
+    const backups = new NightlyBackups({
+      databaseFile: databaseFileIn(dataDir),
+      schedule: { dir: backupDir, keep: 7, atMinuteUtc: 180 },
+      log: silentLogger,
+      onOutcome: () => {
+        count += 1;
+        taken();
+      },
+    });
+    const turns = async (n: number) => {
+      for (let turn = 0; turn < n; turn += 1) await new Promise((resolve) => setImmediate(resolve));
+    };
+    try {
+      backups.start();
+      assert.equal(backups.nextAt.toISOString(), "2026-12-03T03:00:00.000Z");
+      mock.timers.tick(59_000);
+      await turns(50); // time enough for a backup of this small file to finish, had one started
+      assert.equal(count, 0, "not before 03:00");
+      const first = new Promise<void>((resolve) => {
+        taken = resolve;
+      });
+      mock.timers.tick(1_000);
+      await first;
+      assert.deepEqual(readdirSync(backupDir), ["memfarm-2026-12-03T030000Z.sqlite"]);
+      await turns(1); // the next night is scheduled once this one is done
+      assert.equal(backups.nextAt.toISOString(), "2026-12-04T03:00:00.000Z");
+      const second = new Promise<void>((resolve) => {
+        taken = resolve;
+      });
+      mock.timers.tick(86_400_000);
+      await second;
+      assert.deepEqual(readdirSync(backupDir).sort(), [
+        "memfarm-2026-12-03T030000Z.sqlite",
+        "memfarm-2026-12-04T030000Z.sqlite",
+      ]);
+    } finally {
+      await backups.stop();
+      mock.timers.reset();
+    }
   });
 
   it("logs and counts a failed backup, and never throws", async () => {
