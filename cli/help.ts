@@ -59,6 +59,8 @@ export const COMMAND_HELP: Record<string, string> = {
            [--nats-port PORT] [--nats-host ADDRESS] [--jobs-dir DIR] [--headroom SIZE] [--lost-after SECONDS]
            [--stream-replicas N]
            [--drain-timeout SECONDS] [--log-format text|json] [--log-level debug|info|warn|error]
+           [--backup-dir DIR [--backup-keep N] [--backup-at HH:MM]] [--keep-samples AGE] [--keep-logs AGE]
+           [--old-logs compress|drop]
 
 Starts a whole farm on this machine: an embedded nats-server (JetStream on, store under DATA_DIR/nats,
 a free port unless --nats-port), the coordinator (SQLite in DATA_DIR, HTTP API and dashboard on --port)
@@ -75,6 +77,17 @@ coordinator and agent; MEMFARM_LOG_FORMAT and MEMFARM_LOG_LEVEL stand in for the
 flag and variable (deploy/memfarm.example.toml lists them, docs/operations/config-file.md explains);
 a flag wins over its variable, which wins over the file. Unknown keys and bad values stop the start.
 
+Backups and retention (the same for up and coordinator; docs/operations/backups-and-retention.md):
+  --backup-dir DIR     a backup every night into DIR (created, mode 0700), as memfarm backup takes one:
+                       online, named memfarm-YYYY-MM-DDTHHMMSSZ.sqlite, renamed into place once checked
+  --backup-keep N      how many of its nightly backups to keep (default 7); older ones it made are removed
+  --backup-at HH:MM    the time of day, UTC (default 03:00)
+  --keep-samples AGE   raw samples of jobs ended longer ago fold into per-minute summaries: the peak, the
+                       per-test figures and the chart stay, a minute fine (default 30d)
+  --keep-logs AGE      logs of jobs ended longer ago are compressed or dropped (default 90d)
+  --old-logs compress|drop  compress (default: every line still readable) or drop (delete the lines)
+AGE is a duration of at least 1h (30d, 12h, 1.5d), or forever to keep them as they are.
+
 Examples:
   memfarm up --port 8080 --data-dir ./farm
   memfarm up --config farm.toml`,
@@ -82,6 +95,8 @@ Examples:
                     [--nats URL[,URL...] [--creds FILE]] [--advertise-nats URL[,URL...]] [--nats-port PORT] [--nats-host ADDRESS]
                     [--jobs-dir DIR] [--headroom SIZE] [--lost-after SECONDS] [--stream-replicas N] [--log-format text|json]
                     [--log-level LEVEL]
+                    [--backup-dir DIR [--backup-keep N] [--backup-at HH:MM]] [--keep-samples AGE]
+                    [--keep-logs AGE] [--old-logs compress|drop]
 
 Runs the coordinator alone. Without --nats it starts an embedded nats-server that admits only the
 coordinator and agents with credentials it issued (memfarm agents creds NAME); at start it prints the
@@ -102,8 +117,20 @@ a flag wins over its variable, which wins over the file. Unknown keys and bad va
 The PR bot's settings (MEMFARM_GITHUB_*, or the file's github keys) take secrets from files too:
 github.tokenFile in the file, MEMFARM_GITHUB_TOKEN_FILE in the environment (docs/operations/pr-bot.md).
 
+Backups and retention (the same for up and coordinator; docs/operations/backups-and-retention.md):
+  --backup-dir DIR     a backup every night into DIR (created, mode 0700), as memfarm backup takes one:
+                       online, named memfarm-YYYY-MM-DDTHHMMSSZ.sqlite, renamed into place once checked
+  --backup-keep N      how many of its nightly backups to keep (default 7); older ones it made are removed
+  --backup-at HH:MM    the time of day, UTC (default 03:00)
+  --keep-samples AGE   raw samples of jobs ended longer ago fold into per-minute summaries: the peak, the
+                       per-test figures and the chart stay, a minute fine (default 30d)
+  --keep-logs AGE      logs of jobs ended longer ago are compressed or dropped (default 90d)
+  --old-logs compress|drop  compress (default: every line still readable) or drop (delete the lines)
+AGE is a duration of at least 1h (30d, 12h, 1.5d), or forever to keep them as they are.
+
 Examples:
   memfarm coordinator --config /etc/memfarm/memfarm.toml
+  memfarm coordinator --backup-dir /var/backups/memfarm --keep-logs 180d
   memfarm coordinator --nats nats://10.0.0.5:4222 --advertise-nats nats://farm.example.org:4222
   memfarm coordinator --nats nats://n1:4222,nats://n2:4222,nats://n3:4222`,
   agent: `memfarm agent --nats URL[,URL...] [--config FILE] [--creds FILE] [--name NAME] [--memory SIZE] [--labels k=v,...]

@@ -5,6 +5,7 @@ import { quoted, ValidationError } from "../protocol/errors.ts";
 import { splitList } from "../protocol/lists.ts";
 import { OWN_VERSION, type SpokenVersion } from "../protocol/protocol-version.ts";
 import { parseSize } from "../protocol/sizes.ts";
+import type { BackupSchedule } from "./backups/nightly-backups.ts";
 import {
   compileGithubConfig,
   type GithubConfig,
@@ -12,6 +13,7 @@ import {
   type GithubOptions,
 } from "./github/github-config.ts";
 import { DEFAULT_JOBS_DIR } from "./paths.ts";
+import type { OldLogs, RetentionConfig } from "./retention/retention.ts";
 
 /** Raw coordinator options, as the CLI reads them. */
 export interface CoordinatorOptions {
@@ -27,6 +29,14 @@ export interface CoordinatorOptions {
   headroom?: string;
   lostAfter?: string;
   streamReplicas?: string;
+  /** Nightly backups: where (enables them), how many kept, at what time of day (UTC). */
+  backupDir?: string;
+  backupKeep?: string;
+  backupAt?: string;
+  /** Retention: `30d`, or `forever`. */
+  keepSamples?: string;
+  keepLogs?: string;
+  oldLogs?: string;
   /** The pull-request bot's settings (the MEMFARM_GITHUB_* variables or the config file's github keys). */
   github?: GithubOptions;
   /**
@@ -66,6 +76,10 @@ export interface CoordinatorConfig {
   maxAttempts: number;
   /** Copies of the reports stream: 3 on a JetStream cluster, 1 on one server. */
   streamReplicas: number;
+  /** Nightly backups; null without --backup-dir. */
+  backups: BackupSchedule | null;
+  /** What happens to old jobs' samples and logs. */
+  retention: RetentionConfig;
   /** The pull-request bot; null when no webhook secret is set. */
   github: GithubConfig | null;
   /** What the coordinator says it is to agents: its own release and protocol (tests may pretend). */
@@ -144,6 +158,8 @@ export function compileCoordinatorConfig(
     ),
     github: compileGithubConfig(options.github ?? {}, names.github),
     version: options.pretendVersion ?? OWN_VERSION,
+    backups: readBackups(options, name),
+    retention: readRetention(options, name),
   };
 }
 
@@ -179,4 +195,104 @@ function readReplicas(text: string | undefined, natsServers: number, name: strin
     );
   }
   return replicas;
+}
+
+/** Seven nightly backups: a week to notice that something went wrong before the last good copy goes. */
+export const DEFAULT_BACKUP_KEEP = 7;
+/** 03:00 UTC: night in Europe, evening in the Americas, when a farm of CPython jobs is quietest. */
+export const DEFAULT_BACKUP_AT = "03:00";
+/**
+ * Raw samples are kept 30 days, then folded into the per-minute summaries: a job's peak, its
+ * per-test figures and its chart stay (the chart no finer than a minute), at a fraction of the
+ * size (docs/operations/backups-and-retention.md has the numbers).
+ */
+export const DEFAULT_KEEP_SAMPLES = "30d";
+/**
+ * Logs are kept line by line for 90 days, then compressed: every line stays readable, in the
+ * API and on the job page, at about a tenth of the size. Nothing is deleted unless asked
+ * (--old-logs drop): a log is the only evidence of why an old job failed.
+ */
+export const DEFAULT_KEEP_LOGS = "90d";
+export const DEFAULT_OLD_LOGS: OldLogs = "compress";
+const OLD_LOGS: readonly OldLogs[] = ["compress", "drop"];
+/** Less, and a job could be folded while someone still looks at it the day after. */
+const MIN_KEEP_MS = 3_600_000;
+
+/** What an error calls an option: its flag, or the config file's key when it came from there. */
+type OptionName = (option: Exclude<keyof CoordinatorNames, "github">, flag: string) => string;
+
+function readBackups(options: CoordinatorOptions, name: OptionName): BackupSchedule | null {
+  if (options.backupDir === undefined) {
+    const stray =
+      options.backupKeep !== undefined
+        ? name("backupKeep", "--backup-keep")
+        : options.backupAt !== undefined
+          ? name("backupAt", "--backup-at")
+          : null;
+    if (stray) {
+      throw new ValidationError(
+        "invalid_option",
+        `${stray} needs ${name("backupDir", "--backup-dir")} DIR: the folder the nightly backups go to`,
+        stray,
+      );
+    }
+    return null;
+  }
+  if (options.backupDir.trim() === "") {
+    const field = name("backupDir", "--backup-dir");
+    throw new ValidationError("invalid_option", `${field} needs a folder`, field);
+  }
+  const keepText = options.backupKeep ?? String(DEFAULT_BACKUP_KEEP);
+  const keep = Number(keepText);
+  if (!/^\d+$/.test(keepText.trim()) || keep < 1 || keep > 1000) {
+    throw new ValidationError(
+      "invalid_option",
+      `${name("backupKeep", "--backup-keep")} must be a whole number of backups from 1 to 1000, not "${keepText}"`,
+      name("backupKeep", "--backup-keep"),
+    );
+  }
+  const atText = options.backupAt ?? DEFAULT_BACKUP_AT;
+  const at = /^([01]\d|2[0-3]):([0-5]\d)$/.exec(atText.trim());
+  if (!at) {
+    throw new ValidationError(
+      "invalid_option",
+      `${name("backupAt", "--backup-at")} must be a time of day in UTC as HH:MM (00:00 to 23:59), not "${atText}"`,
+      name("backupAt", "--backup-at"),
+    );
+  }
+  return {
+    dir: resolve(options.backupDir),
+    keep,
+    atMinuteUtc: Number(at[1]) * 60 + Number(at[2]),
+  };
+}
+
+/** A --keep-* age in ms, or null for `forever`. */
+function readKeep(text: string, field: string): number | null {
+  if (["forever", "never"].includes(text.trim().toLowerCase())) return null;
+  try {
+    return parseDuration(text, field, { minMs: MIN_KEEP_MS });
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    throw new ValidationError(error.code, `${error.message} (or "forever" to keep everything)`, field);
+  }
+}
+
+function readRetention(options: CoordinatorOptions, name: OptionName): RetentionConfig {
+  const oldLogs = (options.oldLogs ?? DEFAULT_OLD_LOGS).trim() as OldLogs;
+  if (!OLD_LOGS.includes(oldLogs)) {
+    throw new ValidationError(
+      "invalid_option",
+      `${name("oldLogs", "--old-logs")} must be compress (keep every line, gzipped) or drop (delete them), not "${options.oldLogs}"`,
+      name("oldLogs", "--old-logs"),
+    );
+  }
+  return {
+    keepSamplesMs: readKeep(
+      options.keepSamples ?? DEFAULT_KEEP_SAMPLES,
+      name("keepSamples", "--keep-samples"),
+    ),
+    keepLogsMs: readKeep(options.keepLogs ?? DEFAULT_KEEP_LOGS, name("keepLogs", "--keep-logs")),
+    oldLogs,
+  };
 }

@@ -10,6 +10,7 @@ import { Releasers } from "../protocol/releasers.ts";
 import { applyReport } from "./attempts/apply-report.ts";
 import { FarmEvents } from "./attempts/farm-events.ts";
 import { Transitions } from "./attempts/transitions.ts";
+import { ensureBackupDir, NightlyBackups } from "./backups/nightly-backups.ts";
 import type { CoordinatorConfig } from "./config.ts";
 import { DataDirLock } from "./data-dir-lock.ts";
 import { GithubBot } from "./github/github-bot.ts";
@@ -29,6 +30,7 @@ import { NatsAuthority, natsAuthPaths } from "./nats/credentials/nats-authority.
 import { EmbeddedNats } from "./nats/embedded-nats.ts";
 import { HandBacks } from "./nats/hand-backs.ts";
 import { ReportStream } from "./nats/report-stream.ts";
+import { Retention } from "./retention/retention.ts";
 import { Scheduler } from "./scheduling/scheduler.ts";
 import { StorageHealth } from "./store/storage-health.ts";
 import { openStore, type Store } from "./store/store.ts";
@@ -82,6 +84,8 @@ export class Coordinator {
     private readonly parts: {
       embedded: EmbeddedNats | null;
       github: GithubBot | null;
+      backups: NightlyBackups | null;
+      retention: Retention;
       releasers: Releasers;
       lifecycle: Lifecycle<CoordinatorLifecycle>;
       log: Logger;
@@ -91,6 +95,16 @@ export class Coordinator {
   /** The PR bot, when configured. */
   get github(): GithubBot | null {
     return this.parts.github;
+  }
+
+  /** The nightly backups, when --backup-dir is given (runNow() takes one at once). */
+  get backups(): NightlyBackups | null {
+    return this.parts.backups;
+  }
+
+  /** Folding old samples and archiving old logs (runOnce() runs a pass at once). */
+  get retention(): Retention {
+    return this.parts.retention;
   }
 
   /** Whether the nats-server is ours (embedded): credentials then take effect without an admin. */
@@ -110,6 +124,7 @@ export class Coordinator {
   static async start(config: CoordinatorConfig, log: Logger): Promise<Coordinator> {
     const suites = loadSuites(config.jobsDir); // a broken suite file stops the start here
     await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+    if (config.backups) await ensureBackupDir(config.backups.dir); // a folder it cannot write fails the start
     const lifecycle = new Lifecycle<CoordinatorLifecycle>("running", "coordinator", log);
     const releasers = new Releasers();
     const lock = DataDirLock.acquire(config.dataDir, log); // before anything that touches the dir
@@ -289,6 +304,31 @@ export class Coordinator {
         reportBacklog: () => reports.backlog(),
       });
       releasers.add("metrics", () => metrics.stop());
+      const retention = new Retention({
+        store,
+        config: config.retention,
+        log: log.child({ part: "retention" }),
+        onPass: (pass) => metrics.recordRetention(pass),
+      });
+      retention.start();
+      releasers.add("retention", () => retention.stop());
+      const backups = config.backups
+        ? new NightlyBackups({
+            databaseFile,
+            schedule: config.backups,
+            log: log.child({ part: "backups" }),
+            onOutcome: (outcome, at) => metrics.recordBackup(outcome.ok ? "ok" : "failed", at),
+          })
+        : null;
+      if (backups) {
+        backups.start();
+        releasers.add("nightly backups", () => backups.stop());
+        log.info("nightly backups on", {
+          dir: config.backups?.dir,
+          keep: config.backups?.keep,
+          next: backups.nextAt.toISOString(),
+        });
+      }
       const gate = new ShutdownGate();
       const app = createApp({
         version: config.version,
@@ -330,6 +370,8 @@ export class Coordinator {
       return new Coordinator(config, store, natsUrls, adminToken, httpUrl, natsAuthority, {
         embedded,
         github,
+        backups,
+        retention,
         releasers,
         lifecycle,
         log,

@@ -258,6 +258,16 @@ export interface LogLineResource {
   text: string;
 }
 
+/**
+ * What retention did to an old job's log (`GET /jobs/:id/log` answers it as `archived`): compressed
+ * (every line still served) or dropped (none left), when, and the number of its last line.
+ */
+export interface LogArchiveResource {
+  action: "compressed" | "dropped";
+  archivedAt: string;
+  lines: number;
+}
+
 export interface TestResource {
   name: string;
   kind: "file" | "case";

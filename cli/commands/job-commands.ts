@@ -1,7 +1,7 @@
 import type { ValidationError } from "../../protocol/errors.ts";
 import { parseJobId } from "../../protocol/ids.ts";
 import { parseLabels } from "../../protocol/names.ts";
-import type { JobResource, LogLineResource } from "../../protocol/resources.ts";
+import type { JobResource, LogArchiveResource, LogLineResource } from "../../protocol/resources.ts";
 import { parseMemlimit } from "../../protocol/sizes.ts";
 import { CliError } from "../client.ts";
 import type { CommandContext } from "../context.ts";
@@ -140,9 +140,18 @@ export async function logsCommand(context: CommandContext): Promise<number> {
     else context.stderr(`${finalLine(final)}\n`);
     return exitCodeForStatus(final.status);
   }
-  const { lines } = await client.get<{ lines: LogLineResource[] }>(`/jobs/${id}/log`);
+  const { lines, archived } = await client.get<{
+    lines: LogLineResource[];
+    archived?: LogArchiveResource | null;
+  }>(`/jobs/${id}/log`);
   if (values.json) context.stdout(`${JSON.stringify({ jobId: id, lines })}\n`);
   else for (const line of lines) printLine(context)(line);
+  // On stderr, so that a script reading the log reads the log alone.
+  if (!values.json && archived?.action === "dropped") {
+    context.stderr(
+      `memfarm: job ${id}'s log (${archived.lines} lines) was dropped by the farm's retention on ${archived.archivedAt}\n`,
+    );
+  }
   return ExitCode.ok;
 }
 

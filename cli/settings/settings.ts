@@ -117,6 +117,48 @@ export const SETTINGS = [
     daemons: FARM,
     about: "copies of the reports stream (1 to 5)",
   },
+  {
+    key: "coordinator.backupDir",
+    flag: "backup-dir",
+    kind: "path",
+    daemons: FARM,
+    about: "where nightly backups go (none without it)",
+  },
+  {
+    key: "coordinator.backupKeep",
+    flag: "backup-keep",
+    kind: "number",
+    daemons: FARM,
+    about: "how many nightly backups to keep",
+  },
+  {
+    key: "coordinator.backupAt",
+    flag: "backup-at",
+    kind: "text",
+    daemons: FARM,
+    about: "the nightly backup's time, UTC",
+  },
+  {
+    key: "coordinator.keepSamples",
+    flag: "keep-samples",
+    kind: "text",
+    daemons: FARM,
+    about: "age after which raw samples fold into per-minute summaries",
+  },
+  {
+    key: "coordinator.keepLogs",
+    flag: "keep-logs",
+    kind: "text",
+    daemons: FARM,
+    about: "age after which logs are compressed or dropped",
+  },
+  {
+    key: "coordinator.oldLogs",
+    flag: "old-logs",
+    kind: "text",
+    daemons: FARM,
+    about: "compress or drop old logs",
+  },
 
   { key: "agent.nats", flag: "nats", kind: "list", daemons: AGENT, about: "the farm's NATS servers" },
   {

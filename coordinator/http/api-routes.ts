@@ -138,7 +138,13 @@ export function apiRoutes(deps: ApiDeps): Router {
       }
       return {
         status: 200,
-        body: { jobId: job.id, peakRssBytes: job.peakRssBytes, samples: store.samples.read(job.id) },
+        body: {
+          jobId: job.id,
+          peakRssBytes: job.peakRssBytes,
+          // "minute" once retention folded the job's samples: one per minute, at its highest memory.
+          resolution: store.samples.resolution(job.id),
+          samples: store.samples.read(job.id),
+        },
       };
     }),
   );
@@ -167,7 +173,7 @@ export function apiRoutes(deps: ApiDeps): Router {
       if (req.query.format === "text" || req.accepts(["json", "text"]) === "text") {
         res.type("text/plain; charset=utf-8").send(lines.map((line) => `${line.text}\n`).join(""));
       } else {
-        res.json({ jobId: job.id, status: job.status, lines });
+        res.json({ jobId: job.id, status: job.status, archived: store.logs.archive(job.id), lines });
       }
     } catch (thrown) {
       next(thrown);

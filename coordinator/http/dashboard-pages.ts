@@ -92,6 +92,7 @@ export function dashboardPages(deps: DashboardPagesDeps): Router {
       job,
       previousRun,
       log: shown.lines,
+      logArchive: store.logs.archive(job.id),
       logLineCount: log.lastLine,
       lastLine: log.lastLine,
       final: isFinalStatus(job.status),

@@ -1,12 +1,13 @@
 import { stat } from "node:fs/promises";
 import type { RequestHandler } from "express";
-import { collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import { isFinalStatus } from "../../protocol/job-status.ts";
 import type { AgentSelfFigures } from "../../protocol/messages.ts";
 import { releaseText } from "../../protocol/protocol-version.ts";
 import type { AgentResource } from "../../protocol/resources.ts";
 import type { FarmEvents } from "../attempts/farm-events.ts";
 import { listAgents } from "../http/api-routes.ts";
+import type { RetentionPass } from "../retention/retention.ts";
 import type { Store } from "../store/store.ts";
 import type { AgentFigures } from "./agent-figures.ts";
 import { watchJobTimings } from "./job-timings.ts";
@@ -30,6 +31,10 @@ export interface FarmMetrics {
   contentType: string;
   /** Times each HTTP request, labelled by its route's pattern (never the raw path: ids would explode the labels). */
   httpTimer: RequestHandler;
+  /** Counts a nightly backup, good or failed. */
+  recordBackup(outcome: "ok" | "failed", at: Date): void;
+  /** Counts what a retention pass did. */
+  recordRetention(pass: RetentionPass): void;
   stop(): void;
 }
 
@@ -236,6 +241,36 @@ export function createFarmMetrics(deps: FarmMetricsDeps): FarmMetrics {
     next();
   };
 
+  const backups = new Counter({
+    name: "memfarm_backups_total",
+    help: "Nightly backups taken since the coordinator started, by outcome (ok, failed).",
+    labelNames: ["outcome"],
+    registers: [registry],
+  });
+  for (const outcome of ["ok", "failed"]) backups.inc({ outcome }, 0); // both series exist from the start
+  const lastBackup = new Gauge({
+    name: "memfarm_backup_last_success_timestamp_seconds",
+    help: "When the last good nightly backup was taken (Unix time); absent until one is: alert on its age.",
+    registers: [registry],
+  });
+  const foldedJobs = new Counter({
+    name: "memfarm_retention_sample_jobs_folded_total",
+    help: "Jobs whose raw samples retention folded into per-minute summaries.",
+    registers: [registry],
+  });
+  const deletedRows = new Counter({
+    name: "memfarm_retention_rows_deleted_total",
+    help: "Rows retention deleted, by table (samples, log_lines).",
+    labelNames: ["table"],
+    registers: [registry],
+  });
+  const archivedLogs = new Counter({
+    name: "memfarm_retention_logs_total",
+    help: "Job logs retention archived, by action (compressed, dropped).",
+    labelNames: ["action"],
+    registers: [registry],
+  });
+
   const stopTimings = watchJobTimings(registry, deps.events);
   return {
     async render() {
@@ -244,6 +279,17 @@ export function createFarmMetrics(deps: FarmMetricsDeps): FarmMetrics {
     },
     contentType: registry.contentType,
     httpTimer,
+    recordBackup(outcome, at) {
+      backups.inc({ outcome });
+      if (outcome === "ok") lastBackup.set(at.getTime() / 1000);
+    },
+    recordRetention(pass) {
+      foldedJobs.inc(pass.samplesFolded);
+      deletedRows.inc({ table: "samples" }, pass.sampleRowsDeleted);
+      deletedRows.inc({ table: "log_lines" }, pass.logLinesDeleted);
+      archivedLogs.inc({ action: "compressed" }, pass.logsCompressed);
+      archivedLogs.inc({ action: "dropped" }, pass.logsDropped);
+    },
     stop: stopTimings,
   };
 }

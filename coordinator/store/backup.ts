@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { existsSync, renameSync, rmSync, statSync } from "node:fs";
+import { chmodSync, existsSync, renameSync, rmSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import Database from "better-sqlite3";
 import { MemfarmError } from "../../protocol/errors.ts";
@@ -34,12 +34,22 @@ export async function backupDatabase(databaseFile: string, target: string): Prom
   try {
     source.pragma("busy_timeout = 5000");
     await source.backup(partial);
+    // The copy says "WAL" as its source does, and opening it then leaves -wal and -shm files beside
+    // it (under the temporary name, once renamed): one self-contained file is what a backup should be.
+    const copy = new Database(partial, { fileMustExist: true });
+    try {
+      copy.pragma("journal_mode = DELETE");
+    } finally {
+      copy.close();
+    }
+    // The copy holds what the database does (token hashes, agents' NATS keys): for its owner only.
+    chmodSync(partial, 0o600);
     const summary = checkDatabase(partial);
     renameSync(partial, target);
     return { ...summary, file: target };
   } finally {
     source.close();
-    rmSync(partial, { force: true });
+    for (const file of [partial, `${partial}-wal`, `${partial}-shm`]) rmSync(file, { force: true });
   }
 }
 

@@ -30,6 +30,17 @@ interface BucketPeakRow {
 
 type BucketParams = { jobId: number; first: number; width: number; last: number };
 
+/** One minute's summary, as a job folded by retention keeps it. */
+interface MinuteRow {
+  max_rss_at: number;
+  max_rss_bytes: number;
+  max_cpu_percent: number;
+  max_processes: number;
+}
+
+/** What a job's samples are now: every sample, or (folded by retention) one summary a minute. */
+export type SampleResolution = "sample" | "minute";
+
 const MINUTE_MS = 60_000;
 /** Up to this many samples a chart reads them all: at ~1 µs a row that stays under ~20 ms. */
 export const CHART_RAW_SAMPLES = 20_000;
@@ -46,6 +57,8 @@ export class SamplesStore {
   private readonly readSamples: Statement<[number], SampleRow>;
   private readonly readBuckets: Statement<[BucketParams], BucketRow>;
   private readonly readBucketPeaks: Statement<[BucketParams], BucketPeakRow>;
+  private readonly readMinutes: Statement<[number], MinuteRow>;
+  private readonly folded: Statement<[number], { job_id: number }>;
   private readonly extent: Statement<
     [number],
     { first: number | null; last: number | null; samples: number | null }
@@ -83,6 +96,10 @@ export class SamplesStore {
     this.readBucketPeaks = db.prepare(`
       SELECT ${bucket} AS bucket, MAX(max_rss_bytes) AS max_rss_bytes, max_rss_at
       FROM sample_minutes WHERE job_id = @jobId GROUP BY bucket ORDER BY bucket`);
+    this.readMinutes = db.prepare(
+      "SELECT max_rss_at, max_rss_bytes, max_cpu_percent, max_processes FROM sample_minutes WHERE job_id = ? ORDER BY minute",
+    );
+    this.folded = db.prepare("SELECT job_id FROM sample_folds WHERE job_id = ?");
     this.extent = db.prepare(
       "SELECT MIN(first_at) AS first, MAX(last_at) AS last, SUM(samples) AS samples FROM sample_minutes WHERE job_id = ?",
     );
@@ -113,8 +130,24 @@ export class SamplesStore {
     })();
   }
 
-  /** The samples with times in ms since the epoch, for downsampling. */
+  /** Whether retention folded the job's samples into its minutes (sample_folds). */
+  resolution(jobId: number): SampleResolution {
+    return this.folded.get(jobId) ? "minute" : "sample";
+  }
+
+  /**
+   * The samples with times in ms since the epoch, for downsampling; of a job folded by retention,
+   * each minute's highest memory where it was sampled (with the minute's highest CPU and processes).
+   */
   readRaw(jobId: number): Sample[] {
+    if (this.resolution(jobId) === "minute") {
+      return this.readMinutes.all(jobId).map((row) => ({
+        at: row.max_rss_at,
+        rssBytes: row.max_rss_bytes,
+        cpuPercent: row.max_cpu_percent,
+        processes: row.max_processes,
+      }));
+    }
     return this.readSamples.all(jobId).map((row) => ({
       at: row.at,
       rssBytes: row.rss_bytes,
@@ -131,14 +164,17 @@ export class SamplesStore {
    * highest values) and at its last sample (the lowest again). A min/max
    * downsampling of these finds the same minima, maxima, peak and time span
    * as of every sample, up to which bucket a minute on a boundary falls in.
-   * These are not samples: use readRaw for the series itself.
+   * These are not samples: use readRaw for the series itself. A job folded by retention has its
+   * minutes only, so its chart always comes from them (coarser: no finer than a minute).
    */
   chartPoints(jobId: number, buckets: number): Sample[] {
     const { first, last, samples } = this.extent.get(jobId) ?? { first: null, last: null, samples: null };
     if (first === null || last === null || samples === null) return [];
     const bucketMs = (last - first) / Math.max(1, buckets);
-    if (samples <= CHART_RAW_SAMPLES || bucketMs < MINUTES_PER_BUCKET * MINUTE_MS) return this.readRaw(jobId);
-    const params: BucketParams = { jobId, first, width: bucketMs, last: Math.max(1, buckets) - 1 };
+    const fine = samples <= CHART_RAW_SAMPLES || bucketMs < MINUTES_PER_BUCKET * MINUTE_MS;
+    if (fine && this.resolution(jobId) === "sample") return this.readRaw(jobId);
+    const width = Math.max(1, bucketMs); // a folded job of one sample spans 0 ms
+    const params: BucketParams = { jobId, first, width, last: Math.max(1, buckets) - 1 };
     const peaks = new Map(this.readBucketPeaks.all(params).map((row) => [row.bucket, row]));
     const points: Sample[] = [];
     for (const row of this.readBuckets.all(params)) {
@@ -162,12 +198,13 @@ export class SamplesStore {
     return points;
   }
 
+  /** For the API: every sample, or of a folded job one a minute (see readRaw and resolution). */
   read(jobId: number): SampleResource[] {
-    return this.readSamples.all(jobId).map((row) => ({
-      at: new Date(row.at).toISOString(),
-      rssBytes: row.rss_bytes,
-      cpuPercent: row.cpu_percent,
-      processes: row.processes,
+    return this.readRaw(jobId).map((sample) => ({
+      at: new Date(sample.at).toISOString(),
+      rssBytes: sample.rssBytes,
+      cpuPercent: sample.cpuPercent,
+      processes: sample.processes,
     }));
   }
 }

@@ -10,6 +10,7 @@ import { LogsStore } from "./logs-store.ts";
 import { NatsCredentialsStore } from "./nats-credentials-store.ts";
 import { ProgressStore } from "./progress-store.ts";
 import { RegressionsStore } from "./regressions-store.ts";
+import { RetentionStore } from "./retention-store.ts";
 import { SamplesStore } from "./samples-store.ts";
 import { SessionsStore } from "./sessions-store.ts";
 import { TestsStore } from "./tests-store.ts";
@@ -44,6 +45,8 @@ export interface Store {
   regressions: RegressionsStore;
   /** The automatic bisections of regressions and their probe jobs. */
   bisections: BisectionsStore;
+  /** Folding old samples and archiving old logs (coordinator/retention/ calls it). */
+  retention: RetentionStore;
   close(): void;
 }
 
@@ -73,6 +76,7 @@ export function openStore(file: string): Store {
     watchHistory: new WatchHistoryStore(db),
     regressions: new RegressionsStore(db),
     bisections: new BisectionsStore(db),
+    retention: new RetentionStore(db),
     close: () => db.close(),
   };
 }
