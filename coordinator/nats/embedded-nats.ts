@@ -310,7 +310,9 @@ export class EmbeddedNats {
           const ports = JSON.parse(await readFile(join(dir, name), "utf8")) as { nats?: string[] };
           const url = ports.nats?.[0];
           if (url) return url;
-        } catch {
+          if (ports.nats === undefined) throw new NoClientUrls();
+        } catch (thrown) {
+          if (thrown instanceof NoClientUrls) throw thrown;
           // Written but not complete yet.
         }
       }
@@ -319,6 +321,20 @@ export class EmbeddedNats {
     throw new MemfarmError(
       "nats_not_ready",
       `nats-server did not report its port within ${READY_TIMEOUT_MS} ms`,
+    );
+  }
+}
+
+/**
+ * A complete ports file without client URLs: nats-server listens on a wildcard address and could
+ * not list the host's interfaces (seen under systemd with RestrictAddressFamilies= lacking
+ * AF_NETLINK). Waiting would only end in the timeout, so say so at once.
+ */
+class NoClientUrls extends MemfarmError {
+  constructor() {
+    super(
+      "nats_not_ready",
+      "nats-server listens but could not list this host's addresses for its client URLs (on a wildcard --nats-host it reads the network interfaces; under systemd, allow AF_NETLINK in RestrictAddressFamilies=)",
     );
   }
 }
