@@ -189,6 +189,8 @@ export interface Progress {
   commit?: string;
   /** That commit's committer time (ISO 8601 UTC), when git told; agents before it send none. */
   commitTime?: string;
+  /** The interpreter's version (sys.version's first word), once the agent has checked it. */
+  pythonVersion?: string;
 }
 
 export interface TestCounts {
@@ -522,6 +524,14 @@ function progressFrom(fields: Record<string, unknown>): Progress {
       "commitTime",
     );
   }
+  const pythonVersion = readOptionalString(fields, "pythonVersion");
+  if (pythonVersion !== undefined && !/^\d+\.\d+[\w.+-]{0,40}$/.test(pythonVersion)) {
+    throw new ValidationError(
+      "invalid_value",
+      "pythonVersion must be a Python version, like 3.14.0a1+",
+      "pythonVersion",
+    );
+  }
   return {
     attemptId: readId(fields, "attemptId"),
     seq: readCount(fields, "seq", ""),
@@ -531,6 +541,7 @@ function progressFrom(fields: Record<string, unknown>): Progress {
     tests: fields.tests === undefined ? [] : readArray(fields, "tests").map(parseTestRecord),
     ...(commit === undefined ? {} : { commit }),
     ...(commitTime === undefined ? {} : { commitTime }),
+    ...(pythonVersion === undefined ? {} : { pythonVersion }),
   };
 }
 

@@ -7,9 +7,10 @@ import type { JobResource, Provenance } from "../../protocol/resources.ts";
 import type { Transitions } from "../attempts/transitions.ts";
 import { whyNeverRunnable } from "../placement/index.ts";
 import type { Store } from "../store/store.ts";
-import { parseJobRequest } from "./job-request.ts";
+import { type JobRequest, parseJobRequest } from "./job-request.ts";
 import { learnedReservation } from "./learned-reservation.ts";
-import { regrtestArgs, reservationFor, type Suite } from "./suites.ts";
+import { reservationAdvice } from "./reservation-advice.ts";
+import { regrtestArgs, reservationFor, type Suite, workersFor } from "./suites.ts";
 
 export interface JobServiceDeps {
   store: Store;
@@ -43,12 +44,14 @@ export class JobService {
   ): Promise<JobResource> {
     const request = parseJobRequest(body, this.deps.suites);
     if (request.python !== null) await this.checkInterpreter(request.python);
-    const reservation = reservationFor(request.suite, request.memlimitBytes);
+    const workers = workersFor(request.suite, request.workers, request.tests);
+    const reservation = reservationFor(request.suite, request.memlimitBytes, workers);
     const learned = learnedReservation(
       reservation,
-      this.deps.store.jobs.pastRuns(request.suite.name, request.memlimitBytes),
+      // Runs with as many workers at the same memlimit reserved the same: a 1-worker run says little of -j4.
+      this.deps.store.jobs.pastRuns(request.suite.name, request.memlimitBytes, 50, reservation),
     );
-    this.refuseIfNeverRunnable(learned ?? reservation, request.labels);
+    this.refuseIfNeverRunnable(learned ?? reservation, { ...request, workers });
     // A pull request's job runs its head as it was when the command was read, whatever is pushed later.
     // A watch's job runs the head it saw.
     const { commit, ...claimed } = origin ?? {};
@@ -70,7 +73,7 @@ export class JobService {
         tests: request.tests,
         labels: request.labels,
         provenance: { source: request.source, requester, ...claimed },
-        args: regrtestArgs(request.suite, request.memlimitBytes, request.tests),
+        args: regrtestArgs(request.suite, request.memlimitBytes, request.tests, workers),
         timeoutSeconds: request.suite.timeoutSeconds,
       },
       pinned,
@@ -145,15 +148,16 @@ export class JobService {
    * rather than queued forever. With no agent registered (or all lost) it is
    * accepted and waits, with the reason shown, for one to join.
    */
-  private refuseIfNeverRunnable(reservationBytes: number, labels: Record<string, string>): void {
+  private refuseIfNeverRunnable(
+    reservationBytes: number,
+    job: Pick<JobRequest, "suite" | "memlimitBytes" | "labels"> & { workers: number },
+  ): void {
     const agents = this.deps.store.agents.capacities().map((agent) => ({ ...agent, running: [] }));
     if (!agents.some((agent) => agent.state !== AgentState.lost)) return;
-    const reason = whyNeverRunnable({ reservationBytes, labels }, agents);
+    const reason = whyNeverRunnable({ reservationBytes, labels: job.labels }, agents);
     if (reason !== null) {
-      throw new ValidationError(
-        "never_runnable",
-        `no agent of this farm can ever run this job: ${reason}; ask for less memory (--memlimit) or other labels`,
-      );
+      const advice = reservationAdvice(job, agents) ?? "ask for other labels (--label)";
+      throw new ValidationError("never_runnable", `no agent of this farm can ever run this job: ${reason}; ${advice}`);
     }
   }
 
