@@ -52,7 +52,9 @@ export function jobDetails(job: JobResource, dashboardUrl: string): string {
     ...(job.heldReason && job.status === "queued" ? [["Waiting", job.heldReason] as [string, string]] : []),
     ...(job.error ? [["Reason", job.error] as [string, string]] : []),
     ["Interpreter", job.python ?? "-"],
-    ...(job.ref ? [["Ref", `${job.ref}${job.commit ? ` at ${job.commit.slice(0, 12)}` : ""}`] as [string, string]] : []),
+    ...(job.ref
+      ? [["Ref", `${job.ref}${job.commit ? ` at ${job.commit.slice(0, 12)}` : ""}`] as [string, string]]
+      : []),
     ["Python", job.pythonVersion ?? "-"],
     ["Memory limit", formatBytes(job.memlimitBytes)],
     ["Workers", String(job.workers)],

@@ -1,7 +1,7 @@
 import { quoted, ValidationError } from "./errors.ts";
 import { isFullCommitSha } from "./git-refs.ts";
 import { type FinalStatus, isFinalStatus } from "./job-status.ts";
-import { checkAgentName, checkInterpreterPath, checkLabels } from "./names.ts";
+import { checkAgentName, checkInterpreterPath, checkLabels, isTestName } from "./names.ts";
 import {
   readBoolean,
   readNumber,
@@ -134,6 +134,8 @@ export interface ProbePythonReply {
   usable: boolean;
   version?: string;
   problem?: string;
+  /** The test files of the interpreter's Lib/test (`test_os`, `test_asyncio`); agents before it send none. */
+  tests?: string[];
 }
 
 export type LogStream = "stdout" | "stderr" | "system";
@@ -439,6 +441,10 @@ export function parseProbePythonReply(fields: Record<string, unknown>): ProbePyt
     usable: readBoolean(fields, "usable"),
     version: readOptionalString(fields, "version"),
     problem: readOptionalString(fields, "problem"),
+    // Names that are not test names are dropped, not trusted: the list only ever refuses a job.
+    ...(fields.tests === undefined
+      ? {}
+      : { tests: (readOptionalStringArray(fields, "tests") ?? []).filter(isTestName) }),
   };
 }
 

@@ -40,14 +40,18 @@ const SORTS: Record<string, string> = { peak: "-peak", duration: "-duration", na
 
 function jobIds(command: string, positionals: string[], count: number): number[] {
   const usage =
-    count === 2 ? `"memfarm compare BASE_JOB HEAD_JOB", like "memfarm compare 41 42"` : `"memfarm ${command} 42"`;
+    count === 2
+      ? `"memfarm compare BASE_JOB HEAD_JOB", like "memfarm compare 41 42"`
+      : `"memfarm ${command} 42"`;
   if (positionals.length !== count) {
     throw new CliError(
       `memfarm ${command} needs ${count === 2 ? "two job ids" : "a job id"}: ${usage} ("memfarm jobs" lists them)`,
       ExitCode.usage,
     );
   }
-  return positionals.map((text, index) => parseJobId(text, count === 2 ? ["BASE_JOB", "HEAD_JOB"][index] : "JOB"));
+  return positionals.map((text, index) =>
+    parseJobId(text, count === 2 ? ["BASE_JOB", "HEAD_JOB"][index] : "JOB"),
+  );
 }
 
 export async function compareCommand(context: CommandContext): Promise<number> {

@@ -9,6 +9,7 @@ import { whyNeverRunnable } from "../placement/index.ts";
 import type { Store } from "../store/store.ts";
 import { type JobRequest, parseJobRequest } from "./job-request.ts";
 import { learnedReservation } from "./learned-reservation.ts";
+import { nearestName } from "./nearest-name.ts";
 import { reservationAdvice } from "./reservation-advice.ts";
 import { regrtestArgs, reservationFor, type Suite, workersFor } from "./suites.ts";
 
@@ -27,8 +28,8 @@ const AGENTS_TO_PROBE = 3;
 const INTERPRETER_CHECK_TTL_MS = 10 * 60_000;
 
 export class JobService {
-  /** Interpreter paths an agent confirmed recently, and when. */
-  private readonly usableInterpreters = new Map<string, number>();
+  /** Interpreter paths an agent confirmed recently, when, and the test files it has (null: not told). */
+  private readonly usableInterpreters = new Map<string, { at: number; tests: Set<string> | null }>();
 
   constructor(private readonly deps: JobServiceDeps) {}
 
@@ -43,7 +44,10 @@ export class JobService {
     origin?: Pick<Provenance, "source" | "pullRequest" | "watch" | "bisect"> & { commit?: string },
   ): Promise<JobResource> {
     const request = parseJobRequest(body, this.deps.suites);
-    if (request.python !== null) await this.checkInterpreter(request.python);
+    if (request.python !== null) {
+      const known = await this.checkInterpreter(request.python);
+      if (known !== null) refuseUnknownTests(request, known);
+    }
     const workers = workersFor(request.suite, request.workers, request.tests);
     const reservation = reservationFor(request.suite, request.memlimitBytes, workers);
     const learned = learnedReservation(
@@ -157,30 +161,60 @@ export class JobService {
     const reason = whyNeverRunnable({ reservationBytes, labels: job.labels }, agents);
     if (reason !== null) {
       const advice = reservationAdvice(job, agents) ?? "ask for other labels (--label)";
-      throw new ValidationError("never_runnable", `no agent of this farm can ever run this job: ${reason}; ${advice}`);
+      throw new ValidationError(
+        "never_runnable",
+        `no agent of this farm can ever run this job: ${reason}; ${advice}`,
+      );
     }
   }
 
-  private async checkInterpreter(python: string): Promise<void> {
-    const confirmedAt = this.usableInterpreters.get(python);
-    if (confirmedAt !== undefined && Date.now() - confirmedAt < INTERPRETER_CHECK_TTL_MS) return;
+  /** Resolves to the test files the interpreter has, where an agent listed them; else null. */
+  private async checkInterpreter(python: string): Promise<Set<string> | null> {
+    const confirmed = this.usableInterpreters.get(python);
+    if (confirmed !== undefined && Date.now() - confirmed.at < INTERPRETER_CHECK_TTL_MS)
+      return confirmed.tests;
     const online = this.deps.store.agents
       .capacities()
       .filter((agent) => agent.state === AgentState.online)
       .map((agent) => agent.name);
-    if (online.length === 0) return;
+    if (online.length === 0) return null;
     const sample = online.sort(() => Math.random() - 0.5).slice(0, AGENTS_TO_PROBE);
     const replies = await this.deps.probePython(sample, python);
-    if (replies.size === 0) return;
-    if ([...replies.values()].some((reply) => reply.usable)) {
-      this.usableInterpreters.set(python, Date.now());
-      return;
+    if (replies.size === 0) return null;
+    const usable = [...replies.values()].filter((reply) => reply.usable);
+    if (usable.length > 0) {
+      // A test that any of the agents has may run there: the union, and only when every one listed.
+      const tests = usable.every((reply) => reply.tests !== undefined && reply.tests.length > 0)
+        ? new Set(usable.flatMap((reply) => reply.tests ?? []))
+        : null;
+      this.usableInterpreters.set(python, { at: Date.now(), tests });
+      return tests;
     }
     const [agent, reply] = [...replies.entries()][0] as [string, ProbePythonReply];
     throw new ValidationError(
       "python_not_usable",
       `python: no online agent can run ${python} (${agent}: ${reply.problem ?? "unusable"}); give the path of an interpreter installed on the agents`,
       "python",
+    );
+  }
+}
+
+/**
+ * A job that names a test the interpreter does not have is refused, with the nearest name, rather
+ * than run to regrtest's "No tests ran". Suites that run tests of their own directory (--testdir)
+ * are not checked: the agents listed Lib/test, not that directory.
+ */
+function refuseUnknownTests(request: JobRequest, known: Set<string>): void {
+  if (request.suite.args.some((arg) => arg === "--testdir" || arg.startsWith("--testdir="))) return;
+  for (const name of request.tests) {
+    // regrtest takes test_os, test.test_os and test_asyncio.test_tasks: the file is the first part.
+    const file = name.replace(/^test\./, "").split(".")[0] ?? name;
+    if (known.has(file) || request.suite.tests.includes(name)) continue;
+    const nearest = nearestName(file, known);
+    throw new ValidationError(
+      "unknown_test",
+      `tests: ${request.python} has no test named ${name}${nearest ? `; did you mean ${nearest}?` : ""}`,
+      "tests",
     );
   }
 }
