@@ -27,22 +27,23 @@ export function reservationAdvice(
   );
   const largest = matching.sort((a, b) => b.capacityBytes - a.capacityBytes)[0];
   if (!largest) return null;
-  const offers = `the largest agent, ${largest.name}, offers ${formatBytes(largest.capacityBytes)}`;
+  // The refusal already says what the largest agent offers; the advice names it.
+  const fits = `, which fits ${largest.name}`;
   const perWorker = perWorkerBytes(job.suite, job.memlimitBytes);
   const spare = largest.capacityBytes - job.suite.reservation.overheadBytes;
   const fitting = perWorker > 0 ? Math.floor(spare / perWorker) : job.workers;
   if (fitting >= 1 && fitting < job.workers) {
     const needs = reservationFor(job.suite, job.memlimitBytes, fitting);
-    return `ask for fewer workers with --workers ${fitting} (needs ${formatBytes(needs)}; ${offers})`;
+    return `ask for fewer workers with --workers ${fitting} (needs ${formatBytes(needs)}${fits})`;
   }
   if (job.suite.reservation.perWorkerBytes === null && job.memlimitBytes !== null) {
     // The reservation follows the memlimit: the biggest whole GiB that fits, if regrtest accepts it.
     const memlimit = Math.floor(spare / job.workers / GiB) * GiB;
     if (memlimit >= MIN_MEMLIMIT_BYTES && memlimit < job.memlimitBytes) {
       const needs = reservationFor(job.suite, memlimit, job.workers);
-      return `ask for a smaller memory limit with --memlimit ${memlimit / GiB}G (needs ${formatBytes(needs)}; ${offers})`;
+      return `ask for a smaller memory limit with --memlimit ${memlimit / GiB}G (needs ${formatBytes(needs)}${fits})`;
     }
   }
   const needed = reservationFor(job.suite, job.memlimitBytes, Math.min(job.workers, Math.max(fitting, 1)));
-  return `add an agent with at least ${formatBytes(needed)} of capacity (memfarm hosts add); ${offers}`;
+  return `add an agent with at least ${formatBytes(needed)} of capacity (memfarm hosts add); the largest is ${largest.name}`;
 }
