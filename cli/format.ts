@@ -53,7 +53,12 @@ export function jobDetails(job: JobResource, dashboardUrl: string): string {
     ...(job.heldReason && job.status === "queued" ? [["Waiting", job.heldReason] as [string, string]] : []),
     ...(job.error ? [["Reason", job.error] as [string, string]] : []),
     ["Interpreter", job.python ?? "-"],
+    ...(job.ref
+      ? [["Ref", `${job.ref}${job.commit ? ` at ${job.commit.slice(0, 12)}` : ""}`] as [string, string]]
+      : []),
+    ["Python", job.pythonVersion ?? "-"],
     ["Memory limit", formatBytes(job.memlimitBytes)],
+    ["Workers", String(job.workers)],
     ["Reservation", formatBytes(job.reservationBytes)],
     ["Peak memory", formatBytes(job.peakRssBytes)],
     ["Tests", countsText(job)],

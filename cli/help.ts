@@ -21,6 +21,8 @@ Use a farm:
   logs JOB           a job's log (--follow to stream it)
   cancel JOB         stop a queued or running job
   retry JOB          run a finished job again as a new job
+  tests JOB          a job's tests with peak memory and duration (--sort peak|duration|name)
+  compare A B        two jobs test by test, largest change first (a pull request against its base)
   hosts              list agents; hosts drain|undrain NAME; hosts add|upgrade|remove|facts (over SSH)
   agents             agents' NATS credentials: agents creds NAME, agents revoke NAME
   tokens             list, create or revoke API tokens (with the admin token)
@@ -160,12 +162,16 @@ Examples:
   memfarm agent --nats nats://127.0.0.1:4222 --creds arm1.nk --name arm1 --labels pool=bigmem
   memfarm agent --nats nats://127.0.0.1:4222 --creds arm1.nk --name arm1 --drain-timeout 3600`,
   submit: `memfarm submit SUITE (--python PATH | --ref REF [--repo URL]) [--memlimit SIZE] [--tests NAME,...]
-               [--priority low|normal|high] [--label k=v]... [--exclusive] [--follow] [--json]
+               [--workers N] [--priority low|normal|high] [--label k=v]... [--exclusive] [--follow] [--json]
 
 Queues a job. --label k=v asks for an agent with that label (arch=aarch64); --exclusive asks for a whole host.
 --python runs an interpreter installed on the agents; --ref builds CPython at a branch, tag,
 commit SHA or pull/N/head of --repo (default: CPython's upstream) with the suite's configure flags.
 SIZE is what regrtest's -M accepts (60g, 2.5Gb, 512M) or plain bytes; at least 2 GiB.
+--workers N is regrtest's -jN for this job, and the memory reservation follows it; by default the
+suite's workers, but no more than the test files named. With --python, a test the interpreter does
+not have is refused with the nearest name. A job no agent could ever hold is refused with advice
+that fits the largest agent (fewer --workers, a smaller --memlimit, or the agent to add).
 With --follow the log streams until the job ends and the exit code tells the outcome
 (0 passed, 1 failed, 3 oom, 4 timed out, 5 canceled, 6 error). On a terminal a status line under the
 log shows the phase, elapsed time, current and peak memory and the current test; piped, the output is
@@ -175,15 +181,20 @@ the log's plain lines and a last summary line.
 Examples:
   memfarm submit bigmem-smoke --python "$(command -v python3)" --follow
   memfarm submit bigmem --ref pull/12345/head --memlimit 24g --tests test_bigmem,test_array
-  memfarm submit refleak --ref main --repo https://github.com/me/cpython.git`,
-  jobs: `memfarm jobs [--status S] [--suite S] [--limit N] [--cursor C] [--json]
+  memfarm submit refleak --ref main --repo https://github.com/me/cpython.git
+  memfarm submit refleak --python /usr/bin/python3 --tests test_list,test_tuple --workers 1`,
+  jobs: `memfarm jobs [--status S] [--suite S] [--ref REF] [--pr N [--repo OWNER/NAME]] [--host NAME]
+             [--limit N] [--cursor C] [--json]
 
 Lists jobs, newest first. --json prints {"jobs": [...], "nextCursor": ...} as the API does; pass
 nextCursor to --cursor for the next page. S for --status: queued, assigned, running, passed, failed,
-oom, timed_out, canceled, error.
+oom, timed_out, canceled, error. --ref matches a built ref exactly; --pr N lists a pull request's
+jobs (the PR bot's, and those built from pull/N/head or pull/N/merge), --repo narrows it to one
+repository; --host NAME the jobs that ran on that agent.
 
 Examples:
   memfarm jobs --status failed --suite bigmem
+  memfarm jobs --pr 12345 --suite refleak
   memfarm jobs --limit 200 --json | jq '.jobs[] | select(.status == "oom") | .id'`,
   show: `memfarm show JOB [--json]
 
@@ -192,6 +203,25 @@ Shows one job: status, why it waits or failed, memory limit and peak, test count
 
 Example:
   memfarm show 42 --json`,
+  tests: `memfarm tests JOB [--sort peak|duration|name] [--json]
+
+The job's test files and cases: outcome, peak memory, duration. --sort peak (the default) and
+duration put the largest first, name sorts A to Z. --json prints {"jobId", "tests": [...]} as
+GET /api/v1/jobs/JOB/tests does.
+
+Examples:
+  memfarm tests 42
+  memfarm tests 42 --sort duration --json | jq -r '.tests[0].name'`,
+  compare: `memfarm compare BASE_JOB HEAD_JOB [--json]
+
+Compares two jobs test by test, as a pull request against its base branch: a header with each job's
+ref, commit, Python version and peak, then one row per test with both peaks, the change in bytes and
+percent, and the outcome; the largest change (up or down) first. --json prints
+GET /api/v1/compare?base=BASE_JOB&head=HEAD_JOB.
+
+Examples:
+  memfarm compare 41 42
+  memfarm compare 41 42 --json | jq '.tests[] | select(.grew) | .name'`,
   logs: `memfarm logs JOB [--follow] [--json]
 
 Prints a job's log; --follow streams it until the job ends (with the status line on a terminal, as

@@ -23,6 +23,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   logs: async () => (await import("./commands/job-commands.ts")).logsCommand,
   cancel: async () => (await import("./commands/job-commands.ts")).cancelCommand,
   retry: async () => (await import("./commands/job-commands.ts")).retryCommand,
+  tests: async () => (await import("./commands/compare-commands.ts")).testsCommand,
+  compare: async () => (await import("./commands/compare-commands.ts")).compareCommand,
   hosts: async () => (await import("./commands/host-commands.ts")).hostsCommand,
   agents: async () => (await import("./commands/agent-commands.ts")).agentsCommand,
   tokens: async () => (await import("./commands/token-commands.ts")).tokensCommand,

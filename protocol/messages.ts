@@ -1,7 +1,7 @@
 import { quoted, ValidationError } from "./errors.ts";
 import { isFullCommitSha } from "./git-refs.ts";
 import { type FinalStatus, isFinalStatus } from "./job-status.ts";
-import { checkAgentName, checkInterpreterPath, checkLabels } from "./names.ts";
+import { checkAgentName, checkInterpreterPath, checkLabels, isTestName } from "./names.ts";
 import { readSpokenVersion, type VersionFields, versionFields } from "./protocol-version.ts";
 import {
   readBoolean,
@@ -138,6 +138,8 @@ export interface ProbePythonReply {
   usable: boolean;
   version?: string;
   problem?: string;
+  /** The test files of the interpreter's Lib/test (`test_os`, `test_asyncio`); agents before it send none. */
+  tests?: string[];
 }
 
 export type LogStream = "stdout" | "stderr" | "system";
@@ -193,6 +195,8 @@ export interface Progress {
   commit?: string;
   /** That commit's committer time (ISO 8601 UTC), when git told; agents before it send none. */
   commitTime?: string;
+  /** The interpreter's version (sys.version's first word), once the agent has checked it. */
+  pythonVersion?: string;
 }
 
 export interface TestCounts {
@@ -443,6 +447,10 @@ export function parseProbePythonReply(fields: Record<string, unknown>): ProbePyt
     usable: readBoolean(fields, "usable"),
     version: readOptionalString(fields, "version"),
     problem: readOptionalString(fields, "problem"),
+    // Names that are not test names are dropped, not trusted: the list only ever refuses a job.
+    ...(fields.tests === undefined
+      ? {}
+      : { tests: (readOptionalStringArray(fields, "tests") ?? []).filter(isTestName) }),
   };
 }
 
@@ -528,6 +536,14 @@ function progressFrom(fields: Record<string, unknown>): Progress {
       "commitTime",
     );
   }
+  const pythonVersion = readOptionalString(fields, "pythonVersion");
+  if (pythonVersion !== undefined && !/^\d+\.\d+[\w.+-]{0,40}$/.test(pythonVersion)) {
+    throw new ValidationError(
+      "invalid_value",
+      "pythonVersion must be a Python version, like 3.14.0a1+",
+      "pythonVersion",
+    );
+  }
   return {
     attemptId: readId(fields, "attemptId"),
     seq: readCount(fields, "seq", ""),
@@ -537,6 +553,7 @@ function progressFrom(fields: Record<string, unknown>): Progress {
     tests: fields.tests === undefined ? [] : readArray(fields, "tests").map(parseTestRecord),
     ...(commit === undefined ? {} : { commit }),
     ...(commitTime === undefined ? {} : { commitTime }),
+    ...(pythonVersion === undefined ? {} : { pythonVersion }),
   };
 }
 

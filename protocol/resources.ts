@@ -191,6 +191,8 @@ export interface JobResource {
   commit: string | null;
   /** When `commit` was committed (its committer date), as the agent that built it read it from git. */
   commitTime: string | null;
+  /** The Python version the job ran (e.g. `3.14.0a1+`), as its agent read it; null until it knew. */
+  pythonVersion: string | null;
   tests: string[];
   labels: Record<string, string>;
   provenance: Provenance;
@@ -218,6 +220,8 @@ export interface JobResource {
   /** The reservation the scheduler counts when history shows the suite needs less than declared; null: reservationBytes. */
   scheduledBytes: number | null;
   args: string[];
+  /** regrtest worker processes (`-jN`; 1: one process); the reservation counts each. */
+  workers: number;
   attempts: AttemptResource[];
 }
 

@@ -99,6 +99,7 @@ export class AgentAttempt {
         onSample: (sample) => reporter.addSample(sample),
         onTests: (records) => reporter.addTests(records),
         onCommit: (commit, commitTime) => reporter.setCommit(commit, commitTime),
+        onPythonVersion: (version) => reporter.setPythonVersion(version),
         killGraceMs: config.killGraceMs,
         allowLocalRepos: config.allowLocalRepos,
         limitMode: config.limitMode,

@@ -26,6 +26,8 @@ export interface AttemptOptions {
   onTests: (records: TestRecord[]) => void;
   /** The exact commit, once a ref is resolved, and when it was committed (null: git could not tell). */
   onCommit: (commit: string, commitTime: string | null) => void;
+  /** The interpreter's version (sys.version's first word), once it is checked. */
+  onPythonVersion: (version: string) => void;
   /** Called once the attempt is under way (fetching, building or testing). */
   onStarted: () => void;
   /** Where running test interpreters are recorded, for the next agent process to clean up. */
@@ -199,6 +201,7 @@ export class RunningAttempt {
       const probe = await probePython(assignment.python);
       if (!probe.usable) return { problem: probe.problem ?? "the interpreter is not usable" };
       options.onLog({ stream: "system", text: `python ${probe.version} at ${assignment.python}` });
+      if (probe.version) options.onPythonVersion(probe.version);
       return assignment.python;
     }
     if (assignment.build === null) return { problem: "the assignment names no interpreter and no build" };
@@ -223,6 +226,9 @@ export class RunningAttempt {
         stream: "system",
         text: `${prepared.cached ? "reusing the build" : "built"} of ${prepared.commit}: ${prepared.python}`,
       });
+      // Which Python the commit is, for the job's header; a build that cannot answer fails in regrtest.
+      const probe = await probePython(prepared.python);
+      if (probe.version) options.onPythonVersion(probe.version);
       return prepared.python;
     } catch (thrown) {
       return { problem: coerceError(thrown).message };

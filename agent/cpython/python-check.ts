@@ -7,6 +7,16 @@ import type { ProbePythonReply } from "../../protocol/messages.ts";
 const PROBE_TIMEOUT_MS = 20_000;
 
 /**
+ * Prints the version, then the test files of the interpreter's Lib/test (modules and packages
+ * named test_*), so that the coordinator can refuse a job naming a test that does not exist.
+ */
+const PROBE_SCRIPT = `import os, sys, test.libregrtest
+print(sys.version.split()[0])
+d = os.path.dirname(test.__file__)
+print(" ".join(sorted(n[:-3] if n.endswith(".py") else n for n in os.listdir(d)
+  if n.startswith("test_") and (n.endswith(".py") or os.path.isfile(os.path.join(d, n, "__init__.py"))))))`;
+
+/**
  * Whether `python` on this host can run regrtest: an absolute path to an
  * executable file whose `test.libregrtest` imports. Runs the interpreter with
  * an argument array, never through a shell.
@@ -23,16 +33,19 @@ export async function probePython(python: string): Promise<ProbePythonReply> {
   return new Promise((resolve) => {
     execFile(
       python,
-      ["-E", "-c", "import sys, test.libregrtest; print(sys.version.split()[0])"],
+      ["-E", "-c", PROBE_SCRIPT],
       { timeout: PROBE_TIMEOUT_MS, shell: false },
       (error, stdout, stderr) => {
         if (error) {
           const detail = stderr.trim().split("\n").at(-1) ?? error.message;
           resolve({ usable: false, problem: `${python} cannot run regrtest: ${detail}` });
-        } else if (!/^\d+\.\d+/.test(stdout.trim())) {
-          resolve({ usable: false, problem: `${python} did not answer like a Python interpreter` });
         } else {
-          resolve({ usable: true, version: stdout.trim() });
+          const [version = "", tests = ""] = stdout.trim().split("\n");
+          if (!/^\d+\.\d+/.test(version)) {
+            resolve({ usable: false, problem: `${python} did not answer like a Python interpreter` });
+          } else {
+            resolve({ usable: true, version, tests: tests.split(" ").filter(Boolean) });
+          }
         }
       },
     );

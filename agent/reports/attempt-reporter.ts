@@ -17,6 +17,7 @@ export class AttemptReporter {
   private tests: TestRecord[] = [];
   private commit: string | undefined;
   private commitTime: string | null = null;
+  private pythonVersion: string | undefined;
   private batchChars = 0;
   private seq = 0;
   private started = false;
@@ -56,6 +57,12 @@ export class AttemptReporter {
     this.flush(true);
   }
 
+  /** The version of the interpreter the job runs; sent with the next message. */
+  setPythonVersion(version: string): void {
+    this.pythonVersion = version;
+    this.flush(true);
+  }
+
   /** Sends what is buffered, then the result; resolves when the coordinator has it. */
   async finish(outcome: AttemptOutcome): Promise<void> {
     clearInterval(this.timer);
@@ -87,6 +94,7 @@ export class AttemptReporter {
       tests: this.tests,
       ...(this.commit === undefined ? {} : { commit: this.commit }),
       ...(this.commitTime === null ? {} : { commitTime: this.commitTime }),
+      ...(this.pythonVersion === undefined ? {} : { pythonVersion: this.pythonVersion }),
     };
     this.log = [];
     this.samples = [];

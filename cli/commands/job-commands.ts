@@ -35,6 +35,7 @@ export async function submitCommand(context: CommandContext): Promise<number> {
     ref: { type: "string" },
     repo: { type: "string" },
     memlimit: { type: "string" },
+    workers: { type: "string" },
     tests: { type: "string" },
     priority: { type: "string" },
     label: { type: "string", multiple: true },
@@ -65,6 +66,7 @@ export async function submitCommand(context: CommandContext): Promise<number> {
     ref: values.ref,
     repo: values.repo,
     memlimit: values.memlimit,
+    workers: values.workers,
     tests: values.tests
       ?.split(",")
       .map((name) => name.trim())
@@ -93,12 +95,20 @@ export async function jobsCommand(context: CommandContext): Promise<number> {
     suite: { type: "string" },
     limit: { type: "string" },
     cursor: { type: "string" },
+    ref: { type: "string" },
+    pr: { type: "string" },
+    repo: { type: "string" },
+    host: { type: "string" },
   });
   const query = new URLSearchParams();
-  for (const key of ["status", "suite", "limit", "cursor"] as const) {
-    const value = values[key];
-    if (value) query.set(key, value);
+  // The CLI's names for the API's filters: a host is where the job ran (its agent).
+  const params = { status: "status", suite: "suite", limit: "limit", cursor: "cursor", ref: "ref", pr: "pr" };
+  for (const [option, param] of Object.entries(params)) {
+    const value = values[option as keyof typeof params];
+    if (value) query.set(param, value);
   }
+  if (values.repo) query.set("repository", values.repo);
+  if (values.host) query.set("agent", values.host);
   const client = createClient(
     { url: values.url, token: values.token, dataDir: values["data-dir"] },
     context.env,

@@ -1,4 +1,4 @@
-import type { TestResource } from "../../protocol/resources.ts";
+import type { JobResource, TestResource } from "../../protocol/resources.ts";
 
 /** Growth at or above this share is highlighted: noise in peak RSS is a few percent. */
 export const GROWTH_THRESHOLD = 0.05;
@@ -8,9 +8,14 @@ export interface ComparedTest {
   kind: "file" | "case";
   basePeakBytes: number | null;
   headPeakBytes: number | null;
+  /** head - base in bytes, or null when either side has no peak. */
+  deltaBytes: number | null;
   /** (head - base) / base, or null when either side has no peak. */
   growth: number | null;
   grew: boolean;
+  /** The test's outcome in each job, or null when it did not run there. */
+  baseOutcome: string | null;
+  headOutcome: string | null;
 }
 
 /**
@@ -29,16 +34,26 @@ export function compareTests(base: readonly TestResource[], head: readonly TestR
       kind: test.kind,
       basePeakBytes: null,
       headPeakBytes: null,
+      deltaBytes: null,
       growth: null,
       grew: false,
+      baseOutcome: null,
+      headOutcome: null,
     };
     rows.set(key(test), created);
     return created;
   };
-  for (const test of base) if (test.outcome !== "skipped") row(test).basePeakBytes = test.peakRssBytes;
-  for (const test of head) if (test.outcome !== "skipped") row(test).headPeakBytes = test.peakRssBytes;
+  for (const test of base) {
+    if (test.outcome === "skipped") continue;
+    Object.assign(row(test), { basePeakBytes: test.peakRssBytes, baseOutcome: test.outcome });
+  }
+  for (const test of head) {
+    if (test.outcome === "skipped") continue;
+    Object.assign(row(test), { headPeakBytes: test.peakRssBytes, headOutcome: test.outcome });
+  }
   for (const compared of rows.values()) {
     const { basePeakBytes: before, headPeakBytes: after } = compared;
+    if (before !== null && after !== null) compared.deltaBytes = after - before;
     if (before !== null && after !== null && before > 0) {
       compared.growth = (after - before) / before;
       compared.grew = compared.growth >= GROWTH_THRESHOLD - 1e-12;
@@ -49,4 +64,64 @@ export function compareTests(base: readonly TestResource[], head: readonly TestR
       (b.growth ?? Number.NEGATIVE_INFINITY) - (a.growth ?? Number.NEGATIVE_INFINITY) ||
       a.name.localeCompare(b.name),
   );
+}
+
+/**
+ * The same rows ordered by change: the largest absolute peak delta first (a test that shrank by
+ * 1 GiB matters more than one that grew by 1 MiB), rows with a side missing last, then by name.
+ */
+export function byLargestChange(rows: readonly ComparedTest[]): ComparedTest[] {
+  const size = (row: ComparedTest) => (row.deltaBytes === null ? -1 : Math.abs(row.deltaBytes));
+  return [...rows].sort((a, b) => size(b) - size(a) || a.name.localeCompare(b.name));
+}
+
+/** What a comparison's header says of each job: what ran (ref, commit, interpreter) and how it ended. */
+export interface ComparedJob {
+  id: number;
+  suite: string;
+  status: string;
+  ref: string | null;
+  repo: string | null;
+  commit: string | null;
+  python: string | null;
+  pythonVersion: string | null;
+  agent: string | null;
+  peakRssBytes: number | null;
+  durationSeconds: number | null;
+}
+
+/** `GET /api/v1/compare?base=A&head=B`: two jobs and their tests, ordered by change. */
+export interface JobComparison {
+  base: ComparedJob;
+  head: ComparedJob;
+  tests: ComparedTest[];
+}
+
+export function compareJobs(
+  base: JobResource,
+  baseTests: readonly TestResource[],
+  head: JobResource,
+  headTests: readonly TestResource[],
+): JobComparison {
+  return {
+    base: comparedJob(base),
+    head: comparedJob(head),
+    tests: byLargestChange(compareTests(baseTests, headTests)),
+  };
+}
+
+function comparedJob(job: JobResource): ComparedJob {
+  return {
+    id: job.id,
+    suite: job.suite,
+    status: job.status,
+    ref: job.ref,
+    repo: job.repo,
+    commit: job.commit,
+    python: job.python,
+    pythonVersion: job.pythonVersion,
+    agent: job.agent,
+    peakRssBytes: job.peakRssBytes,
+    durationSeconds: job.durationSeconds,
+  };
 }

@@ -4,10 +4,17 @@ import { parseJobId } from "../../protocol/ids.ts";
 import { ALL_STATUSES } from "../../protocol/job-status.ts";
 import { checkAgentName } from "../../protocol/names.ts";
 import { OWN_VERSION, type SpokenVersion } from "../../protocol/protocol-version.ts";
-import type { AgentResource, CoordinatorVersionResource, WhoamiResource } from "../../protocol/resources.ts";
+import type {
+  AgentResource,
+  CoordinatorVersionResource,
+  JobResource,
+  WhoamiResource,
+} from "../../protocol/resources.ts";
 import type { FarmEvents } from "../attempts/farm-events.ts";
 import { chartData } from "../dashboard/chart-data.ts";
+import { compareJobs } from "../dashboard/compare-tests.ts";
 import { MAX_BUCKETS, MIN_BUCKETS } from "../dashboard/downsample.ts";
+import { readTestSort, sortTests, TEST_SORT_KEYS } from "../dashboard/test-table.ts";
 import type { HostOperations } from "../hosts/host-operations.ts";
 import type { JobService } from "../jobs/job-service.ts";
 import { takenLines } from "../nats/agent-versions.ts";
@@ -150,11 +157,42 @@ export function apiRoutes(deps: ApiDeps): Router {
   );
   router.get(
     "/jobs/:id/tests",
-    adapt(({ params }) => {
+    adapt(({ params, query }) => {
       const job = jobs.find(parseJobId(params.id));
+      const tests = store.tests.list(job.id);
+      // ?sort=peak (ascending) or -peak (descending), as the job page's table sorts.
+      if (query.sort !== undefined) {
+        const key = query.sort.replace(/^-/, "");
+        if (!(TEST_SORT_KEYS as readonly string[]).includes(key)) {
+          throw new ValidationError(
+            "invalid_sort",
+            `sort must be one of ${TEST_SORT_KEYS.join(", ")}, with a leading - for largest first`,
+            "sort",
+          );
+        }
+        return { status: 200, body: { jobId: job.id, tests: sortTests(tests, readTestSort(query.sort)) } };
+      }
+      return { status: 200, body: { jobId: job.id, tests } };
+    }),
+  );
+  // Two jobs' tests side by side, largest change first (`memfarm compare`, a pull request against its base).
+  router.get(
+    "/compare",
+    adapt(({ query }) => {
+      const [base, head] = (["base", "head"] as const).map((side) => {
+        const text = query[side];
+        if (text === undefined) {
+          throw new ValidationError(
+            "missing_field",
+            `${side} must be a job id: /compare?base=BASE_JOB&head=HEAD_JOB`,
+            side,
+          );
+        }
+        return jobs.find(parseJobId(text, side));
+      }) as [JobResource, JobResource];
       return {
         status: 200,
-        body: { jobId: job.id, tests: store.tests.list(job.id) },
+        body: compareJobs(base, store.tests.list(base.id), head, store.tests.list(head.id)),
       };
     }),
   );

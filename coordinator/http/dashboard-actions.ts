@@ -22,7 +22,7 @@ const common = { fmt, jsonForScript };
 /** What the submit form asks for, as the API's job request (the same validation applies). */
 function jobRequestFromForm(req: Request): Record<string, unknown> {
   const body: Record<string, unknown> = { suite: field(req, "suite"), source: "dashboard" };
-  for (const name of ["python", "ref", "repo", "memlimit", "priority"]) {
+  for (const name of ["python", "ref", "repo", "memlimit", "workers", "priority"]) {
     const value = field(req, name);
     if (value !== "") body[name] = value;
   }

@@ -20,7 +20,7 @@ import {
   readStringRecord,
   rejectUnknownKeys,
 } from "../../protocol/validate.ts";
-import type { Suite } from "./suites.ts";
+import { MAX_WORKERS, type Suite } from "./suites.ts";
 
 /** A validated `POST /jobs` body: an installed interpreter to use, or a git ref to build. */
 export interface JobRequest {
@@ -34,6 +34,8 @@ export interface JobRequest {
   source: string;
   /** The job needs a whole host to itself. */
   exclusive: boolean;
+  /** regrtest workers (`-jN`) asked for; null: the suite's, but no more than the test files. */
+  workers: number | null;
 }
 
 const KNOWN_FIELDS = [
@@ -47,6 +49,7 @@ const KNOWN_FIELDS = [
   "labels",
   "source",
   "exclusive",
+  "workers",
 ];
 const SOURCES = ["cli", "dashboard", "api"] as const;
 
@@ -71,6 +74,7 @@ export function parseJobRequest(body: unknown, suites: Map<string, Suite>): JobR
     labels: checkLabels(readStringRecord(fields, "labels"), "labels"),
     source: fields.source === undefined ? "api" : readEnum(fields, "source", SOURCES),
     exclusive: fields.exclusive === undefined ? false : readBoolean(fields, "exclusive"),
+    workers: readWorkers(fields.workers),
   };
   return { ...common, ...readWhatToRun(fields) };
 }
@@ -114,6 +118,19 @@ function readTests(fields: Fields): string[] {
     throw new ValidationError("too_many_tests", `tests: at most ${MAX_TESTS_PER_JOB} names per job`, "tests");
   }
   return tests;
+}
+
+function readWorkers(value: unknown): number | null {
+  if (value === undefined || value === null) return null;
+  const workers = typeof value === "string" && /^\d+$/.test(value) ? Number(value) : value;
+  if (typeof workers !== "number" || !Number.isInteger(workers) || workers < 1 || workers > MAX_WORKERS) {
+    throw new ValidationError(
+      "invalid_workers",
+      `workers must be a whole number from 1 to ${MAX_WORKERS} (regrtest's -jN), not ${JSON.stringify(value)}`,
+      "workers",
+    );
+  }
+  return workers;
 }
 
 function readMemlimit(value: unknown, suite: Suite): number | null {

@@ -7,9 +7,11 @@ import type { JobResource, Provenance } from "../../protocol/resources.ts";
 import type { Transitions } from "../attempts/transitions.ts";
 import { whyNeverRunnable } from "../placement/index.ts";
 import type { Store } from "../store/store.ts";
-import { parseJobRequest } from "./job-request.ts";
+import { type JobRequest, parseJobRequest } from "./job-request.ts";
 import { learnedReservation } from "./learned-reservation.ts";
-import { regrtestArgs, reservationFor, type Suite } from "./suites.ts";
+import { nearestName } from "./nearest-name.ts";
+import { reservationAdvice } from "./reservation-advice.ts";
+import { regrtestArgs, reservationFor, type Suite, workersFor } from "./suites.ts";
 
 export interface JobServiceDeps {
   store: Store;
@@ -26,8 +28,8 @@ const AGENTS_TO_PROBE = 3;
 const INTERPRETER_CHECK_TTL_MS = 10 * 60_000;
 
 export class JobService {
-  /** Interpreter paths an agent confirmed recently, and when. */
-  private readonly usableInterpreters = new Map<string, number>();
+  /** Interpreter paths an agent confirmed recently, when, and the test files it has (null: not told). */
+  private readonly usableInterpreters = new Map<string, { at: number; tests: Set<string> | null }>();
 
   constructor(private readonly deps: JobServiceDeps) {}
 
@@ -42,13 +44,18 @@ export class JobService {
     origin?: Pick<Provenance, "source" | "pullRequest" | "watch" | "bisect"> & { commit?: string },
   ): Promise<JobResource> {
     const request = parseJobRequest(body, this.deps.suites);
-    if (request.python !== null) await this.checkInterpreter(request.python);
-    const reservation = reservationFor(request.suite, request.memlimitBytes);
+    if (request.python !== null) {
+      const known = await this.checkInterpreter(request.python);
+      if (known !== null) refuseUnknownTests(request, known);
+    }
+    const workers = workersFor(request.suite, request.workers, request.tests);
+    const reservation = reservationFor(request.suite, request.memlimitBytes, workers);
     const learned = learnedReservation(
       reservation,
-      this.deps.store.jobs.pastRuns(request.suite.name, request.memlimitBytes),
+      // Runs with as many workers at the same memlimit reserved the same: a 1-worker run says little of -j4.
+      this.deps.store.jobs.pastRuns(request.suite.name, request.memlimitBytes, 50, reservation),
     );
-    this.refuseIfNeverRunnable(learned ?? reservation, request.labels);
+    this.refuseIfNeverRunnable(learned ?? reservation, { ...request, workers });
     // A pull request's job runs its head as it was when the command was read, whatever is pushed later.
     // A watch's job runs the head it saw.
     const { commit, ...claimed } = origin ?? {};
@@ -70,7 +77,7 @@ export class JobService {
         tests: request.tests,
         labels: request.labels,
         provenance: { source: request.source, requester, ...claimed },
-        args: regrtestArgs(request.suite, request.memlimitBytes, request.tests),
+        args: regrtestArgs(request.suite, request.memlimitBytes, request.tests, workers),
         timeoutSeconds: request.suite.timeoutSeconds,
       },
       pinned,
@@ -145,38 +152,69 @@ export class JobService {
    * rather than queued forever. With no agent registered (or all lost) it is
    * accepted and waits, with the reason shown, for one to join.
    */
-  private refuseIfNeverRunnable(reservationBytes: number, labels: Record<string, string>): void {
+  private refuseIfNeverRunnable(
+    reservationBytes: number,
+    job: Pick<JobRequest, "suite" | "memlimitBytes" | "labels"> & { workers: number },
+  ): void {
     const agents = this.deps.store.agents.capacities().map((agent) => ({ ...agent, running: [] }));
     if (!agents.some((agent) => agent.state !== AgentState.lost)) return;
-    const reason = whyNeverRunnable({ reservationBytes, labels }, agents);
+    const reason = whyNeverRunnable({ reservationBytes, labels: job.labels }, agents);
     if (reason !== null) {
+      const advice = reservationAdvice(job, agents) ?? "ask for other labels (--label)";
       throw new ValidationError(
         "never_runnable",
-        `no agent of this farm can ever run this job: ${reason}; ask for less memory (--memlimit) or other labels`,
+        `no agent of this farm can ever run this job: ${reason}; ${advice}`,
       );
     }
   }
 
-  private async checkInterpreter(python: string): Promise<void> {
-    const confirmedAt = this.usableInterpreters.get(python);
-    if (confirmedAt !== undefined && Date.now() - confirmedAt < INTERPRETER_CHECK_TTL_MS) return;
+  /** Resolves to the test files the interpreter has, where an agent listed them; else null. */
+  private async checkInterpreter(python: string): Promise<Set<string> | null> {
+    const confirmed = this.usableInterpreters.get(python);
+    if (confirmed !== undefined && Date.now() - confirmed.at < INTERPRETER_CHECK_TTL_MS)
+      return confirmed.tests;
     const online = this.deps.store.agents
       .capacities()
       .filter((agent) => agent.state === AgentState.online)
       .map((agent) => agent.name);
-    if (online.length === 0) return;
+    if (online.length === 0) return null;
     const sample = online.sort(() => Math.random() - 0.5).slice(0, AGENTS_TO_PROBE);
     const replies = await this.deps.probePython(sample, python);
-    if (replies.size === 0) return;
-    if ([...replies.values()].some((reply) => reply.usable)) {
-      this.usableInterpreters.set(python, Date.now());
-      return;
+    if (replies.size === 0) return null;
+    const usable = [...replies.values()].filter((reply) => reply.usable);
+    if (usable.length > 0) {
+      // A test that any of the agents has may run there: the union, and only when every one listed.
+      const tests = usable.every((reply) => reply.tests !== undefined && reply.tests.length > 0)
+        ? new Set(usable.flatMap((reply) => reply.tests ?? []))
+        : null;
+      this.usableInterpreters.set(python, { at: Date.now(), tests });
+      return tests;
     }
     const [agent, reply] = [...replies.entries()][0] as [string, ProbePythonReply];
     throw new ValidationError(
       "python_not_usable",
       `python: no online agent can run ${python} (${agent}: ${reply.problem ?? "unusable"}); give the path of an interpreter installed on the agents`,
       "python",
+    );
+  }
+}
+
+/**
+ * A job that names a test the interpreter does not have is refused, with the nearest name, rather
+ * than run to regrtest's "No tests ran". Suites that run tests of their own directory (--testdir)
+ * are not checked: the agents listed Lib/test, not that directory.
+ */
+function refuseUnknownTests(request: JobRequest, known: Set<string>): void {
+  if (request.suite.args.some((arg) => arg === "--testdir" || arg.startsWith("--testdir="))) return;
+  for (const name of request.tests) {
+    // regrtest takes test_os, test.test_os and test_asyncio.test_tasks: the file is the first part.
+    const file = name.replace(/^test\./, "").split(".")[0] ?? name;
+    if (known.has(file) || request.suite.tests.includes(name)) continue;
+    const nearest = nearestName(file, known);
+    throw new ValidationError(
+      "unknown_test",
+      `tests: ${request.python} has no test named ${name}${nearest ? `; did you mean ${nearest}?` : ""}`,
+      "tests",
     );
   }
 }

@@ -106,7 +106,7 @@ export function parseSuite(name: string, text: string): Suite {
   }
   const tests =
     fields.tests === undefined ? [] : readStringArray(fields, "tests").map((t) => checkTestName(t, "tests"));
-  const workers = readWholeNumber(fields, "workers", 1, 1024);
+  const workers = readWholeNumber(fields, "workers", 1, MAX_WORKERS);
   const memlimitText = readOptionalString(fields, "memlimit");
   const reservation = readObject(fields.reservation ?? {}, "reservation");
   rejectUnknownKeys(reservation, ["perWorker", "overhead"], "reservation.");
@@ -161,20 +161,42 @@ function readWholeNumber(fields: Fields, key: string, min: number, max: number):
  * Memory a job of this suite may use at once: `-jN` means up to N tests at
  * the memlimit together, plus the interpreter's own overhead.
  */
-export function reservationFor(suite: Suite, memlimitBytes: number | null): number {
-  const perWorker = suite.reservation.perWorkerBytes ?? memlimitBytes ?? 0;
-  return suite.reservation.overheadBytes + suite.workers * perWorker;
+export function reservationFor(suite: Suite, memlimitBytes: number | null, workers = suite.workers): number {
+  return suite.reservation.overheadBytes + workers * perWorkerBytes(suite, memlimitBytes);
+}
+
+/** What one regrtest worker of the suite may use: its declared share, or the memlimit. */
+export function perWorkerBytes(suite: Suite, memlimitBytes: number | null): number {
+  return suite.reservation.perWorkerBytes ?? memlimitBytes ?? 0;
+}
+
+/** The most workers a job may ask for with --workers. */
+export const MAX_WORKERS = 1024;
+
+/**
+ * How many regrtest workers a job runs: what it asked for, else the suite's number but no more
+ * than the test files it runs (`-j4` for one file starts one worker, yet would reserve four).
+ */
+export function workersFor(suite: Suite, requested: number | null, tests: readonly string[]): number {
+  if (requested !== null) return requested;
+  const files = tests.length > 0 ? tests.length : suite.tests.length;
+  return files > 0 ? Math.min(suite.workers, files) : suite.workers;
 }
 
 /** The interpreter's arguments for a job: unbuffered (the log streams live), isolated from PYTHON* variables. */
-export function regrtestArgs(suite: Suite, memlimitBytes: number | null, tests: string[]): string[] {
+export function regrtestArgs(
+  suite: Suite,
+  memlimitBytes: number | null,
+  tests: string[],
+  workers = suite.workers,
+): string[] {
   return [
     "-u",
     "-E",
     "-m",
     "test",
     ...suite.args,
-    ...(suite.workers > 1 ? [`-j${suite.workers}`] : []),
+    ...(workers > 1 ? [`-j${workers}`] : []),
     ...(memlimitBytes === null ? [] : ["-M", memlimitArgument(memlimitBytes)]),
     ...(tests.length > 0 ? tests : suite.tests),
   ];

@@ -14,6 +14,7 @@ export interface JobRow {
   repo: string | null;
   commit_sha: string | null;
   commit_time: string | null;
+  python_version: string | null;
   tests: string;
   labels: string;
   provenance: string;
@@ -70,11 +71,21 @@ export function toAttemptResource(row: AttemptRow): AttemptResource {
   };
 }
 
+/** regrtest's worker count in a job's arguments: `-jN` (the coordinator writes it so), else one process. */
+function workersInArgs(args: readonly string[]): number {
+  for (const arg of args) {
+    const match = /^-j(\d+)$/.exec(arg);
+    if (match) return Number(match[1]);
+  }
+  return 1;
+}
+
 export function toJobResource(row: JobRow, attempts: AttemptRow[]): JobResource {
   const duration =
     row.started_at && row.finished_at
       ? (Date.parse(row.finished_at) - Date.parse(row.started_at)) / 1000
       : null;
+  const args = JSON.parse(row.args) as string[];
   return {
     id: row.id,
     suite: row.suite,
@@ -87,6 +98,7 @@ export function toJobResource(row: JobRow, attempts: AttemptRow[]): JobResource 
     repo: row.repo,
     commit: row.commit_sha,
     commitTime: row.commit_time,
+    pythonVersion: row.python_version,
     tests: JSON.parse(row.tests) as string[],
     labels: JSON.parse(row.labels) as Record<string, string>,
     provenance: JSON.parse(row.provenance) as Provenance,
@@ -117,7 +129,8 @@ export function toJobResource(row: JobRow, attempts: AttemptRow[]): JobResource 
     limitKind: row.limit_kind,
     exclusive: row.exclusive === 1,
     scheduledBytes: row.scheduled_bytes,
-    args: JSON.parse(row.args) as string[],
+    args,
+    workers: workersInArgs(args),
     attempts: attempts.map(toAttemptResource),
   };
 }

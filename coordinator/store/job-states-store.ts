@@ -37,6 +37,11 @@ export class JobStatesStore {
       .run(commit, commitTime, jobId);
   }
 
+  /** The Python version the job's interpreter answered (sys.version's first word). */
+  setPythonVersion(jobId: number, version: string): void {
+    this.db.prepare("UPDATE jobs SET python_version = ? WHERE id = ?").run(version, jobId);
+  }
+
   setHeldReason(jobId: number, reason: string | null): void {
     this.db.prepare("UPDATE jobs SET held_reason = ? WHERE id = ? AND status = 'queued'").run(reason, jobId);
   }

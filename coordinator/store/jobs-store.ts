@@ -31,7 +31,10 @@ export interface JobFilter {
   agent?: string;
   /** A git ref, matched exactly (a pull request is `pull/N/head`). */
   ref?: string;
-  /** Jobs the PR bot queued for this repository (`owner/name`) and, optionally, pull request. */
+  /**
+   * Jobs the PR bot queued for this repository (`owner/name`) and, optionally, pull request; a pull
+   * request alone also matches jobs that build its `pull/N/head` or `pull/N/merge` ref.
+   */
   repository?: string;
   pullRequest?: number;
   limit: number;
@@ -172,8 +175,9 @@ export class JobsStore {
       params.push(filter.repository);
     }
     if (filter.pullRequest !== undefined) {
-      where.push("json_extract(provenance, '$.pullRequest.number') = ?");
-      params.push(filter.pullRequest);
+      // The PR bot's jobs, and those submitted by hand with --ref pull/N/head (or /merge).
+      where.push("(json_extract(provenance, '$.pullRequest.number') = ? OR ref IN (?, ?))");
+      params.push(filter.pullRequest, `pull/${filter.pullRequest}/head`, `pull/${filter.pullRequest}/merge`);
     }
     if (filter.before !== undefined) {
       where.push("id < ?");
@@ -244,17 +248,22 @@ export class JobsStore {
 
   /**
    * The latest finished runs of a suite at a memlimit that reported a peak
-   * (passed or failed: an OOM or a timeout says little about what a run needs).
+   * (passed or failed: an OOM or a timeout says little about what a run needs); with
+   * `reservationBytes`, only runs that declared the same (as many workers).
    */
-  pastRuns(suite: string, memlimitBytes: number | null, limit = 50): PastRun[] {
+  pastRuns(suite: string, memlimitBytes: number | null, limit = 50, reservationBytes?: number): PastRun[] {
     return this.db
-      .prepare<[string, number | null, number], { peak: number; started: string; finished: string }>(
+      .prepare<
+        [string, number | null, number | null, number | null, number],
+        { peak: number; started: string; finished: string }
+      >(
         `SELECT peak_rss_bytes AS peak, started_at AS started, finished_at AS finished FROM jobs
-         WHERE suite = ? AND memlimit_bytes IS ? AND status IN ('passed', 'failed')
+         WHERE suite = ? AND memlimit_bytes IS ? AND (? IS NULL OR reservation_bytes = ?)
+           AND status IN ('passed', 'failed')
            AND peak_rss_bytes IS NOT NULL AND started_at IS NOT NULL AND finished_at IS NOT NULL
          ORDER BY id DESC LIMIT ?`,
       )
-      .all(suite, memlimitBytes, limit)
+      .all(suite, memlimitBytes, reservationBytes ?? null, reservationBytes ?? null, limit)
       .map((row) => ({
         peakRssBytes: row.peak,
         durationMs: Date.parse(row.finished) - Date.parse(row.started),

@@ -43,6 +43,7 @@ export class ProgressStore {
       this.samples.append(jobId, attempt.id, progress.samples);
       this.tests.record(jobId, attempt.id, progress.tests);
       if (progress.commit) this.jobStates.setCommit(jobId, progress.commit, progress.commitTime ?? null);
+      if (progress.pythonVersion) this.jobStates.setPythonVersion(jobId, progress.pythonVersion);
       return { verdict: "applied", jobId, started, lines };
     })();
   }

@@ -43,7 +43,15 @@ async function farmPackagesLoaded(args: string[], name: string): Promise<string[
 }
 
 describe("memfarm start-up", () => {
-  for (const args of [["--help"], ["jobs"], ["show", "1"], ["jobs", "--help"], ["profiles"]]) {
+  for (const args of [
+    ["--help"],
+    ["jobs"],
+    ["show", "1"],
+    ["jobs", "--help"],
+    ["profiles"],
+    ["compare", "1", "2"],
+    ["tests", "1"],
+  ]) {
     it(`memfarm ${args.join(" ")} loads none of express, octokit, ssh2, better-sqlite3`, async () => {
       assert.deepEqual(await farmPackagesLoaded(args, args.join("-")), []);
     });
