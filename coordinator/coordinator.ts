@@ -1,5 +1,5 @@
 import { mkdir } from "node:fs/promises";
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { join } from "node:path";
 import { MemfarmError } from "../protocol/errors.ts";
 import { Lifecycle } from "../protocol/lifecycle.ts";
@@ -351,6 +351,7 @@ export class Coordinator {
           nats: embedded ? embeddedCheck(embedded, connection) : connection.check,
         }),
       });
+      server.off("request", answerStarting);
       server.on("request", app);
       releasers.add("HTTP requests", async () => {
         lifecycle.set("stopping", "stopping: refusing new work (HTTP 503), finishing the scheduling pass");
@@ -435,9 +436,23 @@ async function givenIdentity(credsFile: string): Promise<{ file: string; publicK
   return { file: credsFile, publicKey: credentials.kind === "nkey" ? credentials.publicKey : null };
 }
 
+/**
+ * What a request gets while the coordinator starts (the port is bound first, NATS and the store
+ * come after): a 503 it can retry, not a connection left open with no answer, which a client
+ * without a timeout (a health check, a script) would wait on for ever.
+ */
+function answerStarting(_req: IncomingMessage, res: ServerResponse): void {
+  res.writeHead(503, { "content-type": "application/json", "retry-after": "2", connection: "close" });
+  res.end(
+    JSON.stringify({
+      error: { code: "starting", message: "the coordinator is starting; try again in a few seconds" },
+    }),
+  );
+}
+
 function listen(host: string, port: number): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const server = createServer();
+    const server = createServer(answerStarting);
     server.once("listening", () => resolve(server));
     server.once("error", (error: NodeJS.ErrnoException) => {
       reject(

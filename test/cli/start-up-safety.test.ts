@@ -1,11 +1,13 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { ExitCode } from "../../cli/exit-codes.ts";
 import { CliProcess, processesMentioning, runCli } from "../helpers/cli.ts";
+import { freePort } from "../helpers/free-port.ts";
 
 describe("memfarm up on a taken HTTP port", () => {
   let taken: Server;
@@ -107,5 +109,44 @@ describe("Ctrl-C while a farm is starting", () => {
     assert.equal(await coordinator.exited, 0, coordinator.output);
     if (early) assert.match(coordinator.output, /SIGINT: stopping as soon as the start is done/);
     assert.deepEqual(processesMentioning(dataDir), [], "no child left");
+  });
+});
+
+describe("HTTP requests while the coordinator starts", () => {
+  const dir = mkdtempSync(join(tmpdir(), "memfarm-starting-"));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("answers 503 starting (never a connection left hanging), then serves once it has started", async () => {
+    // A nats-server that takes 3 s to come up holds the start after the port is bound.
+    const shims = join(dir, "bin");
+    mkdirSync(shims);
+    const real = execFileSync("sh", ["-c", "command -v nats-server"], { encoding: "utf8" }).trim();
+    writeFileSync(join(shims, "nats-server"), `#!/bin/sh\nsleep 3\nexec ${real} "$@"\n`, { mode: 0o755 });
+    const port = await freePort();
+    const coordinator = new CliProcess(
+      ["coordinator", "--port", String(port), "--data-dir", join(dir, "data")],
+      { PATH: `${shims}:${process.env.PATH}` },
+    );
+    try {
+      const statuses: number[] = [];
+      for (let tries = 0; !statuses.includes(200); tries++) {
+        assert.ok(tries < 600 && coordinator.child.exitCode === null, coordinator.output);
+        const response = await fetch(`http://127.0.0.1:${port}/healthz`, {
+          signal: AbortSignal.timeout(2000),
+        }).catch(() => null);
+        if (response) {
+          statuses.push(response.status);
+          if (response.status === 503) {
+            assert.equal(((await response.json()) as { error: { code: string } }).error.code, "starting");
+            assert.equal(response.headers.get("retry-after"), "2");
+          } else await response.body?.cancel();
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      assert.ok(statuses.includes(503), `a request during the start was answered 503 (${statuses})`);
+    } finally {
+      coordinator.child.kill("SIGINT");
+      await coordinator.exited;
+    }
   });
 });
