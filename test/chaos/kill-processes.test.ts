@@ -62,6 +62,10 @@ describe("chaos: processes killed mid-job", { timeout: 600_000 }, () => {
       ],
     );
     assert.match(job.attempts[0]?.note ?? "", /victim/);
+    // /metrics counts what just happened: one attempt lost with its agent, one retried.
+    const metrics = await (await fetch(`${farm.url}/metrics`)).text();
+    assert.match(metrics, /^memfarm_attempts_lost_total\{suite="nap"\} 1$/m, metrics);
+    assert.match(metrics, /^memfarm_attempts_retried_total\{suite="nap"\} 1$/m);
     await farm.killAgent("survivor");
   });
 
