@@ -46,7 +46,8 @@ export class JobService {
     const request = parseJobRequest(body, this.deps.suites);
     if (request.python !== null) {
       const known = await this.checkInterpreter(request.python);
-      if (known !== null) refuseUnknownTests(request, known);
+      // An interpreter that listed no test at all (a stand-in that runs tests of its own) tells nothing.
+      if (known !== null && known.size > 0) refuseUnknownTests(request, known);
     }
     const workers = workersFor(request.suite, request.workers, request.tests);
     const reservation = reservationFor(request.suite, request.memlimitBytes, workers);

@@ -10,12 +10,13 @@ const MiB = 1024 * 1024;
 const RUNS = 10;
 
 /**
- * A fake `--python`: it answers the agent's probe with the real python3; run as regrtest, its one
+ * A fake `--python`: it answers the agent's probe with the real python3 (its version, and no list of
+ * Lib/test, whose tests are not this fake's); run as regrtest, its one
  * test forks a child as its very first instruction, and the child touches 1 GiB. Were the child
  * outside the job's cgroup, the job would pass with 1 GiB under a 200 MiB limit.
  */
 const FAKE_PYTHON = `#!/bin/sh
-if [ "$1" = "-E" ]; then exec /usr/bin/python3 "$@"; fi
+if [ "$1" = "-E" ]; then exec /usr/bin/python3 -E -c "import sys, test.libregrtest; print(sys.version.split()[0])"; fi
 /usr/bin/python3 -c "import time; block = b'x' * (1 << 30); time.sleep(0.3)" &
 echo "0:00:00 load avg: 0.00 [1/1] test_fork_hog"
 wait $!
