@@ -465,7 +465,14 @@ function listen(host: string, port: number): Promise<Server> {
   });
 }
 
-function urlOf(server: Server, host: string, port: number): string {
+/**
+ * The URL this machine's CLI, the printed commands and the profile use: a wildcard listen address
+ * (0.0.0.0, ::) is reached through loopback, and an IPv6 address goes in brackets.
+ */
+export function urlOf(server: Server, host: string, port: number): string {
   const address = server.address();
-  return `http://${host}:${typeof address === "object" && address ? address.port : port}`;
+  const boundPort = typeof address === "object" && address ? address.port : port;
+  const reachable = host === "0.0.0.0" ? "127.0.0.1" : host === "::" || host === "[::]" ? "::1" : host;
+  const inUrl = reachable.includes(":") && !reachable.startsWith("[") ? `[${reachable}]` : reachable;
+  return `http://${inUrl}:${boundPort}`;
 }
