@@ -24,6 +24,12 @@ export interface Connection {
   tokenFrom: string;
 }
 
+/** A URL of this machine (127.0.0.0/8, ::1, localhost): one the local farm's admin token may go to. */
+function isLoopbackUrl(url: string): boolean {
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, "");
+  return host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
 /** The first non-empty line of a token file; undefined when the file is missing or empty. */
 function readTokenFile(file: string): string | undefined {
   try {
@@ -38,7 +44,7 @@ function readTokenFile(file: string): string | undefined {
  * current profile (cli/profiles.ts), then the default.
  *   URL:   --url, MEMFARM_URL, the current profile, http://127.0.0.1:8080.
  *   token: --token, --data-dir's admin-token, MEMFARM_TOKEN, MEMFARM_DATA_DIR's admin-token, the
- *          profile saved for that URL, the default data dir's admin-token.
+ *          profile saved for that URL, the default data dir's admin-token (a URL of this machine only).
  */
 export function resolveConnection(
   options: { url?: string; token?: string; dataDir?: string },
@@ -77,12 +83,15 @@ export function resolveConnection(
             tokenFrom: `${where}, but its token file ${saved.profile.tokenFile} is missing or empty`,
           };
     }
-    const local = fromDataDir(defaultDataDir(env), "the default data dir");
+    // The local farm's admin token goes only to a farm on this machine, never to a remote URL.
+    const local = isLoopbackUrl(url)
+      ? fromDataDir(defaultDataDir(env), "the default data dir")
+      : { token: undefined, tokenFrom: "" };
     return local.token
       ? local
       : {
           token: undefined,
-          tokenFrom: `none found: no --token, MEMFARM_TOKEN or --data-dir, no profile for ${url} (memfarm login ${url} --token TOKEN saves one), no ${join(defaultDataDir(env), "admin-token")}`,
+          tokenFrom: `none found: no --token, MEMFARM_TOKEN or --data-dir, no profile for ${url} (memfarm login ${url} --token TOKEN saves one)${isLoopbackUrl(url) ? `, no ${join(defaultDataDir(env), "admin-token")}` : " (this machine's own admin token is never sent to another host)"}`,
         };
   };
   return { url, urlFrom, ...pick() };

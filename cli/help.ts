@@ -36,7 +36,7 @@ Profiles (which farm commands use without --url):
   backup FILE        an online copy of the farm's database, safe while it runs; restore FILE puts one back
 
 Global options: --url URL (MEMFARM_URL, else the current profile, default ${DEFAULT_COORDINATOR_URL}),
---token TOKEN (MEMFARM_TOKEN, else the profile's token file, else the default DATA_DIR/admin-token),
+--token TOKEN (MEMFARM_TOKEN, else the profile's token file, else, for a URL of this machine, the default DATA_DIR/admin-token),
 --data-dir DIR (MEMFARM_DATA_DIR: use that farm's DATA_DIR/admin-token), --json.
 
 --json prints the API's resources (see docs/api.md), one JSON document per command.
