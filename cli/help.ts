@@ -55,6 +55,19 @@ Examples:
 
 "memfarm COMMAND --help" shows a command's options.`;
 
+/** The same options of up and coordinator (coordinator/config.ts reads them). */
+const BACKUP_AND_RETENTION_HELP = `Backups and retention (the same for up and coordinator; docs/operations/backups-and-retention.md):
+  --backup-dir DIR     a backup every night into DIR (created, mode 0700), as memfarm backup takes one:
+                       online, named memfarm-YYYY-MM-DDTHHMMSSZ.sqlite, renamed into place once checked
+  --backup-keep N      how many of its nightly backups to keep (default 7); older ones it made are removed
+  --backup-at HH:MM    the time of day, UTC (default 03:00)
+  --keep-samples AGE   raw samples of jobs ended longer ago fold into per-minute summaries: the peak, the
+                       per-test figures and the chart stay, a minute fine (default 30d)
+  --keep-logs AGE      logs of jobs ended longer ago are compressed or dropped (default 90d)
+  --old-logs compress|drop  compress (default: every line still readable) or drop (delete the lines)
+AGE is a duration of at least 1h (30d, 12h, 1.5d), or forever to keep them as they are.
+`;
+
 export const COMMAND_HELP: Record<string, string> = {
   up: `memfarm up [--config FILE] [--port ${DEFAULT_HTTP_PORT}] [--host ${DEFAULT_HTTP_HOST}] [--data-dir DIR] [--memory SIZE] [--name NAME]
            [--labels k=v,...] [--nats URL[,URL...] [--creds FILE]] [--advertise-nats URL[,URL...]]
@@ -79,17 +92,7 @@ coordinator and agent; MEMFARM_LOG_FORMAT and MEMFARM_LOG_LEVEL stand in for the
 flag and variable (deploy/memfarm.example.toml lists them, docs/operations/config-file.md explains);
 a flag wins over its variable, which wins over the file. Unknown keys and bad values stop the start.
 
-Backups and retention (the same for up and coordinator; docs/operations/backups-and-retention.md):
-  --backup-dir DIR     a backup every night into DIR (created, mode 0700), as memfarm backup takes one:
-                       online, named memfarm-YYYY-MM-DDTHHMMSSZ.sqlite, renamed into place once checked
-  --backup-keep N      how many of its nightly backups to keep (default 7); older ones it made are removed
-  --backup-at HH:MM    the time of day, UTC (default 03:00)
-  --keep-samples AGE   raw samples of jobs ended longer ago fold into per-minute summaries: the peak, the
-                       per-test figures and the chart stay, a minute fine (default 30d)
-  --keep-logs AGE      logs of jobs ended longer ago are compressed or dropped (default 90d)
-  --old-logs compress|drop  compress (default: every line still readable) or drop (delete the lines)
-AGE is a duration of at least 1h (30d, 12h, 1.5d), or forever to keep them as they are.
-
+${BACKUP_AND_RETENTION_HELP}
 Examples:
   memfarm up --port 8080 --data-dir ./farm
   memfarm up --config farm.toml`,
@@ -119,17 +122,7 @@ a flag wins over its variable, which wins over the file. Unknown keys and bad va
 The PR bot's settings (MEMFARM_GITHUB_*, or the file's github keys) take secrets from files too:
 github.tokenFile in the file, MEMFARM_GITHUB_TOKEN_FILE in the environment (docs/operations/pr-bot.md).
 
-Backups and retention (the same for up and coordinator; docs/operations/backups-and-retention.md):
-  --backup-dir DIR     a backup every night into DIR (created, mode 0700), as memfarm backup takes one:
-                       online, named memfarm-YYYY-MM-DDTHHMMSSZ.sqlite, renamed into place once checked
-  --backup-keep N      how many of its nightly backups to keep (default 7); older ones it made are removed
-  --backup-at HH:MM    the time of day, UTC (default 03:00)
-  --keep-samples AGE   raw samples of jobs ended longer ago fold into per-minute summaries: the peak, the
-                       per-test figures and the chart stay, a minute fine (default 30d)
-  --keep-logs AGE      logs of jobs ended longer ago are compressed or dropped (default 90d)
-  --old-logs compress|drop  compress (default: every line still readable) or drop (delete the lines)
-AGE is a duration of at least 1h (30d, 12h, 1.5d), or forever to keep them as they are.
-
+${BACKUP_AND_RETENTION_HELP}
 Examples:
   memfarm coordinator --config /etc/memfarm/memfarm.toml
   memfarm coordinator --backup-dir /var/backups/memfarm --keep-logs 180d

@@ -347,3 +347,39 @@ export interface HostResource {
   updatedAt: string;
   log: HostLogLine[];
 }
+
+/** `GET /compare?base=A&head=B`: two jobs side by side, test by test (coordinator/dashboard/compare-tests.ts). */
+export interface ComparedTest {
+  name: string;
+  kind: "file" | "case";
+  basePeakBytes: number | null;
+  headPeakBytes: number | null;
+  /** head - base in bytes, or null when either side has no peak. */
+  deltaBytes: number | null;
+  /** (head - base) / base, or null when either side has no peak. */
+  growth: number | null;
+  grew: boolean;
+  /** The test's outcome in each job, or null when it did not run there. */
+  baseOutcome: string | null;
+  headOutcome: string | null;
+}
+/** What a comparison's header says of each job: what ran (ref, commit, interpreter) and how it ended. */
+export interface ComparedJob {
+  id: number;
+  suite: string;
+  status: string;
+  ref: string | null;
+  repo: string | null;
+  commit: string | null;
+  python: string | null;
+  pythonVersion: string | null;
+  agent: string | null;
+  peakRssBytes: number | null;
+  durationSeconds: number | null;
+}
+/** `GET /api/v1/compare?base=A&head=B`: two jobs and their tests, ordered by change. */
+export interface JobComparison {
+  base: ComparedJob;
+  head: ComparedJob;
+  tests: ComparedTest[];
+}

@@ -1,5 +1,5 @@
 import { parseJobId } from "../../protocol/ids.ts";
-import type { TestResource } from "../../protocol/resources.ts";
+import type { ComparedJob, ComparedTest, JobComparison, TestResource } from "../../protocol/resources.ts";
 import { formatBytes } from "../../protocol/sizes.ts";
 import { CliError } from "../client.ts";
 import type { CommandContext } from "../context.ts";
@@ -7,33 +7,6 @@ import { createClient } from "../context.ts";
 import { ExitCode } from "../exit-codes.ts";
 import { durationText, table } from "../format.ts";
 import { GLOBAL_OPTIONS, parseCommand } from "../parse.ts";
-
-/** `GET /compare` as the CLI reads it (coordinator/dashboard/compare-tests.ts makes it). */
-interface ComparedJob {
-  id: number;
-  suite: string;
-  status: string;
-  ref: string | null;
-  commit: string | null;
-  python: string | null;
-  pythonVersion: string | null;
-  peakRssBytes: number | null;
-}
-interface ComparedTest {
-  name: string;
-  kind: "file" | "case";
-  basePeakBytes: number | null;
-  headPeakBytes: number | null;
-  deltaBytes: number | null;
-  growth: number | null;
-  baseOutcome: string | null;
-  headOutcome: string | null;
-}
-interface JobComparison {
-  base: ComparedJob;
-  head: ComparedJob;
-  tests: ComparedTest[];
-}
 
 /** `memfarm tests --sort` and the API's `sort` it asks for: sizes and times largest first, names A to Z. */
 const SORTS: Record<string, string> = { peak: "-peak", duration: "-duration", name: "name" };

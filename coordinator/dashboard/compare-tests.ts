@@ -1,22 +1,13 @@
-import type { JobResource, TestResource } from "../../protocol/resources.ts";
+import type {
+  ComparedJob,
+  ComparedTest,
+  JobComparison,
+  JobResource,
+  TestResource,
+} from "../../protocol/resources.ts";
 
 /** Growth at or above this share is highlighted: noise in peak RSS is a few percent. */
 export const GROWTH_THRESHOLD = 0.05;
-
-export interface ComparedTest {
-  name: string;
-  kind: "file" | "case";
-  basePeakBytes: number | null;
-  headPeakBytes: number | null;
-  /** head - base in bytes, or null when either side has no peak. */
-  deltaBytes: number | null;
-  /** (head - base) / base, or null when either side has no peak. */
-  growth: number | null;
-  grew: boolean;
-  /** The test's outcome in each job, or null when it did not run there. */
-  baseOutcome: string | null;
-  headOutcome: string | null;
-}
 
 /**
  * Peak memory per test of two jobs (a pull request against main), side by
@@ -73,28 +64,6 @@ export function compareTests(base: readonly TestResource[], head: readonly TestR
 export function byLargestChange(rows: readonly ComparedTest[]): ComparedTest[] {
   const size = (row: ComparedTest) => (row.deltaBytes === null ? -1 : Math.abs(row.deltaBytes));
   return [...rows].sort((a, b) => size(b) - size(a) || a.name.localeCompare(b.name));
-}
-
-/** What a comparison's header says of each job: what ran (ref, commit, interpreter) and how it ended. */
-export interface ComparedJob {
-  id: number;
-  suite: string;
-  status: string;
-  ref: string | null;
-  repo: string | null;
-  commit: string | null;
-  python: string | null;
-  pythonVersion: string | null;
-  agent: string | null;
-  peakRssBytes: number | null;
-  durationSeconds: number | null;
-}
-
-/** `GET /api/v1/compare?base=A&head=B`: two jobs and their tests, ordered by change. */
-export interface JobComparison {
-  base: ComparedJob;
-  head: ComparedJob;
-  tests: ComparedTest[];
 }
 
 export function compareJobs(
