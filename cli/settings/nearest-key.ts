@@ -1,16 +1,4 @@
-/** Edits (insert, delete, substitute) between two strings: Levenshtein's distance. */
-function distance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const substitute = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
-      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitute));
-    }
-    previous = current;
-  }
-  return previous[b.length] ?? 0;
-}
+import { editDistance } from "../../protocol/edit-distance.ts";
 
 /**
  * The known key a mistyped one most likely meant, or null when none is close: a typo
@@ -25,7 +13,7 @@ export function nearestKey(unknown: string, known: readonly string[]): string | 
     const keyName = key.slice(key.lastIndexOf(".") + 1).toLowerCase();
     // The same name in another section is as good as one typo.
     const score = Math.min(
-      distance(lower, key.toLowerCase()),
+      editDistance(lower, key.toLowerCase()),
       keyName === name ? 1 : Number.POSITIVE_INFINITY,
     );
     if (best === null || score < best.score) best = { key, score };
