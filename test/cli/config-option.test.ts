@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { CliProcess, runCli } from "../helpers/cli.ts";
+import { CliProcess, readyRecord, runCli } from "../helpers/cli.ts";
 
 /** Variables of whoever runs the tests that would stand before the file. */
 const CLEAN_ENV = {
@@ -23,14 +23,7 @@ describe("the daemons' --config FILE", () => {
     writeFileSync(file, '[coordinator]\nport = 0\ndataDir = "farm"\n\n[log]\nformat = "json"\n');
     const coordinator = new CliProcess(["coordinator", "--config", file], CLEAN_ENV);
     try {
-      await coordinator.waitFor(/"msg":"coordinator ready"/, 60_000);
-      // Ctrl-C is handled once the CLI has printed the dashboard's address; before, it kills at once.
-      await coordinator.waitFor(/Dashboard:/, 60_000);
-      const ready = coordinator.output
-        .split("\n")
-        .filter((line) => line.startsWith("{"))
-        .map((line) => JSON.parse(line) as Record<string, unknown>)
-        .find((record) => record.msg === "coordinator ready");
+      const ready = await readyRecord(coordinator);
       assert.match(String(ready?.http), /^http:\/\/127\.0\.0\.1:\d+$/);
       assert.doesNotMatch(String(ready?.http), /:8080$/, "port 0 from the file: a free port");
       assert.ok(existsSync(join(dir, "farm", "admin-token")), "the data dir is relative to the file");

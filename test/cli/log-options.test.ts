@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { CliProcess, runCli } from "../helpers/cli.ts";
+import { CliProcess, readyRecord, runCli } from "../helpers/cli.ts";
 
 describe("the daemons' --log-format and --log-level", () => {
   const dir = mkdtempSync(join(tmpdir(), "memfarm-log-options-"));
@@ -15,14 +15,7 @@ describe("the daemons' --log-format and --log-level", () => {
       { MEMFARM_LOG_FORMAT: "text", MEMFARM_LOG_LEVEL: "" },
     );
     try {
-      await coordinator.waitFor(/"msg":"coordinator ready"/, 60_000);
-      // Ctrl-C is handled once the CLI has printed the dashboard's address; before, it kills at once.
-      await coordinator.waitFor(/Dashboard:/, 60_000);
-      const ready = coordinator.output
-        .split("\n")
-        .filter((line) => line.startsWith("{"))
-        .map((line) => JSON.parse(line) as Record<string, unknown>)
-        .find((record) => record.msg === "coordinator ready");
+      const ready = await readyRecord(coordinator);
       assert.equal(ready?.level, "info");
       assert.match(String(ready?.http), /^http:\/\/127\.0\.0\.1:\d+$/);
     } finally {

@@ -90,3 +90,18 @@ export function processesMentioning(text: string): number[] {
   }
   return pids;
 }
+
+/**
+ * Waits for a coordinator started with JSON logs to be ready and to handle Ctrl-C (it does once it
+ * has printed the dashboard's address; before, a signal kills it at once), and returns its
+ * "coordinator ready" log record.
+ */
+export async function readyRecord(coordinator: CliProcess): Promise<Record<string, unknown> | undefined> {
+  await coordinator.waitFor(/"msg":"coordinator ready"/, 60_000);
+  await coordinator.waitFor(/Dashboard:/, 60_000);
+  return coordinator.output
+    .split("\n")
+    .filter((line) => line.startsWith("{"))
+    .map((line) => JSON.parse(line) as Record<string, unknown>)
+    .find((record) => record.msg === "coordinator ready");
+}
