@@ -119,13 +119,37 @@ export class CgroupLimit implements JobLimit {
     intervalMs: number,
     onOom: () => void,
   ): Promise<CgroupLimit> {
-    const flavour = version === "v2" ? V2 : V1;
+    const dir = await CgroupLimit.makeEmpty(version, root, name);
+    return CgroupLimit.configure(version, dir, limitBytes, intervalMs, onOom);
+  }
+
+  /**
+   * Makes the empty group `root/name`, without a limit yet: the part of
+   * create() that can be done before a job arrives (see PreparedLimits).
+   * Throws when `root` cannot hold job groups.
+   */
+  static async makeEmpty(version: "v1" | "v2", root: string, name: string): Promise<string> {
     const problem = version === "v2" ? await problemWithV2Root(root) : await problemWithV1Root(root);
     if (problem !== null) throw new MemfarmError("cgroup_unavailable", `cgroup ${version}: ${problem}`);
     await mkdir(root, { recursive: true });
     if (version === "v2") enableMemoryFor(root);
     const dir = join(root, name);
     await makeGroup(dir);
+    return dir;
+  }
+
+  /**
+   * Writes the limit into the empty group `dir` (made by makeEmpty) and
+   * watches it. Throws, and removes the group, when the limit cannot be set.
+   */
+  static configure(
+    version: "v1" | "v2",
+    dir: string,
+    limitBytes: number,
+    intervalMs: number,
+    onOom: () => void,
+  ): CgroupLimit {
+    const flavour = version === "v2" ? V2 : V1;
     for (const [file, value, need] of flavour.settings(limitBytes)) {
       const path = join(dir, file);
       if (need === "if-present" && !existsSync(path)) continue;
@@ -249,7 +273,7 @@ function writeIfPresent(path: string, value: string): boolean {
 }
 
 /** rmdir, never a recursive delete: a cgroup's files go with the directory. */
-function removeGroup(dir: string): string | null {
+export function removeGroup(dir: string): string | null {
   try {
     rmdirSync(dir);
     return null;
