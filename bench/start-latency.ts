@@ -29,12 +29,12 @@ import { guardCleanup, machineLine, printTable, sleep } from "./agent-bench-util
  *    submit to the last job finished (the issue's and Slurm's measure), and to
  *    the last one started.
  *
- *   npm run build && node dist/bench/start-latency.js [jobs per farm] [jobs per second] [burst]
+ *   npm run build && node dist/bench/start-latency.js [jobs per farm] [jobs per second] [burst] [agents,...]
  */
 const JOBS = Number(process.argv[2] ?? 60);
 const RATE = Number(process.argv[3] ?? 5);
 const BURST = Number(process.argv[4] ?? 50);
-const AGENT_COUNTS = [1, 10, 100];
+const AGENT_COUNTS = (process.argv[5] ?? "1,10,100").split(",").map(Number);
 const STEP_RUNS = 15;
 /** Tuned Slurm 22.05 on the same VM, from issue 18 (Slurm is not installed here to run again). */
 const SLURM_BURST_JOBS_PER_S = 2.4;
@@ -207,7 +207,13 @@ async function finishedJobs(ids: number[]): Promise<JobResource[]> {
 }
 
 interface FarmResult {
+  /** submit → the stamp. */
   started: number[];
+  /** submit → the coordinator handed the job to an agent (the attempt's startedAt). */
+  assigned: number[];
+  /** handed over → the stamp: the agent's part, NATS included. */
+  agentPart: number[];
+  /** submit → the job's startedAt (the agent's "started" report, sent when it accepted). */
   accepted: number[];
   burstToFinished: number;
   burstToStarted: number;
@@ -228,6 +234,9 @@ async function measureFarm(agentCount: number, variant: Variant): Promise<FarmRe
     const stamped = takeStamps();
     const started = jobs.map((job) => (stamped.get(job.id) ?? Number.NaN) - Date.parse(job.createdAt));
     const accepted = jobs.map((job) => Date.parse(job.startedAt as string) - Date.parse(job.createdAt));
+    const handedOver = (job: JobResource) => Date.parse(job.attempts[0]?.startedAt ?? "");
+    const assigned = jobs.map((job) => handedOver(job) - Date.parse(job.createdAt));
+    const agentPart = jobs.map((job) => (stamped.get(job.id) ?? Number.NaN) - handedOver(job));
     const burstIds = await Promise.all(Array.from({ length: BURST }, () => submit()));
     const burst = await finishedJobs(burstIds);
     const burstStamps = takeStamps();
@@ -236,6 +245,8 @@ async function measureFarm(agentCount: number, variant: Variant): Promise<FarmRe
     const lastStarted = Math.max(...burst.map((job) => burstStamps.get(job.id) ?? Number.NaN));
     return {
       started: sorted(started),
+      assigned: sorted(assigned),
+      agentPart: sorted(agentPart),
       accepted: sorted(accepted),
       burstToFinished: BURST / ((lastFinished - firstSubmit) / 1000),
       burstToStarted: BURST / ((lastStarted - firstSubmit) / 1000),
@@ -277,6 +288,8 @@ try {
         ms(percentile(result.started, 0.5)),
         ms(percentile(result.started, 0.99)),
         ms(result.started.at(-1) ?? Number.NaN),
+        `${ms(percentile(result.assigned, 0.5))} / ${ms(percentile(result.assigned, 0.99))}`,
+        `${ms(percentile(result.agentPart, 0.5))} / ${ms(percentile(result.agentPart, 0.99))}`,
         ms(percentile(result.accepted, 0.99)),
       ]);
       bursts.push([
@@ -287,7 +300,19 @@ try {
       ]);
     }
   }
-  printTable(["agents", "variant", "started p50", "started p99", "max", "accepted p99"], rows);
+  printTable(
+    [
+      "agents",
+      "variant",
+      "started p50",
+      "started p99",
+      "max",
+      "→ assigned p50 / p99",
+      "assigned → started p50 / p99",
+      "accepted p99",
+    ],
+    rows,
+  );
   console.log(
     `\n3. A burst of ${BURST} jobs submitted at once (tuned Slurm 22.05, issue 18: ${SLURM_BURST_JOBS_PER_S} jobs/s)\n`,
   );

@@ -1,4 +1,5 @@
-import { mkdir, rm } from "node:fs/promises";
+import { mkdirSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { coerceError } from "../../protocol/errors.ts";
@@ -107,7 +108,7 @@ export class RunningAttempt {
     if (this.stopReason !== null) return this.failure("stopped before the tests started", startedAt);
 
     const cwd = join(options.workDir, "attempts", assignment.attemptId);
-    await mkdir(cwd, { recursive: true });
+    mkdirSync(cwd, { recursive: true }); // sync: no wait in the thread pool on the way to the spawn
     const limit = await options.createLimit({
       name: `attempt-${assignment.attemptId}`,
       limitBytes: assignment.limitBytes,
