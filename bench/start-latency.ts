@@ -1,10 +1,22 @@
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import {
+  chmodSync,
+  closeSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { compileAgentConfig } from "../agent/config.ts";
 import { ProbeCache } from "../agent/cpython/probe-cache.ts";
 import { probePython } from "../agent/cpython/python-check.ts";
 import { AgentDaemon } from "../agent/daemon.ts";
+import { CgroupLimit } from "../agent/limits/cgroup-limit.ts";
 import { createJobLimit, type JobLimit, PreparedLimits } from "../agent/limits/index.ts";
 import { launchInLimit } from "../agent/limits/launch-in-limit.ts";
 import { compileCoordinatorConfig } from "../coordinator/config.ts";
@@ -137,6 +149,55 @@ async function stepTimes(variant: Variant): Promise<Record<string, number>> {
   }
   return Object.fromEntries(
     Object.entries(steps).map(([step, values]) => [step, percentile(sorted(values), 0.5)]),
+  );
+}
+
+/**
+ * How a launcher joins a v1 group: its pid to cgroup.procs (as it did) against "0" to tasks (now),
+ * the same launcher otherwise, into one group, one start at a time; p50 of spawn → stamp.
+ */
+async function joinTimes(): Promise<Record<string, number> | null> {
+  const prepared = new PreparedLimits({ owner: "bench-join", mode: "v1", ahead: 1 });
+  await prepared.start();
+  if (prepared.readyDirs.length === 0) return null; // no cgroup v1 here
+  const limit = await prepared.create({ name: "attempt-bench-join", limitBytes: 1024 ** 3 });
+  if (!(limit instanceof CgroupLimit))
+    throw new Error(`a v1 group was prepared, yet the limit is ${limit.kind}`);
+  const group = limit.dir;
+  const ways = {
+    "pid → cgroup.procs (before)": ["cgroup.procs", "$$"],
+    '"0" → tasks (after)': ["tasks", "0"],
+  };
+  const times: Record<string, number[]> = Object.fromEntries(Object.keys(ways).map((way) => [way, []]));
+  try {
+    for (let run = 0; run < STEP_RUNS + 1; run += 1) {
+      for (const [way, [file, what]] of Object.entries(ways)) {
+        await sleep(150);
+        const name = `join-${run}-${file}`;
+        const cwd = join(dir, "steps", name);
+        mkdirSync(cwd, { recursive: true });
+        const fd = openSync(join(group, file as string), "w");
+        const spawnedAt = performance.timeOrigin + performance.now();
+        const child = spawn(
+          "/bin/sh",
+          ["-c", `echo ${what} >&3 || exit 125; exec 3>&-; exec "$@"`, "join", python],
+          {
+            cwd,
+            stdio: ["ignore", "ignore", "ignore", fd],
+          },
+        );
+        closeSync(fd);
+        await new Promise((resolve) => child.once("close", resolve));
+        if (run > 0) times[way]?.push(readStampOf(name) - spawnedAt);
+        else readStampOf(name);
+      }
+    }
+  } finally {
+    await limit.dispose();
+    await prepared.dispose();
+  }
+  return Object.fromEntries(
+    Object.entries(times).map(([way, values]) => [way, percentile(sorted(values), 0.5)]),
   );
 }
 
@@ -274,6 +335,16 @@ try {
     ]),
   );
 
+  const joins = await joinTimes();
+  if (joins !== null) {
+    console.log(
+      `\n   Joining a cgroup v1 group before the exec (p50 spawn → stamp, ${STEP_RUNS} starts each)\n`,
+    );
+    printTable(
+      ["launcher writes", "spawn → stamp"],
+      Object.entries(joins).map(([way, value]) => [way, ms(value)]),
+    );
+  }
   console.log(
     `\n2. submit → process started (the stamp), ${JOBS} jobs at ${RATE}/s per farm; "accepted" is the job's startedAt\n`,
   );
