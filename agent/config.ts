@@ -35,6 +35,11 @@ export interface AgentOptions {
    * mixed versions without editing package.json.
    */
   pretendVersion?: SpokenVersion;
+  /**
+   * For benchmarks only (no flag sets it): false probes the interpreter and makes the cgroup at
+   * every job, as agents did before, to measure what the probe cache and prepared cgroups save.
+   */
+  startAhead?: boolean;
 }
 
 /**
@@ -61,6 +66,8 @@ export interface AgentConfig {
   drainTimeoutMs: number;
   /** What the agent says it is when it registers: its own release and protocol (tests may pretend). */
   version: SpokenVersion;
+  /** Whether interpreter probes are cached and job cgroups made before jobs arrive (default true). */
+  startAhead: boolean;
 }
 
 export const DEFAULT_SAMPLE_INTERVAL_MS = 1000;
@@ -107,5 +114,6 @@ export function compileAgentConfig(options: AgentOptions, names: AgentNames = {}
     blackouts: parseWindows(options.noNewJobs ?? "", name("noNewJobs", "--no-new-jobs")),
     drainTimeoutMs: readDrainTimeoutMs(options.drainTimeout, name("drainTimeout", "--drain-timeout")),
     version: options.pretendVersion ?? OWN_VERSION,
+    startAhead: options.startAhead ?? true,
   };
 }

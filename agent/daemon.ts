@@ -5,13 +5,16 @@ import { coerceError } from "../protocol/errors.ts";
 import { jobOfAttempt } from "../protocol/ids.ts";
 import { Lifecycle } from "../protocol/lifecycle.ts";
 import type { Logger } from "../protocol/logger.ts";
-import type { Assignment, AssignReply, CancelReply } from "../protocol/messages.ts";
+import type { Assignment, AssignReply, CancelReply, ProbePythonReply } from "../protocol/messages.ts";
 import { connectNats } from "../protocol/nats-connect.ts";
 import { inboxPrefixFor } from "../protocol/subjects.ts";
 import { AgentAttempt, type AttemptDeps } from "./attempts/agent-attempt.ts";
 import { AttemptBook } from "./attempts/attempt-book.ts";
 import type { AgentConfig } from "./config.ts";
+import { ProbeCache } from "./cpython/probe-cache.ts";
+import { probePython } from "./cpython/python-check.ts";
 import { enterDelegatedLeaf } from "./limits/delegated-cgroup.ts";
+import { PreparedLimits } from "./limits/index.ts";
 import { type AgentStatus, CoordinatorLink } from "./link/coordinator-link.ts";
 import { readHostFacts } from "./link/host-facts.ts";
 import { JobProcessRecords } from "./processes/leftover-jobs.ts";
@@ -45,6 +48,10 @@ export class AgentDaemon {
   /** One record per attempt: its run, reports, outbox and hand-back (see AgentAttempt). */
   private readonly attempts = new AttemptBook();
   private link: CoordinatorLink | null = null;
+  /** Job cgroups made before their jobs arrive; the empty ones go at stop. */
+  private readonly limits: PreparedLimits;
+  /** Interpreter checks, for jobs and the coordinator's probes alike. */
+  private readonly probePython: (python: string) => Promise<ProbePythonReply>;
 
   constructor(
     private readonly config: AgentConfig,
@@ -52,6 +59,17 @@ export class AgentDaemon {
   ) {
     this.lifecycle = new Lifecycle<AgentLifecycle>("created", "agent", log);
     this.processRecords = new JobProcessRecords(join(config.workDir, "running"));
+    this.limits = new PreparedLimits({
+      owner: config.name,
+      mode: config.limitMode,
+      ahead: config.startAhead ? undefined : 0,
+    });
+    if (config.startAhead) {
+      const cache = new ProbeCache();
+      this.probePython = (python) => cache.check(python);
+    } else {
+      this.probePython = probePython;
+    }
   }
 
   get state(): AgentLifecycle {
@@ -79,6 +97,8 @@ export class AgentDaemon {
     this.nc = nc;
     this.js = jetstream(nc);
     this.processRecords.killLeftovers(this.log);
+    // After the leftovers are killed: their prepared groups are empty now, and go.
+    await this.limits.start();
     this.replayJournals();
     const link = new CoordinatorLink(nc, this.log, {
       name: this.config.name,
@@ -92,6 +112,7 @@ export class AgentDaemon {
       stopDisowned: (attemptIds) => this.stopDisowned(attemptIds),
       assign: (assignment) => this.onAssign(assignment),
       cancel: (attemptId) => this.onCancel(attemptId),
+      probePython: this.probePython,
       version: this.config.version,
     });
     this.link = link;
@@ -131,6 +152,7 @@ export class AgentDaemon {
     }
     this.link?.close();
     for (const attempt of this.attempts.all()) attempt.close();
+    await this.limits.dispose();
     await this.nc?.drain().catch(() => undefined);
     this.lifecycle.set("stopped", "agent stopped");
   }
@@ -139,6 +161,7 @@ export class AgentDaemon {
   forceStop(): void {
     this.log.warn("forced stop: killing running jobs", { running: this.attempts.running().length });
     for (const attempt of this.attempts.running()) attempt.forceKill();
+    this.limits.disposeNow();
     this.link?.close();
     void this.nc?.close();
     this.lifecycle.set("stopped", "agent stopped (forced)");
@@ -152,6 +175,8 @@ export class AgentDaemon {
       log: this.log,
       processRecords: this.processRecords,
       outboxDir: join(this.config.workDir, "outbox"),
+      limits: this.limits,
+      probePython: this.probePython,
     };
   }
 

@@ -2,9 +2,15 @@ import type { JetStreamClient } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { jobOfAttempt } from "../../protocol/ids.ts";
 import type { Logger } from "../../protocol/logger.ts";
-import { type Assignment, type Report, reportMessageId } from "../../protocol/messages.ts";
+import {
+  type Assignment,
+  type ProbePythonReply,
+  type Report,
+  reportMessageId,
+} from "../../protocol/messages.ts";
 import { Subjects } from "../../protocol/subjects.ts";
 import type { AgentConfig } from "../config.ts";
+import type { PreparedLimits } from "../limits/index.ts";
 import type { JobProcessRecords } from "../processes/leftover-jobs.ts";
 import { AttemptReporter } from "../reports/attempt-reporter.ts";
 import { Outbox } from "../reports/outbox.ts";
@@ -55,6 +61,10 @@ export interface AttemptDeps {
   log: Logger;
   processRecords: JobProcessRecords;
   outboxDir: string;
+  /** The agent's job cgroups, made ahead. */
+  limits: PreparedLimits;
+  /** The agent's interpreter check (cached per interpreter file). */
+  probePython: (python: string) => Promise<ProbePythonReply>;
 }
 
 /**
@@ -102,7 +112,8 @@ export class AgentAttempt {
         onPythonVersion: (version) => reporter.setPythonVersion(version),
         killGraceMs: config.killGraceMs,
         allowLocalRepos: config.allowLocalRepos,
-        limitMode: config.limitMode,
+        createLimit: (request) => deps.limits.create(request),
+        probePython: deps.probePython,
         onStarted: () => reporter.markStarted(),
         processRecords: deps.processRecords,
       });

@@ -1,12 +1,19 @@
-import { mkdir, rm } from "node:fs/promises";
+import { mkdirSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { coerceError } from "../../protocol/errors.ts";
 import { JobStatus } from "../../protocol/job-status.ts";
-import type { Assignment, AttemptResult, LogLine, Sample, TestRecord } from "../../protocol/messages.ts";
+import type {
+  Assignment,
+  AttemptResult,
+  LogLine,
+  ProbePythonReply,
+  Sample,
+  TestRecord,
+} from "../../protocol/messages.ts";
 import { prepareCpython } from "../cpython/prepare-cpython.ts";
-import { probePython } from "../cpython/python-check.ts";
-import { createJobLimit, type JobLimit, type LimitMode } from "../limits/index.ts";
+import type { JobLimit, LimitRequest } from "../limits/index.ts";
 import type { JobProcessRecords } from "../processes/leftover-jobs.ts";
 import { SeenProcesses } from "../processes/process-tree.ts";
 import { classifyEnding } from "../regrtest/outcome.ts";
@@ -19,7 +26,10 @@ export interface AttemptOptions {
   sampleIntervalMs: number;
   killGraceMs: number;
   allowLocalRepos: boolean;
-  limitMode: LimitMode;
+  /** Makes the job's memory limit (the agent's PreparedLimits: a cgroup made ahead where it can). */
+  createLimit: (request: LimitRequest) => Promise<JobLimit>;
+  /** Checks a given interpreter (the agent's ProbeCache, or probePython itself). */
+  probePython: (python: string) => Promise<ProbePythonReply>;
   onLog: (line: LogLine) => void;
   onSample: (sample: Sample) => void;
   /** Test files and cases as they finish, with their duration and peak. */
@@ -100,11 +110,10 @@ export class RunningAttempt {
     if (this.stopReason !== null) return this.failure("stopped before the tests started", startedAt);
 
     const cwd = join(options.workDir, "attempts", assignment.attemptId);
-    await mkdir(cwd, { recursive: true });
-    const limit = await createJobLimit({
+    mkdirSync(cwd, { recursive: true }); // sync: no wait in the thread pool on the way to the spawn
+    const limit = await options.createLimit({
       name: `attempt-${assignment.attemptId}`,
       limitBytes: assignment.limitBytes,
-      mode: options.limitMode,
     });
     this.limit = limit;
     options.onLog({ stream: "system", text: `$ ${[python, ...assignment.args].join(" ")}` });
@@ -198,7 +207,7 @@ export class RunningAttempt {
   private async interpreter(): Promise<string | { problem: string }> {
     const { assignment, options } = this;
     if (assignment.python !== null) {
-      const probe = await probePython(assignment.python);
+      const probe = await options.probePython(assignment.python);
       if (!probe.usable) return { problem: probe.problem ?? "the interpreter is not usable" };
       options.onLog({ stream: "system", text: `python ${probe.version} at ${assignment.python}` });
       if (probe.version) options.onPythonVersion(probe.version);

@@ -22,6 +22,17 @@ interface Flavour {
   oomKilled: (dir: string) => boolean | null;
   /** Files that move a process into the group, first that works wins. */
   attachFiles: string[];
+  /**
+   * The file a launcher writes "0" (itself) to, to join before its exec (see
+   * launchInLimit). v1: `tasks`, which moves the writing thread alone; the
+   * kernel then skips the global write lock that moving a whole process
+   * takes (cgroup_threadgroup_rwsem, whose writer waits for an RCU grace
+   * period: 5-15 ms per job start on an idle host). The launcher is a
+   * single-threaded shell, so the thread is the whole process, and as its mm's
+   * owner it takes its memory charges along. v2 has no such file for a
+   * non-threaded group: `cgroup.procs`.
+   */
+  selfJoinFile: string;
   /** v2 `cgroup.kill` (Linux 5.14+): kills the group at once, forks in flight included. */
   killFile: string | null;
   /** v2 `cgroup.freeze` (Linux 5.2+): stops forks while the pids are killed one by one. */
@@ -47,6 +58,7 @@ const V2: Flavour = {
     return (events.get("oom_kill") ?? 0) > 0 || (events.get("oom_group_kill") ?? 0) > 0;
   },
   attachFiles: ["cgroup.procs"],
+  selfJoinFile: "cgroup.procs",
   killFile: "cgroup.kill",
   freezeFile: "cgroup.freeze",
   killGroupOnOom: false,
@@ -71,6 +83,7 @@ const V1: Flavour = {
   },
   // `tasks` moves a single thread; right after spawn the process has only one.
   attachFiles: ["cgroup.procs", "tasks"],
+  selfJoinFile: "tasks",
   killFile: null,
   freezeFile: null,
   killGroupOnOom: true,
@@ -87,7 +100,7 @@ const RMDIR_DEADLINE_MS = 2000;
  */
 export class CgroupLimit implements JobLimit {
   readonly kind: LimitKind;
-  /** cgroup.procs on v1 and v2 alike: a process writing its own pid moves itself, all its threads with it. */
+  /** Where a launcher writes "0" to move itself in: v1 `tasks`, v2 `cgroup.procs` (see Flavour.selfJoinFile). */
   readonly joinFile: string;
   private timer: NodeJS.Timeout | null = null;
   private peakSeen = 0;
@@ -104,7 +117,7 @@ export class CgroupLimit implements JobLimit {
     private readonly onOom: () => void,
   ) {
     this.kind = flavour.kind;
-    this.joinFile = join(dir, "cgroup.procs");
+    this.joinFile = join(dir, flavour.selfJoinFile);
   }
 
   /**
@@ -119,13 +132,37 @@ export class CgroupLimit implements JobLimit {
     intervalMs: number,
     onOom: () => void,
   ): Promise<CgroupLimit> {
-    const flavour = version === "v2" ? V2 : V1;
+    const dir = await CgroupLimit.makeEmpty(version, root, name);
+    return CgroupLimit.configure(version, dir, limitBytes, intervalMs, onOom);
+  }
+
+  /**
+   * Makes the empty group `root/name`, without a limit yet: the part of
+   * create() that can be done before a job arrives (see PreparedLimits).
+   * Throws when `root` cannot hold job groups.
+   */
+  static async makeEmpty(version: "v1" | "v2", root: string, name: string): Promise<string> {
     const problem = version === "v2" ? await problemWithV2Root(root) : await problemWithV1Root(root);
     if (problem !== null) throw new MemfarmError("cgroup_unavailable", `cgroup ${version}: ${problem}`);
     await mkdir(root, { recursive: true });
     if (version === "v2") enableMemoryFor(root);
     const dir = join(root, name);
     await makeGroup(dir);
+    return dir;
+  }
+
+  /**
+   * Writes the limit into the empty group `dir` (made by makeEmpty) and
+   * watches it. Throws, and removes the group, when the limit cannot be set.
+   */
+  static configure(
+    version: "v1" | "v2",
+    dir: string,
+    limitBytes: number,
+    intervalMs: number,
+    onOom: () => void,
+  ): CgroupLimit {
+    const flavour = version === "v2" ? V2 : V1;
     for (const [file, value, need] of flavour.settings(limitBytes)) {
       const path = join(dir, file);
       if (need === "if-present" && !existsSync(path)) continue;
@@ -249,7 +286,7 @@ function writeIfPresent(path: string, value: string): boolean {
 }
 
 /** rmdir, never a recursive delete: a cgroup's files go with the directory. */
-function removeGroup(dir: string): string | null {
+export function removeGroup(dir: string): string | null {
   try {
     rmdirSync(dir);
     return null;

@@ -16,6 +16,43 @@ const DEFAULT_INTERVAL_MS = 100;
  */
 export async function createJobLimit(options: JobLimitOptions): Promise<JobLimit> {
   const { name, limitBytes } = options;
+  const intervalMs = checkedIntervalMs(options);
+  const mode = options.mode ?? "auto";
+  const onOom = onceOnly(options.onOom ?? (() => {}));
+  const cgroup = async (version: "v1" | "v2") =>
+    CgroupLimit.create(version, await jobCgroupRoot(version, options), name, limitBytes, intervalMs, onOom);
+  if (mode === "v2" || mode === "v1") return cgroup(mode);
+  if (mode === "auto") {
+    for (const version of ["v2", "v1"] as const) {
+      try {
+        return await cgroup(version);
+      } catch {
+        // Not usable here; detectCgroupSupport says why, for the agent's log.
+      }
+    }
+  }
+  return new WatchdogLimit(limitBytes, intervalMs, onOom);
+}
+
+/** The directory job cgroups go in under `version`: the override in `roots`, else the default. */
+export async function jobCgroupRoot(
+  version: "v1" | "v2",
+  roots: Pick<JobLimitOptions, "v1Root" | "v2Root">,
+): Promise<string> {
+  const root =
+    version === "v2" ? (roots.v2Root ?? (await defaultV2Root())) : (roots.v1Root ?? (await defaultV1Root()));
+  if (root === null)
+    throw new MemfarmError("cgroup_unavailable", "cgroup v2: no cgroup v2 hierarchy is mounted");
+  return root;
+}
+
+/**
+ * Throws, saying what is wrong, for a name that cannot name a cgroup, a limit
+ * that is not a positive whole number of bytes or a poll interval under 1 ms;
+ * else the poll interval to use.
+ */
+export function checkedIntervalMs(options: JobLimitOptions): number {
+  const { name, limitBytes } = options;
   if (!NAME.test(name)) {
     throw new MemfarmError(
       "invalid_limit_name",
@@ -32,31 +69,10 @@ export async function createJobLimit(options: JobLimitOptions): Promise<JobLimit
   if (!Number.isFinite(intervalMs) || intervalMs < 1) {
     throw new MemfarmError("invalid_limit", `the poll interval must be at least 1 ms, not ${intervalMs}`);
   }
-  const mode = options.mode ?? "auto";
-  const onOom = onceOnly(options.onOom ?? (() => {}));
-  const cgroup = async (version: "v1" | "v2") => {
-    const root =
-      version === "v2"
-        ? (options.v2Root ?? (await defaultV2Root()))
-        : (options.v1Root ?? (await defaultV1Root()));
-    if (root === null)
-      throw new MemfarmError("cgroup_unavailable", "cgroup v2: no cgroup v2 hierarchy is mounted");
-    return CgroupLimit.create(version, root, name, limitBytes, intervalMs, onOom);
-  };
-  if (mode === "v2" || mode === "v1") return cgroup(mode);
-  if (mode === "auto") {
-    for (const version of ["v2", "v1"] as const) {
-      try {
-        return await cgroup(version);
-      } catch {
-        // Not usable here; detectCgroupSupport says why, for the agent's log.
-      }
-    }
-  }
-  return new WatchdogLimit(limitBytes, intervalMs, onOom);
+  return intervalMs;
 }
 
-function onceOnly(callback: () => void): () => void {
+export function onceOnly(callback: () => void): () => void {
   let called = false;
   return () => {
     if (called) return;

@@ -10,8 +10,8 @@ export interface JobLimit {
   readonly kind: LimitKind;
   readonly limitBytes: number;
   /**
-   * The control file a process writes its own pid to, to join the limit
-   * before it runs anything (the cgroup's cgroup.procs; see launchInLimit);
+   * The control file a process writes "0" (itself) to, to join the limit
+   * before it runs anything (v1 `tasks`, v2 `cgroup.procs`; see launchInLimit);
    * null for the watchdog, which has no group to join.
    */
   readonly joinFile: string | null;

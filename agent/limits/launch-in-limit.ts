@@ -10,8 +10,8 @@ import type { JobLimit } from "./job-limit.ts";
  * arguments are its positional parameters, run by `exec "$@"`). Spawning the
  * command and then moving its pid into the cgroup leaves a gap in which a
  * child it forks at once stays in the agent's cgroup, outside the limit. The
- * launcher closes the gap: it writes its own pid to the job cgroup's
- * cgroup.procs, which the agent opened for it as fd 3 (the path reaches it
+ * launcher closes the gap: it writes "0" (the writer itself) to the job
+ * cgroup's join file (JobLimit.joinFile), which the agent opened for it as fd 3 (the path reaches it
  * neither as an argument nor in the environment the tests see), and only then
  * execs, so the command's first instruction and every process it ever forks
  * are in the cgroup. The same pid goes on through exec, so the agent's view
@@ -30,7 +30,7 @@ import type { JobLimit } from "./job-limit.ts";
  */
 export const LAUNCHER_SCRIPT = [
   "{ echo 1000 >/proc/self/oom_score_adj; } 2>/dev/null",
-  'echo $$ 2>&4 >&3 || { echo "the kernel refused the write" >&4; exit 125; }',
+  'echo 0 2>&4 >&3 || { echo "the kernel refused the write" >&4; exit 125; }',
   "exec 3>&- 4>&-",
   'exec "$@"',
 ].join("\n");

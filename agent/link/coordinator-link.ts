@@ -2,7 +2,13 @@ import type { NatsConnection, Subscription } from "@nats-io/transport-node";
 import { Endpoints } from "../../protocol/endpoints.ts";
 import { coerceError } from "../../protocol/errors.ts";
 import type { Logger } from "../../protocol/logger.ts";
-import type { Assignment, AssignReply, CancelReply, HostFacts } from "../../protocol/messages.ts";
+import type {
+  Assignment,
+  AssignReply,
+  CancelReply,
+  HostFacts,
+  ProbePythonReply,
+} from "../../protocol/messages.ts";
 import { callEndpoint, RemoteError, serveEndpoint } from "../../protocol/nats-endpoint.ts";
 import {
   describeVersion,
@@ -10,7 +16,6 @@ import {
   spokenVersionOf,
   versionFields,
 } from "../../protocol/protocol-version.ts";
-import { probePython } from "../cpython/python-check.ts";
 import { samplerCpuMicrosSoFar } from "../processes/sampler-cost.ts";
 
 const DEFAULT_HEARTBEAT_MS = 2000;
@@ -37,6 +42,8 @@ export interface CoordinatorLinkOptions {
   stopDisowned: (attemptIds: string[]) => void;
   assign: (assignment: Assignment) => AssignReply;
   cancel: (attemptId: string) => CancelReply;
+  /** Checks an interpreter for the coordinator (the agent's cached check, the one jobs use). */
+  probePython: (python: string) => Promise<ProbePythonReply>;
   /** What the agent says it is (its own release and protocol; tests may pretend). */
   version: SpokenVersion;
 }
@@ -84,7 +91,7 @@ export class CoordinatorLink {
       }),
       serveEndpoint(this.nc, Endpoints.probePython, {
         ...own(Endpoints.probePython),
-        handle: ({ python }) => probePython(python),
+        handle: ({ python }) => this.options.probePython(python),
       }),
     );
   }
