@@ -236,7 +236,7 @@ export class RunningAttempt {
         text: `${prepared.cached ? "reusing the build" : "built"} of ${prepared.commit}: ${prepared.python}`,
       });
       // Which Python the commit is, for the job's header; a build that cannot answer fails in regrtest.
-      const probe = await probePython(prepared.python);
+      const probe = await options.probePython(prepared.python);
       if (probe.version) options.onPythonVersion(probe.version);
       return prepared.python;
     } catch (thrown) {

@@ -17,7 +17,7 @@ import { finished, makeJobsDir, startFarm, type TestFarm } from "../helpers/farm
 /** A fake `--python`: the probe goes to the real python3; as regrtest it records its memory cgroup. */
 function fakePython(cgroupFile: string): string {
   return `#!/bin/sh
-if [ "$1" = "-E" ]; then exec /usr/bin/python3 "$@"; fi
+if [ "$1" = "-E" ]; then exec /usr/bin/python3 -E -c "import sys, test.libregrtest; print(sys.version.split()[0])"; fi
 grep -E '^[0-9]+:(memory)?:' /proc/self/cgroup > '${cgroupFile}'
 echo "== Tests result: SUCCESS =="
 `;

@@ -57,8 +57,8 @@ describe("the interpreter probe cache (real scripts, real files)", () => {
   it("answers a second check of the same file without starting the interpreter again", async () => {
     const { python, runs } = install();
     const cache = new ProbeCache();
-    assert.deepEqual(await cache.check(python), { usable: true, version: "3.12.1" });
-    assert.deepEqual(await cache.check(python), { usable: true, version: "3.12.1" });
+    assert.deepEqual(await cache.check(python), { usable: true, version: "3.12.1", tests: [] });
+    assert.deepEqual(await cache.check(python), { usable: true, version: "3.12.1", tests: [] });
     assert.equal(runs(), 1);
   });
 
@@ -77,7 +77,7 @@ describe("the interpreter probe cache (real scripts, real files)", () => {
     writeFileSync(python, fakePython(join(dir, `runs-${serial}`), healthyFile, "3.13.0"));
     // Same size and a clock that did not tick would hide the rewrite: set the mtime apart.
     utimesSync(python, new Date(), new Date(Date.now() + 5000));
-    assert.deepEqual(await cache.check(python), { usable: true, version: "3.13.0" });
+    assert.deepEqual(await cache.check(python), { usable: true, version: "3.13.0", tests: [] });
     assert.equal(runs(), 2);
   });
 
@@ -104,7 +104,7 @@ describe("the interpreter probe cache (real scripts, real files)", () => {
     assert.equal((await cache.check(python)).usable, false);
     assert.equal(runs(), 2, "a failed probe is run again, not answered from the cache");
     writeFileSync(healthyFile, "");
-    assert.deepEqual(await cache.check(python), { usable: true, version: "3.12.1" });
+    assert.deepEqual(await cache.check(python), { usable: true, version: "3.12.1", tests: [] });
     assert.equal(runs(), 3);
   });
 
