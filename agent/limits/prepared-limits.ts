@@ -27,8 +27,9 @@ interface EmptyGroup {
 
 /**
  * Job cgroups made before their jobs arrive, so starting a job only writes
- * its limit into a group that is already there (and, on cgroup v1, renames it
- * after the attempt) instead of checking the hierarchy and making a group.
+ * its limit into a group that is already there and renames it after the
+ * attempt, instead of checking the hierarchy and making a group. cgroup v1
+ * only: v2 cannot rename (see makeOne).
  * A few empty groups wait; each one taken is replaced in the background. The
  * empty ones are removed by dispose() (agent stop), and one left by an agent
  * that died is removed when an agent of the same name starts. Where no cgroup
@@ -129,6 +130,14 @@ export class PreparedLimits {
         const root = await jobCgroupRoot(version, this.options);
         this.serial += 1;
         const dir = await CgroupLimit.makeEmpty(version, root, `${this.prefix}${process.pid}-${this.serial}`);
+        if (version === "v2") {
+          // Jobs go to v2 here, and v2 cannot rename a group: a job's group must carry its
+          // attempt's name (attempt-12-1: what the docs, admins and the arm-host checks find it
+          // by). Making one there is quick; the slow part on v1 was joining it, not making it.
+          removeGroup(dir);
+          this.version = null;
+          return null;
+        }
         this.version = version;
         return { version, dir };
       } catch {
