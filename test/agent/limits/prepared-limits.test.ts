@@ -71,12 +71,14 @@ describe("prepared job cgroups (cgroup v1, real groups)", () => {
       cwd: "/",
       env: process.env,
     });
-    assert.equal(await launched.joinProblem, null);
+    // Read before anything is awaited: what the child writes at once must not flow past unread.
     let output = "";
     launched.stdout.on("data", (chunk: Buffer) => {
       output += chunk.toString("utf8");
     });
-    await new Promise((resolve) => launched.child.once("close", resolve));
+    const closed = new Promise((resolve) => launched.child.once("close", resolve));
+    assert.equal(await launched.joinProblem, null);
+    await closed;
     assert.match(output, /memory:.*\/attempt-job-5-1$/m);
     // The taken group is replaced, so the next job finds one ready too.
     assert.ok(await eventually(() => prepared.readyDirs.length === 2), "a replacement was prepared");
