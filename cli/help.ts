@@ -137,13 +137,15 @@ Examples:
   memfarm coordinator --nats nats://n1:4222,nats://n2:4222,nats://n3:4222`,
   agent: `memfarm agent --nats URL[,URL...] [--config FILE] [--creds FILE] [--name NAME] [--memory SIZE] [--labels k=v,...]
               [--work-dir DIR] [--sample-interval-ms MS] [--allow-local-repos] [--no-new-jobs HH:MM-HH:MM,...]
-              [--drain-timeout SECONDS] [--log-format text|json] [--log-level LEVEL]
+              [--drain-timeout SECONDS] [--build-cache-size SIZE] [--log-format text|json] [--log-level LEVEL]
 
 Joins this host to a farm: advertises its memory, cores, arch and labels, runs the jobs it is given,
 each in its own cgroup (v2 or v1) limited to the job's reservation, or under a watchdog where there is
 no cgroup. --allow-local-repos lets jobs build from file:// URLs and local paths (tests, local mirrors).
 --no-new-jobs 22:00-08:00 (UTC) keeps the host from starting jobs in that window every day; running
 jobs go on (a host shared with nightly benchmarks).
+--build-cache-size 50G caps the disk the finished CPython builds take: the least recently used are
+removed past it, never one a running job uses (default: no cap).
 --creds FILE: this agent's NATS credentials (memfarm agents creds NAME issues them; an NKey seed file,
 or a NATS .creds file for a server in JWT mode). They are valid for --name NAME only.
 

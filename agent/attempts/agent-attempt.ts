@@ -102,6 +102,7 @@ export class AgentAttempt {
         onPythonVersion: (version) => reporter.setPythonVersion(version),
         killGraceMs: config.killGraceMs,
         allowLocalRepos: config.allowLocalRepos,
+        ...(config.buildCacheBytes === undefined ? {} : { buildCacheBytes: config.buildCacheBytes }),
         limitMode: config.limitMode,
         onStarted: () => reporter.markStarted(),
         processRecords: deps.processRecords,

@@ -19,6 +19,8 @@ export interface AttemptOptions {
   sampleIntervalMs: number;
   killGraceMs: number;
   allowLocalRepos: boolean;
+  /** Finished builds may take this much disk; undefined: no limit. */
+  buildCacheBytes?: number;
   limitMode: LimitMode;
   onLog: (line: LogLine) => void;
   onSample: (sample: Sample) => void;
@@ -54,14 +56,18 @@ export class RunningAttempt {
   private readonly seen = new SeenProcesses();
   private rootPid: number | undefined;
   private limit: JobLimit | null = null;
+  /** Ends the attempt's use of its build (kept from eviction until then). */
+  private releaseBuild: () => void = () => undefined;
 
   constructor(
     readonly assignment: Assignment,
     private readonly options: AttemptOptions,
   ) {
-    this.done = this.run().catch((thrown: unknown) =>
-      this.failure(`the agent failed to run the job: ${coerceError(thrown).message}`),
-    );
+    this.done = this.run()
+      .catch((thrown: unknown) =>
+        this.failure(`the agent failed to run the job: ${coerceError(thrown).message}`),
+      )
+      .finally(() => this.releaseBuild());
   }
 
   /** The tree's resident memory at the latest sample. */
@@ -219,8 +225,10 @@ export class RunningAttempt {
           allowLocalRepos: options.allowLocalRepos,
           onLog: options.onLog,
           signal: this.abort.signal,
+          ...(options.buildCacheBytes === undefined ? {} : { buildCacheBytes: options.buildCacheBytes }),
         },
       );
+      this.releaseBuild = prepared.release;
       options.onCommit(prepared.commit, prepared.commitTime);
       options.onLog({
         stream: "system",
