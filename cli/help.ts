@@ -253,6 +253,7 @@ memfarm hosts undrain NAME [--json]
 memfarm hosts add ssh://USER@HOST[:PORT] [--identity KEY] [--name NAME] [--labels k=v,...]
                   [--accept-new | --fingerprint SHA256:...]
                   [--memory SIZE] [--no-new-jobs HH:MM-HH:MM,...] [--drain-timeout DURATION]
+                  [--build-cache-size SIZE]
 memfarm hosts upgrade NAME [--identity KEY]   drain, replace the agent, start, undrain
 memfarm hosts remove NAME [--identity KEY]    drain, stop, uninstall, revoke its NATS credentials
 memfarm hosts facts NAME [--identity KEY]     gather the host's facts again
@@ -266,7 +267,7 @@ add connects over SSH, verifies the host key (the farm's own known-hosts store: 
 --fingerprint or --accept-new, a changed key is refused), checks the host, uploads the agent into
 ~USER/.memfarm, starts it (systemd where it runs, a detached process otherwise) and waits until it has
 joined. As root on a systemd host, the agent runs as the system user memfarm-agent (home
-/var/lib/memfarm-agent) in a hardened system unit. --memory, --no-new-jobs and --drain-timeout are the installed agent's own
+/var/lib/memfarm-agent) in a hardened system unit. --memory, --no-new-jobs, --drain-timeout and --build-cache-size are the installed agent's own
 options (memfarm agent --help), kept for upgrades; the unit's TimeoutStopSec is the drain timeout
 plus a minute. Each step is printed as it runs. The private key (--identity, default ~/.ssh/id_ed25519,
 id_ecdsa or id_rsa; passphrase from MEMFARM_SSH_PASSPHRASE) is sent to the coordinator for that one
