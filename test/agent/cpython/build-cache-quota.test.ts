@@ -8,6 +8,7 @@ import { BUILT_MARKER } from "../../../agent/cpython/build-cache.ts";
 import { BuildsInUse, evictBuilds } from "../../../agent/cpython/build-cache-quota.ts";
 import { type BuildContext, prepareCpython } from "../../../agent/cpython/prepare-cpython.ts";
 import type { LogLine } from "../../../protocol/messages.ts";
+import { runCli } from "../../helpers/cli.ts";
 import { FakeCpython } from "../../helpers/fake-cpython.ts";
 
 const MIB = 1024 * 1024;
@@ -124,5 +125,11 @@ describe("prepareCpython with --build-cache-size", () => {
       () => compileAgentConfig({ nats: "nats://127.0.0.1:4222", buildCacheSize: "lots" }),
       /--build-cache-size: "lots" is not a size/,
     );
+  });
+
+  it("memfarm agent refuses a cache size it cannot read before it connects, with exit 2", async () => {
+    const run = await runCli(["agent", "--nats", "nats://127.0.0.1:1", "--build-cache-size", "lots"]);
+    assert.equal(run.code, 2);
+    assert.match(run.stderr, /--build-cache-size: "lots" is not a size; write a number with a unit/);
   });
 });
