@@ -21,6 +21,8 @@ export interface AgentOptions {
   /** Milliseconds, or the flag's text (`200`, `1s`), read with parseDuration. */
   sampleIntervalMs?: number | string;
   allowLocalRepos?: boolean;
+  /** Disk the finished builds may take (`50G`); the least recently used beyond it are removed. */
+  buildCacheSize?: string;
   /** Grace between SIGTERM and SIGKILL when a job is canceled or times out. */
   killGraceMs?: number;
   /** Force a way to limit memory (tests); default: the best the host offers. */
@@ -59,6 +61,8 @@ export interface AgentConfig {
   sampleIntervalMs: number;
   /** Whether jobs may build from file:// URLs and local paths (tests, local mirrors). */
   allowLocalRepos: boolean;
+  /** Disk the finished builds may take; undefined: no limit. */
+  buildCacheBytes: number | undefined;
   killGraceMs: number;
   limitMode: LimitMode;
   blackouts: DailyWindow[];
@@ -109,6 +113,10 @@ export function compileAgentConfig(options: AgentOptions, names: AgentNames = {}
       name("sampleIntervalMs", "--sample-interval-ms"),
     ),
     allowLocalRepos: options.allowLocalRepos ?? false,
+    buildCacheBytes:
+      options.buildCacheSize === undefined
+        ? undefined
+        : parseSize(options.buildCacheSize, name("buildCacheSize", "--build-cache-size")),
     killGraceMs: options.killGraceMs ?? 10_000,
     limitMode: options.limitMode ?? "auto",
     blackouts: parseWindows(options.noNewJobs ?? "", name("noNewJobs", "--no-new-jobs")),

@@ -39,6 +39,7 @@ function optionArgs(options: InstalledAgentOptions): string[] {
   if (options.memory !== undefined) args.push("--memory", options.memory);
   if (options.noNewJobs !== undefined) args.push("--no-new-jobs", options.noNewJobs);
   if (options.drainTimeout !== undefined) args.push("--drain-timeout", options.drainTimeout);
+  if (options.buildCacheSize !== undefined) args.push("--build-cache-size", options.buildCacheSize);
   return args;
 }
 

@@ -130,13 +130,15 @@ Examples:
   memfarm coordinator --nats nats://n1:4222,nats://n2:4222,nats://n3:4222`,
   agent: `memfarm agent --nats URL[,URL...] [--config FILE] [--creds FILE] [--name NAME] [--memory SIZE] [--labels k=v,...]
               [--work-dir DIR] [--sample-interval-ms MS] [--allow-local-repos] [--no-new-jobs HH:MM-HH:MM,...]
-              [--drain-timeout SECONDS] [--log-format text|json] [--log-level LEVEL]
+              [--drain-timeout SECONDS] [--build-cache-size SIZE] [--log-format text|json] [--log-level LEVEL]
 
 Joins this host to a farm: advertises its memory, cores, arch and labels, runs the jobs it is given,
 each in its own cgroup (v2 or v1) limited to the job's reservation, or under a watchdog where there is
 no cgroup. --allow-local-repos lets jobs build from file:// URLs and local paths (tests, local mirrors).
 --no-new-jobs 22:00-08:00 (UTC) keeps the host from starting jobs in that window every day; running
 jobs go on (a host shared with nightly benchmarks).
+--build-cache-size 50G caps the disk the finished CPython builds take: the least recently used are
+removed past it, never one a running job uses (default: no cap).
 --creds FILE: this agent's NATS credentials (memfarm agents creds NAME issues them; an NKey seed file,
 or a NATS .creds file for a server in JWT mode). They are valid for --name NAME only.
 
@@ -244,6 +246,7 @@ memfarm hosts undrain NAME [--json]
 memfarm hosts add ssh://USER@HOST[:PORT] [--identity KEY] [--name NAME] [--labels k=v,...]
                   [--accept-new | --fingerprint SHA256:...]
                   [--memory SIZE] [--no-new-jobs HH:MM-HH:MM,...] [--drain-timeout DURATION]
+                  [--build-cache-size SIZE]
 memfarm hosts upgrade NAME [--identity KEY]   drain, replace the agent, start, undrain
 memfarm hosts remove NAME [--identity KEY]    drain, stop, uninstall, revoke its NATS credentials
 memfarm hosts facts NAME [--identity KEY]     gather the host's facts again
@@ -257,7 +260,7 @@ add connects over SSH, verifies the host key (the farm's own known-hosts store: 
 --fingerprint or --accept-new, a changed key is refused), checks the host, uploads the agent into
 ~USER/.memfarm, starts it (systemd where it runs, a detached process otherwise) and waits until it has
 joined. As root on a systemd host, the agent runs as the system user memfarm-agent (home
-/var/lib/memfarm-agent) in a hardened system unit. --memory, --no-new-jobs and --drain-timeout are the installed agent's own
+/var/lib/memfarm-agent) in a hardened system unit. --memory, --no-new-jobs, --drain-timeout and --build-cache-size are the installed agent's own
 options (memfarm agent --help), kept for upgrades; the unit's TimeoutStopSec is the drain timeout
 plus a minute. Each step is printed as it runs. The private key (--identity, default ~/.ssh/id_ed25519,
 id_ecdsa or id_rsa; passphrase from MEMFARM_SSH_PASSPHRASE) is sent to the coordinator for that one

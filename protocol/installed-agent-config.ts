@@ -27,9 +27,11 @@ export interface InstalledAgentOptions {
   noNewJobs?: string;
   /** --drain-timeout: also the unit's TimeoutStopSec, so systemd waits for the drain. */
   drainTimeout?: string;
+  /** --build-cache-size: disk the finished CPython builds may take on the host. */
+  buildCacheSize?: string;
 }
 
-const OPTION_KEYS = ["memory", "noNewJobs", "drainTimeout"] as const;
+const OPTION_KEYS = ["memory", "noNewJobs", "drainTimeout", "buildCacheSize"] as const;
 
 function readOptions(value: unknown, file: string): InstalledAgentOptions {
   if (value === undefined) return {};

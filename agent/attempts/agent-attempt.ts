@@ -114,6 +114,7 @@ export class AgentAttempt {
         allowLocalRepos: config.allowLocalRepos,
         createLimit: (request) => deps.limits.create(request),
         probePython: deps.probePython,
+        ...(config.buildCacheBytes === undefined ? {} : { buildCacheBytes: config.buildCacheBytes }),
         onStarted: () => reporter.markStarted(),
         processRecords: deps.processRecords,
       });

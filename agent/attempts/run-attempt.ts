@@ -30,6 +30,7 @@ export interface AttemptOptions {
   createLimit: (request: LimitRequest) => Promise<JobLimit>;
   /** Checks a given interpreter (the agent's ProbeCache, or probePython itself). */
   probePython: (python: string) => Promise<ProbePythonReply>;
+  buildCacheBytes?: number;
   onLog: (line: LogLine) => void;
   onSample: (sample: Sample) => void;
   /** Test files and cases as they finish, with their duration and peak. */
@@ -64,14 +65,18 @@ export class RunningAttempt {
   private readonly seen = new SeenProcesses();
   private rootPid: number | undefined;
   private limit: JobLimit | null = null;
+  /** Ends the attempt's use of its build (kept from eviction until then). */
+  private releaseBuild: () => void = () => undefined;
 
   constructor(
     readonly assignment: Assignment,
     private readonly options: AttemptOptions,
   ) {
-    this.done = this.run().catch((thrown: unknown) =>
-      this.failure(`the agent failed to run the job: ${coerceError(thrown).message}`),
-    );
+    this.done = this.run()
+      .catch((thrown: unknown) =>
+        this.failure(`the agent failed to run the job: ${coerceError(thrown).message}`),
+      )
+      .finally(() => this.releaseBuild());
   }
 
   /** The tree's resident memory at the latest sample. */
@@ -228,8 +233,10 @@ export class RunningAttempt {
           allowLocalRepos: options.allowLocalRepos,
           onLog: options.onLog,
           signal: this.abort.signal,
+          ...(options.buildCacheBytes === undefined ? {} : { buildCacheBytes: options.buildCacheBytes }),
         },
       );
+      this.releaseBuild = prepared.release;
       options.onCommit(prepared.commit, prepared.commitTime);
       options.onLog({
         stream: "system",

@@ -5,6 +5,7 @@ import { checkGitRef, checkRepoUrl } from "../../protocol/git-refs.ts";
 import { KeyedMutex } from "../../protocol/keyed-mutex.ts";
 import type { LogLine } from "../../protocol/messages.ts";
 import { buildDirFor, discardBuild, markBuilt, readBuilt } from "./build-cache.ts";
+import { BuildsInUse, evictBuilds, touchBuilt } from "./build-cache-quota.ts";
 import { checkBuildDependencies } from "./build-dependencies.ts";
 import { BuildError } from "./build-error.ts";
 import { buildEnv, checkOut, configureAndMake } from "./build-steps.ts";
@@ -46,6 +47,8 @@ export interface BuildContext {
   /** Aborting kills the running git, configure or make (its whole process group) and rejects. */
   signal: AbortSignal;
   timeouts?: Partial<BuildTimeouts>;
+  /** Finished builds may take this much disk (`--build-cache-size`); undefined: no limit. */
+  buildCacheBytes?: number;
 }
 
 export interface PreparedInterpreter {
@@ -57,11 +60,15 @@ export interface PreparedInterpreter {
   commitTime: string | null;
   /** True when an earlier job had already built this commit with these flags. */
   cached: boolean;
+  /** Ends this attempt's use of the build, which until then is never evicted. */
+  release: () => void;
 }
 
 /** One git command at a time per mirror, one build at a time per commit and flags, in this process. */
 const mirrorLocks = new KeyedMutex();
 const buildLocks = new KeyedMutex();
+/** Builds that attempts of this process are using, which the cache quota must not remove. */
+const buildsInUse = new BuildsInUse();
 
 /**
  * A CPython interpreter built from `ref` of `repo` with `configureFlags`:
@@ -100,32 +107,53 @@ export async function prepareCpython(
   );
 
   const dir = buildDirFor(buildsDir, commit, configureFlags);
-  return whileHolding(buildLocks, dir, "build", context.signal, async () => {
-    const built = await readBuilt(dir);
-    if (built !== null) {
-      context.onLog({ stream: "system", text: `using the build of ${commit} made ${built.builtAt}: ${dir}` });
-      return { python: built.python, commit, commitTime, cached: true };
-    }
-    // Whatever is there is a build that never finished: a failure, a cancel, or the agent died mid-build.
-    await discardBuild(dir);
-    // Before the checkout and the long build: a host that cannot build says so now, in words.
-    const lacking = await checkBuildDependencies(buildEnv());
-    if (lacking !== null) context.onLog({ stream: "system", text: lacking });
-    await mkdir(buildsDir, { recursive: true });
-    try {
-      await whileHolding(mirrorLocks, mirror, "git worktree add", context.signal, () =>
-        checkOut(mirror, commit, dir, { allowLocal, timeoutMs: timeouts.checkoutMs, io, cwd: buildsDir }),
+  // Held from before the cache is read: an eviction by another attempt must not take it meanwhile.
+  const release = buildsInUse.hold(dir);
+  try {
+    const prepared = await whileHolding(buildLocks, dir, "build", context.signal, async () => {
+      const built = await readBuilt(dir);
+      if (built !== null) {
+        context.onLog({
+          stream: "system",
+          text: `using the build of ${commit} made ${built.builtAt}: ${dir}`,
+        });
+        await touchBuilt(dir);
+        return { python: built.python, commit, commitTime, cached: true, release };
+      }
+      // Whatever is there is a build that never finished: a failure, a cancel, or the agent died mid-build.
+      await discardBuild(dir);
+      // Before the checkout and the long build: a host that cannot build says so now, in words.
+      const lacking = await checkBuildDependencies(buildEnv());
+      if (lacking !== null) context.onLog({ stream: "system", text: lacking });
+      await mkdir(buildsDir, { recursive: true });
+      try {
+        await whileHolding(mirrorLocks, mirror, "git worktree add", context.signal, () =>
+          checkOut(mirror, commit, dir, { allowLocal, timeoutMs: timeouts.checkoutMs, io, cwd: buildsDir }),
+        );
+        const python = await configureAndMake(dir, configureFlags, {
+          cores,
+          timeoutMs: timeouts.buildMs,
+          io,
+        });
+        await markBuilt(dir, { commit, configureFlags, python, builtAt: new Date().toISOString() });
+        context.onLog({ stream: "system", text: `built ${python}` });
+        return { python, commit, commitTime, cached: false, release };
+      } catch (error) {
+        // A failed build must not be taken for a finished one, nor fill the disk.
+        await discardBuild(dir).catch(() => undefined);
+        throw error;
+      }
+    });
+    if (context.buildCacheBytes !== undefined) {
+      await evictBuilds(buildsDir, context.buildCacheBytes, buildsInUse, (text) =>
+        context.onLog({ stream: "system", text }),
       );
-      const python = await configureAndMake(dir, configureFlags, { cores, timeoutMs: timeouts.buildMs, io });
-      await markBuilt(dir, { commit, configureFlags, python, builtAt: new Date().toISOString() });
-      context.onLog({ stream: "system", text: `built ${python}` });
-      return { python, commit, commitTime, cached: false };
-    } catch (error) {
-      // A failed build must not be taken for a finished one, nor fill the disk.
-      await discardBuild(dir).catch(() => undefined);
-      throw error;
     }
-  });
+    return prepared;
+  } catch (error) {
+    release();
+    throw error;
+  }
 }
 
 /** Runs `work` under `mutex`'s lock for `key`; an abort while waiting is a canceled build, like an abort while running. */

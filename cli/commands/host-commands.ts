@@ -17,6 +17,7 @@ const HOST_OPTIONS = {
   memory: { type: "string" },
   "no-new-jobs": { type: "string" },
   "drain-timeout": { type: "string" },
+  "build-cache-size": { type: "string" },
 } as const;
 
 /** `memfarm hosts`, `hosts drain|undrain NAME`, and over SSH `hosts add TARGET`, `hosts upgrade|remove|facts NAME`. */
@@ -67,6 +68,7 @@ export async function hostsCommand(context: CommandContext): Promise<number> {
       memory: values.memory,
       noNewJobs: values["no-new-jobs"],
       drainTimeout: values["drain-timeout"],
+      buildCacheSize: values["build-cache-size"],
     });
     return followHostOperation(context, client, started, values.json === true);
   }

@@ -211,6 +211,13 @@ export const SETTINGS = [
     about: "let jobs build from file:// URLs and local paths",
   },
   {
+    key: "agent.buildCacheSize",
+    flag: "build-cache-size",
+    kind: "size",
+    daemons: AGENT,
+    about: "disk the finished builds may take; the least recently used beyond it are removed",
+  },
+  {
     key: "agent.noNewJobs",
     flag: "no-new-jobs",
     kind: "list",

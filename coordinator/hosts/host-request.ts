@@ -89,5 +89,10 @@ function readAgentOptions(fields: Fields): InstalledAgentOptions {
     readDrainTimeoutMs(drainTimeout, "drainTimeout");
     options.drainTimeout = drainTimeout;
   }
+  const buildCacheSize = readOptionalString(fields, "buildCacheSize");
+  if (buildCacheSize !== undefined) {
+    parseSize(buildCacheSize, "buildCacheSize");
+    options.buildCacheSize = buildCacheSize;
+  }
   return options;
 }

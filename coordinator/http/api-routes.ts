@@ -44,21 +44,31 @@ export interface ApiDeps {
 
 const MAX_PAGE = 500;
 
+/** How an HTTP client sends a token, and where a person gets one. */
+const SEND_TOKEN =
+  "send the API token as Authorization: Bearer TOKEN (memfarm tokens create NAME issues one; the CLI takes --token or MEMFARM_TOKEN; a local farm keeps one in DATA_DIR/admin-token)";
+const NO_TOKEN = `this call needs an API token: ${SEND_TOKEN}`;
+
 /** The `/api/v1` routes (DESIGN.md "HTTP API"). Reading is open; changing needs a bearer token. */
 export function apiRoutes(deps: ApiDeps): Router {
   const { store, jobs } = deps;
   const router = Router();
   const authenticate = (req: Request): string => {
-    const header = req.get("authorization") ?? "";
-    const token = /^Bearer (\S+)$/i.exec(header)?.[1];
+    const header = req.get("authorization");
+    if (header === undefined || header.trim() === "") throw new AuthError(NO_TOKEN);
+    const token = /^Bearer (\S+)$/i.exec(header.trim())?.[1];
     if (!token) {
       throw new AuthError(
-        "this call changes the farm and needs a token: pass --token or set MEMFARM_TOKEN (a local farm keeps one in DATA_DIR/admin-token)",
+        `the Authorization header must be "Bearer TOKEN" (one space, then the token); ${SEND_TOKEN}`,
       );
     }
     const owner = store.tokens.ownerOf(token);
-    if (!owner)
-      throw new AuthError("the token is not valid (unknown or revoked); ask the farm's admin for a new one");
+    if (!owner) {
+      throw new AuthError(
+        "the token is not valid (unknown or revoked); ask the farm's admin for a new one (memfarm tokens create NAME)",
+        "invalid_token",
+      );
+    }
     return owner;
   };
 

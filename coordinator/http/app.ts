@@ -55,6 +55,10 @@ export function createApp(deps: AppDeps): express.Express {
   app.set("view engine", "ejs");
   app.set("views", VIEWS_DIR);
   app.use("/static", express.static(join(VIEWS_DIR, "static"), { maxAge: "1h" }));
+  // Browsers and feed readers ask for /favicon.ico whatever the page links: point them at the SVG.
+  app.get("/favicon.ico", (_req, res) => {
+    res.set("cache-control", "public, max-age=86400").redirect(301, "/static/favicon.svg");
+  });
   app.use(deps.gate.middleware);
   // Healthy means "send me work": a stopping coordinator, or one that cannot write, says no.
   const healthz = healthRoute(deps.gate, deps.healthChecks ?? (() => ({})));

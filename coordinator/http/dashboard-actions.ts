@@ -8,16 +8,23 @@ import type { Store } from "../store/store.ts";
 import { field, renderRefusal, requireSameOrigin, requireSession } from "./dashboard-guards.ts";
 import { dashboardHostActions } from "./dashboard-host-actions.ts";
 import { readCookie, SESSION_COOKIE, sessionCookie } from "./dashboard-session.ts";
+import { refusedForm } from "./form-state.ts";
+import { renderJobList } from "./job-list-page.ts";
 import { fmt, jsonForScript } from "./view-format.ts";
 
 export interface DashboardActionsDeps {
   store: Store;
   jobs: JobService;
+  suiteNames: string[];
+  exampleSubmit: string;
   wakeScheduler: () => void;
   hostOperations: HostOperations;
 }
 
 const common = { fmt, jsonForScript };
+
+/** The submit form's fields: all are shown again when a submission is refused. */
+const SUBMIT_FIELDS = ["suite", "python", "ref", "repo", "memlimit", "workers", "priority", "tests"] as const;
 
 /** What the submit form asks for, as the API's job request (the same validation applies). */
 function jobRequestFromForm(req: Request): Record<string, unknown> {
@@ -34,10 +41,11 @@ function jobRequestFromForm(req: Request): Record<string, unknown> {
 }
 
 /**
- * The dashboard's form posts: sign in and out, submit and cancel jobs, drain
- * and undrain hosts, and the SSH host operations (dashboard-host-actions.ts).
- * Each answers with a redirect (post/redirect/get) or a page that says what
- * went wrong.
+ * The dashboard's form posts: sign in and out, submit, cancel and retry jobs,
+ * drain and undrain hosts, and the SSH host operations (dashboard-host-actions.ts).
+ * Each answers with a redirect (post/redirect/get); a refused form with input
+ * (submit, add a host) comes back with the error beside its field and what was
+ * typed, any other refusal is a page that says what went wrong.
  */
 export function dashboardActions(deps: DashboardActionsDeps): Router {
   const { store } = deps;
@@ -77,6 +85,19 @@ export function dashboardActions(deps: DashboardActionsDeps): Router {
       const job = await deps.jobs.submit(jobRequestFromForm(req), res.locals.signedInAs as string);
       res.redirect(303, `/jobs/${job.id}`);
     } catch (thrown) {
+      // Bad input: the job list again, the form open with what was typed and the error beside its field.
+      const error = coerceError(thrown);
+      if (!(error instanceof MemfarmError)) return next(thrown);
+      renderJobList(res, deps, {}, refusedForm(req, error, SUBMIT_FIELDS), 400);
+    }
+  });
+
+  // Run a finished job again as a new job (the API's retry), then show the new one.
+  router.post("/jobs/:id/retry", requireSession, async (req, res, next) => {
+    try {
+      const copy = await deps.jobs.retry(parseJobId(req.params.id), res.locals.signedInAs as string);
+      res.redirect(303, `/jobs/${copy.id}`);
+    } catch (thrown) {
       next(thrown);
     }
   });
@@ -106,7 +127,7 @@ export function dashboardActions(deps: DashboardActionsDeps): Router {
     });
   }
 
-  router.use(dashboardHostActions(deps.hostOperations));
+  router.use(dashboardHostActions(deps.hostOperations, store));
 
   // A refused request (bad input, a finished job) is a page that says what to change, not JSON.
   router.use((thrown: unknown, _req: Request, res: Response, next: NextFunction) => {

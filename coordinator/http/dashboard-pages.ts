@@ -1,13 +1,12 @@
 import { type Response, Router } from "express";
 import { jobIdOrNull } from "../../protocol/ids.ts";
-import { ALL_STATUSES, isFinalStatus } from "../../protocol/job-status.ts";
+import { isFinalStatus } from "../../protocol/job-status.ts";
 import { isAgentName, isTestName } from "../../protocol/names.ts";
 import type { HostResource, JobResource } from "../../protocol/resources.ts";
 import { chartData, DEFAULT_BUCKETS } from "../dashboard/chart-data.ts";
 import { chartGeometry } from "../dashboard/chart-geometry.ts";
 import { compareTests, GROWTH_THRESHOLD } from "../dashboard/compare-tests.ts";
 import { explainOutcome } from "../dashboard/explain-outcome.ts";
-import { hostBar } from "../dashboard/host-bar.ts";
 import { hostPage } from "../dashboard/host-page.ts";
 import { jobTimeline } from "../dashboard/job-timeline.ts";
 import { pageDetail, pageLogTail } from "../dashboard/log-tail.ts";
@@ -15,11 +14,10 @@ import { readTestSort, sortLink, sortTests, TEST_SORT_KEYS } from "../dashboard/
 import { TREND_HEIGHT, TREND_WIDTH, trendGeometry } from "../dashboard/trend-geometry.ts";
 import type { Store } from "../store/store.ts";
 import type { WatchService } from "../watches/watch-service.ts";
-import { listAgents } from "./api-routes.ts";
-import { filterQuery, readJobListFilter } from "./job-list-filter.ts";
+import { renderHostList } from "./host-list-page.ts";
+import { renderJobList } from "./job-list-page.ts";
 import { fmt, jsonForScript } from "./view-format.ts";
 
-const PAGE_SIZE = 50;
 /** The job page shows the log's tail; the whole log is a download. */
 const LOG_TAIL_LINES = 2000;
 /** How many of a watch's runs its trend chart draws. */
@@ -50,22 +48,7 @@ export function dashboardPages(deps: DashboardPagesDeps): Router {
   const findHost = (text: unknown): HostResource | null =>
     typeof text === "string" && isAgentName(text) ? store.hosts.resource(text) : null;
 
-  router.get("/", (req, res) => {
-    const filter = readJobListFilter(req.query, deps.suiteNames);
-    const page = store.jobs.list({ ...filter, limit: PAGE_SIZE, before: filter.cursor });
-    res.render("jobs", {
-      ...common,
-      jobs: page.jobs,
-      nextQuery: page.nextCursor ? filterQuery(filter, page.nextCursor) : null,
-      firstQuery: filter.cursor === undefined ? null : filterQuery(filter),
-      // New jobs appear live on the first page only; older pages stay put.
-      live: filter.cursor === undefined,
-      filter,
-      statuses: ALL_STATUSES,
-      suites: deps.suiteNames,
-      exampleSubmit: deps.exampleSubmit,
-    });
-  });
+  router.get("/", (req, res) => renderJobList(res, deps, req.query));
 
   // One row of the job list, for the list's script to insert or refresh a job live.
   router.get("/jobs/:id/row", (req, res) => {
@@ -165,14 +148,7 @@ export function dashboardPages(deps: DashboardPagesDeps): Router {
     });
   });
 
-  router.get("/hosts", (_req, res) => {
-    const agents = listAgents(store).map((agent) => ({ ...agent, bar: hostBar(agent) }));
-    // SSH hosts with the last lines of their step log: what the last operation did, or why it failed.
-    const sshHosts = store.hosts
-      .list()
-      .map((host) => ({ ...host, log: (store.hosts.resource(host.name)?.log ?? []).slice(-8) }));
-    res.render("hosts", { ...common, agents, sshHosts });
-  });
+  router.get("/hosts", (_req, res) => renderHostList(res, store));
 
   // A host added over SSH: its record and whole step log; host.js follows a running operation.
   router.get("/hosts/:name", (req, res) => {

@@ -29,9 +29,23 @@ export interface HandlerOutput {
 export type Handler = (input: HandlerInput) => HandlerOutput | Promise<HandlerOutput>;
 
 export class AuthError extends MemfarmError {
-  constructor(message: string) {
+  /**
+   * @param bearerError RFC 6750's `error` for the WWW-Authenticate header: "invalid_token" when a
+   * token was sent but is not valid; none when no usable token was sent.
+   */
+  constructor(
+    message: string,
+    readonly bearerError?: "invalid_token",
+  ) {
     super("unauthorized", message);
   }
+}
+
+/** RFC 6750's challenge: tells an HTTP client that this API takes a bearer token. */
+function bearerChallenge(error: AuthError): string {
+  return error.bearerError
+    ? `Bearer realm="memfarm", error="${error.bearerError}"`
+    : 'Bearer realm="memfarm"';
 }
 
 /** A valid token that may not do this (only the farm's admin token manages tokens). */
@@ -85,6 +99,7 @@ export function errorMiddleware(log: Logger, storage?: StorageHealth) {
       res.end();
       return;
     }
+    if (thrown instanceof AuthError) res.set("www-authenticate", bearerChallenge(thrown));
     res.status(status).json(body);
   };
 }

@@ -1,6 +1,9 @@
 import type { Request } from "express";
 import { field, rawField } from "./dashboard-guards.ts";
 
+/** The add-host fields a refused form shows again: all but the private key and its passphrase. */
+export const ADD_HOST_KEPT_FIELDS = ["target", "name", "labels", "fingerprint", "trust"] as const;
+
 /**
  * What the host forms ask for, as the API's request bodies, so that readAddHostRequest and
  * readIdentity check both alike. An empty field is left out, as the CLI leaves out a flag not given.

@@ -1,3 +1,4 @@
+import { isFinalStatus } from "../../protocol/job-status.ts";
 import { describeCounts } from "../../protocol/messages.ts";
 import { releaseText } from "../../protocol/protocol-version.ts";
 import { formatBytes } from "../../protocol/sizes.ts";
@@ -17,6 +18,8 @@ export const fmt = {
   },
   counts: describeCounts,
   agentVersion: (agent: { version: string | null }) => releaseText(agent.version),
+  /** Whether a job has ended (it can be run again, not canceled). */
+  ended: (status: string) => isFinalStatus(status),
 };
 
 /** JSON for a `<script type="application/json">` block: `<`, `>` and `&` escaped so no tag can close it. */

@@ -151,7 +151,8 @@ export class JobsStore {
     return row ? toJobResource(row, this.attemptsOf.all(id)) : null;
   }
 
-  list(filter: JobFilter): { jobs: JobResource[]; nextCursor: string | null } {
+  /** The WHERE clause and its parameters for a list's filters. */
+  private whereOf(filter: Omit<JobFilter, "limit">): { clause: string; params: unknown[] } {
     const where: string[] = [];
     const params: unknown[] = [];
     if (filter.status) {
@@ -183,7 +184,12 @@ export class JobsStore {
       where.push("id < ?");
       params.push(filter.before);
     }
-    const sql = `SELECT * FROM jobs ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id DESC LIMIT ?`;
+    return { clause: where.length ? `WHERE ${where.join(" AND ")}` : "", params };
+  }
+
+  list(filter: JobFilter): { jobs: JobResource[]; nextCursor: string | null } {
+    const { clause, params } = this.whereOf(filter);
+    const sql = `SELECT * FROM jobs ${clause} ORDER BY id DESC LIMIT ?`;
     const rows = this.db.prepare<unknown[], JobRow>(sql).all(...params, filter.limit + 1);
     const page = rows.slice(0, filter.limit);
     const last = page.at(-1);
@@ -191,6 +197,14 @@ export class JobsStore {
       jobs: page.map((row) => toJobResource(row, this.attemptsOf.all(row.id))),
       nextCursor: rows.length > filter.limit && last ? String(last.id) : null,
     };
+  }
+
+  /** How many jobs the other filters match, per status (the job list's filter links); a status absent has none. */
+  countByStatus(filter: Omit<JobFilter, "limit" | "status" | "before">): Record<string, number> {
+    const { clause, params } = this.whereOf(filter);
+    const sql = `SELECT status, COUNT(*) AS count FROM jobs ${clause} GROUP BY status`;
+    const rows = this.db.prepare<unknown[], { status: string; count: number }>(sql).all(...params);
+    return Object.fromEntries(rows.map((row) => [row.status, row.count]));
   }
 
   queued(): QueuedJob[] {

@@ -273,7 +273,10 @@ describe("the memfarm CLI, as separate processes (coordinator, agent, client)", 
       MEMFARM_DATA_DIR: join(dir, "nowhere"),
     });
     assert.equal(noToken.code, 2);
-    assert.match(noToken.stderr, /needs a token: pass --token or set MEMFARM_TOKEN/);
+    assert.match(
+      noToken.stderr,
+      /needs an API token: send the API token as Authorization: Bearer TOKEN .*the CLI takes --token or MEMFARM_TOKEN/,
+    );
     const badToken = await runCli(["cancel", "1"], { ...env, MEMFARM_TOKEN: "mf_not-a-token" });
     assert.equal(badToken.code, 2);
     assert.match(badToken.stderr, /the token is not valid .*ask the farm's admin for a new one/);

@@ -57,6 +57,8 @@ export async function startFarm(
     killGraceMs?: number;
     /** Seconds the agent lets running jobs finish on stop(); "0" (the default here) hands them back at once. */
     drainTimeout?: string;
+    /** The agent's --build-cache-size (default: no limit). */
+    buildCacheSize?: string;
     /** Where the coordinator and the agent log; silent unless a test asserts on the log. */
     coordinatorLog?: Logger;
     agentLog?: Logger;
@@ -101,6 +103,7 @@ export async function startFarm(
         limitMode: options.limitMode,
         killGraceMs: options.killGraceMs ?? 2000,
         drainTimeout: options.drainTimeout ?? "0",
+        buildCacheSize: options.buildCacheSize,
         pretendVersion: options.agentVersion,
       }),
       options.agentLog ?? silentLogger,

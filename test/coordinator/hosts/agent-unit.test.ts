@@ -74,9 +74,9 @@ describe("the agent's systemd unit", () => {
 });
 
 describe("hosts add's agent options", () => {
-  it("passes --memory, --no-new-jobs and --drain-timeout through the installed config", () => {
+  it("passes --memory, --no-new-jobs, --drain-timeout and --build-cache-size through the installed config", () => {
     const layout = agentLayout("/home/farm", "v");
-    const options = { memory: "64G", noNewJobs: "22:00-06:00", drainTimeout: "30m" };
+    const options = { memory: "64G", noNewJobs: "22:00-06:00", drainTimeout: "30m", buildCacheSize: "40G" };
     const text = agentConfigText(layout, { name: "arm1", labels: {}, nats: ["nats://n1:4222"], options });
     assert.deepEqual(parseInstalledAgentConfig(text, "agent.json").options, options);
     // A config written before the options existed still reads.
@@ -88,15 +88,17 @@ describe("hosts add's agent options", () => {
   it("refuses bad values before anything connects, naming the option", () => {
     const request = (fields: Record<string, string>) =>
       readAddHostRequest({ target: "ssh://farm@arm1", identity: KEY, ...fields });
-    assert.deepEqual(request({ memory: "64G", drainTimeout: "90s" }).agentOptions, {
+    assert.deepEqual(request({ memory: "64G", drainTimeout: "90s", buildCacheSize: "40G" }).agentOptions, {
       memory: "64G",
       drainTimeout: "90s",
+      buildCacheSize: "40G",
     });
     for (const [field, value, words] of [
       ["memory", "lots", /memory/],
       ["noNewJobs", "nightly", /noNewJobs/],
       ["drainTimeout", "soon", /drainTimeout.*not a duration/],
       ["drainTimeout", "30d", /drainTimeout.*must be/],
+      ["buildCacheSize", "plenty", /buildCacheSize: "plenty" is not a size/],
     ] as const) {
       assert.throws(
         () => request({ [field]: value }),

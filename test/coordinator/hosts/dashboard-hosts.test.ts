@@ -144,7 +144,9 @@ describe("adding and operating SSH hosts from the dashboard", () => {
     const badTarget = await postForm(farm, "/hosts", { ...addForm(host, "bad"), target: "arm1" }, { cookie });
     assert.equal(badTarget.status, 400);
     const html = await badTarget.text();
-    assert.match(html, /id="error-message"/);
+    // The hosts page again, the form open with the target kept and the error beside it.
+    assert.match(html, /id="add-target" name="target" value="arm1"[^>]*aria-invalid="true"/);
+    assert.match(html, /<p class="field-error span-2" id="add-host-error" role="alert">/);
     assert.ok(!html.includes(keyBody(host.identity)));
     const noKey = await postForm(farm, "/hosts", { ...addForm(host, "bad"), identity: "" }, { cookie });
     assert.equal(noKey.status, 400);

@@ -61,6 +61,38 @@ describe("revocable API tokens, through the CLI and the API", () => {
     assert.equal((await farm.api("/whoami", { token: "mf_not-a-token" })).status, 401);
   });
 
+  it("a 401 tells an HTTP client to send Authorization: Bearer, in its text and its WWW-Authenticate", async () => {
+    const refusal = async (path: string, authorization?: string) => {
+      const response = await fetch(`${farm.url}/api/v1${path}`, {
+        headers: authorization === undefined ? {} : { authorization },
+      });
+      const body = (await response.json()) as { error: { code: string; message: string } };
+      return { status: response.status, challenge: response.headers.get("www-authenticate"), ...body.error };
+    };
+    const none = await refusal("/whoami");
+    assert.equal(none.status, 401);
+    assert.equal(none.code, "unauthorized");
+    assert.equal(none.challenge, 'Bearer realm="memfarm"');
+    assert.match(
+      none.message,
+      /^this call needs an API token: send the API token as Authorization: Bearer TOKEN/,
+    );
+    assert.match(none.message, /memfarm tokens create NAME/);
+    assert.doesNotMatch(none.message, /changes the farm/, "asking whose token it is changes nothing");
+
+    const basic = await refusal("/whoami", "Basic YWRtaW46eA==");
+    assert.equal(basic.status, 401);
+    assert.match(basic.message, /the Authorization header must be "Bearer TOKEN"/);
+
+    const unknown = await refusal("/whoami", "Bearer mf_not-a-token");
+    assert.equal(unknown.challenge, 'Bearer realm="memfarm", error="invalid_token"');
+    assert.match(unknown.message, /not valid \(unknown or revoked\)/);
+
+    const retry = await fetch(`${farm.url}/api/v1/jobs/1/retry`, { method: "POST" });
+    assert.equal(retry.status, 401);
+    assert.match(retry.headers.get("www-authenticate") ?? "", /^Bearer/);
+  });
+
   it("only the admin token manages tokens, and the admin token cannot be revoked over the API", async () => {
     const bob = (await farm.api("/tokens", { body: { owner: "bob" } })).body as CreatedTokenResource;
     const mint = await farm.api("/tokens", { body: { owner: "mallory" }, token: bob.token });

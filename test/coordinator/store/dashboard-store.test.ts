@@ -60,6 +60,22 @@ describe("the dashboard's store with 100,000 jobs of history", () => {
     assert.ok(byRef.jobs.every((job) => job.ref === "pull/42/head"));
   });
 
+  it("counts the jobs per status for the list's filter links from an index, not the table's rows", () => {
+    assert.deepEqual(store.jobs.countByStatus({}), { failed: JOBS / 5, passed: JOBS - JOBS / 5 });
+    const plan = store.db
+      .prepare("EXPLAIN QUERY PLAN SELECT status, COUNT(*) AS count FROM jobs GROUP BY status")
+      .all()
+      .map((row) => (row as { detail: string }).detail)
+      .join("; ");
+    assert.match(plan, /COVERING INDEX/, plan);
+    // i % 3 = 1 is refleak and i % 5 = 0 failed: every 15th job from i = 10.
+    const refleak = store.jobs.countByStatus({ suite: "refleak" });
+    assert.equal(refleak.failed, Math.floor((JOBS - 10) / 15) + 1);
+    assert.equal((refleak.failed ?? 0) + (refleak.passed ?? 0), Math.floor((JOBS - 1) / 3) + 1);
+    // i % 500 = 42 never has i % 5 = 0: all 200 passed.
+    assert.deepEqual(store.jobs.countByStatus({ ref: "pull/42/head" }), { passed: JOBS / 500 });
+  });
+
   it("keeps sessions only as hashes and ends them when they expire", () => {
     const token = store.tokens.create("bob");
     const now = new Date("2026-01-01T00:00:00Z");

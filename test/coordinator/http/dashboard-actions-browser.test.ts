@@ -1,0 +1,105 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import type { Page } from "playwright-core";
+import type { JobResource } from "../../../protocol/resources.ts";
+import { launchChromium, type TestBrowser } from "../../helpers/chromium.ts";
+import { finished, startFarm, type TestFarm } from "../../helpers/farm.ts";
+import { findTestPython } from "../../helpers/python.ts";
+
+/** A phone's viewport (an iPhone 12 to 15 held upright). */
+const PHONE = { width: 390, height: 844 };
+
+async function signInThroughTheForm(page: Page, farm: TestFarm): Promise<void> {
+  await page.goto(`${farm.url}/sign-in`);
+  await page.fill("#token", farm.token);
+  await Promise.all([page.waitForURL(`${farm.url}/`), page.click("form.stacked button[type=submit]")]);
+  assert.equal(await page.locator("#signed-in-as").textContent(), "admin");
+}
+
+/** The page body's width beyond the viewport: what a person would have to scroll sideways. */
+const overflow = (page: Page) =>
+  page.evaluate(
+    "document.documentElement.scrollWidth - document.documentElement.clientWidth",
+  ) as Promise<number>;
+
+describe("the dashboard's actions in Chromium: run again, and a phone's width", () => {
+  let farm: TestFarm;
+  let browser: TestBrowser;
+  let page: Page;
+  let job: JobResource;
+
+  before(async () => {
+    const python = findTestPython();
+    farm = await startFarm();
+    const queued = await farm.submit({ suite: "bigmem-smoke", python, tests: ["test_bool"] });
+    job = await farm.waitFor(queued.id, finished);
+    assert.equal(job.status, "passed", job.error ?? "");
+    browser = await launchChromium();
+    page = await browser.context.newPage();
+  });
+  after(async () => {
+    await browser?.close();
+    await farm?.stop();
+  });
+
+  it("shows no run-again button to a visitor", async () => {
+    await page.goto(`${farm.url}/jobs/${job.id}`);
+    assert.equal(await page.locator(".retry-job").count(), 0);
+    await page.goto(`${farm.url}/`);
+    assert.equal(await page.locator(".retry-job").count(), 0);
+  });
+
+  it("runs a finished job again from its page and goes to the new job", async () => {
+    await signInThroughTheForm(page, farm);
+    await page.goto(`${farm.url}/jobs/${job.id}`);
+    const button = page.locator(`.retry-job[data-retry='${job.id}']`);
+    assert.match((await button.textContent()) ?? "", new RegExp(`Run again\\s*job #${job.id}`));
+    await Promise.all([page.waitForURL(/\/jobs\/\d+$/), button.click()]);
+    const newId = Number(new URL(page.url()).pathname.split("/").pop());
+    assert.notEqual(newId, job.id);
+    const copy = (await farm.api(`/jobs/${newId}`)).body as JobResource;
+    assert.equal(copy.provenance.retryOf, job.id);
+    assert.equal(copy.provenance.requester, "admin");
+    assert.deepEqual(copy.tests, job.tests);
+    assert.match((await page.locator("h1").textContent()) ?? "", new RegExp(`Job #${newId}`));
+    await farm.waitFor(newId, finished);
+  });
+
+  it("runs a job again from its row in the job list", async () => {
+    // A page of its own: the job page above reloads itself when its job ends.
+    const list = await browser.context.newPage();
+    await list.goto(`${farm.url}/`);
+    const before = ((await farm.api("/jobs")).body as { jobs: JobResource[] }).jobs.length;
+    await Promise.all([list.waitForURL(/\/jobs\/\d+$/), list.click(`#job-row-${job.id} .retry-job`)]);
+    const after = ((await farm.api("/jobs")).body as { jobs: JobResource[] }).jobs;
+    assert.equal(after.length, before + 1);
+    const newest = after[0] as JobResource;
+    assert.equal(list.url(), `${farm.url}/jobs/${newest.id}`);
+    assert.equal(newest.provenance.retryOf, job.id);
+    await farm.waitFor(newest.id, finished);
+    await list.close();
+  });
+
+  it("lays out the job list, a job's page and the hosts page without sideways scrolling at 390 px", async () => {
+    // A page of the same profile: signed in, so the forms and action buttons are there too.
+    const small = await browser.context.newPage();
+    await small.setViewportSize(PHONE);
+    for (const path of ["/", `/jobs/${job.id}`, "/hosts", "/sign-in"]) {
+      await small.goto(`${farm.url}${path}`);
+      if (path === "/") await small.click("#submit summary");
+      if (path === "/hosts") await small.click("#add-host summary");
+      const width = (await small.evaluate("document.documentElement.scrollWidth")) as number;
+      assert.ok(
+        width <= PHONE.width,
+        `${path} is ${width} px wide at ${PHONE.width} px (${await overflow(small)} px too wide)`,
+      );
+    }
+    // The tables keep their columns and scroll inside their own box instead.
+    await small.goto(`${farm.url}/`);
+    const table = (await small.evaluate(
+      "(() => { const box = document.querySelector('#jobs').parentElement; return [box.scrollWidth, box.clientWidth]; })()",
+    )) as [number, number];
+    assert.ok(table[0] >= table[1]);
+    await small.close();
+  });
+});
