@@ -267,8 +267,10 @@ function enableMemoryFor(root: string): void {
 }
 
 /**
- * Makes the job's group. One left by an agent that died is reused only if
- * empty: attempt ids are unique, so a busy one belongs to something else.
+ * Makes the job's group, fresh. One left by an agent that died (or by another farm on this host
+ * that numbers its attempts the same) is made again if empty, never reused: its high-water mark
+ * (memory.max_usage_in_bytes, memory.peak) would still hold what ran in it before, and the job
+ * would report that as its own peak. A busy one belongs to something else.
  */
 async function makeGroup(dir: string): Promise<void> {
   try {
@@ -278,6 +280,11 @@ async function makeGroup(dir: string): Promise<void> {
     if (readPids(join(dir, "cgroup.procs")).length > 0) {
       throw new MemfarmError("cgroup_busy", `${dir} already exists and has processes in it`);
     }
+    const problem = removeGroup(dir);
+    if (problem !== null) {
+      throw new MemfarmError("cgroup_busy", `${dir} already exists and cannot be made again (${problem})`);
+    }
+    await mkdir(dir);
   }
 }
 

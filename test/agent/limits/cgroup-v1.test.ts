@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { existsSync, readFileSync, rmdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, afterEach, before, describe, it } from "node:test";
 import { CgroupLimit } from "../../../agent/limits/cgroup-limit.ts";
@@ -96,6 +96,29 @@ describe("cgroup v1 limit (the real memory controller of this host)", () => {
     const peak = limit.peakBytes() ?? 0;
     t.diagnostic(`peak ${(peak / MiB).toFixed(1)} MiB for a 100 MiB allocation`);
     assert.ok(peak >= 100 * MiB && peak < 200 * MiB, `peak ${peak}`);
+  });
+
+  it("makes a left-over empty group of the same name again: its old high-water mark is not the job's", async (t) => {
+    if (skip) return t.skip(skip);
+    const name = nextName();
+    // A group an agent left (it died, or another farm here numbers attempts the same), once 150 MiB high.
+    const stale = join(DEFAULT_V1_ROOT, name);
+    mkdirSync(stale, { recursive: true });
+    const hog = new PythonChild("b = b'x' * (150 * 1024 * 1024)");
+    writeFileSync(join(stale, "cgroup.procs"), String(hog.pid));
+    hog.go();
+    assert.deepEqual(await hog.ending(), { code: 0, signal: null }, hog.errors);
+    assert.ok(Number(readFileSync(join(stale, "memory.max_usage_in_bytes"), "utf8")) > 140 * MiB);
+
+    const limit = await createJobLimit({ name, limitBytes: 300 * MiB, mode: "v1", watchdogIntervalMs: 50 });
+    limits.push(limit);
+    assert.equal(groupOf(limit), stale);
+    const child = new PythonChild("b = b'x' * (20 * 1024 * 1024)");
+    limit.attach(child.pid);
+    child.go();
+    assert.deepEqual(await child.ending(), { code: 0, signal: null }, child.errors);
+    const peak = limit.peakBytes() ?? 0;
+    assert.ok(peak >= 20 * MiB && peak < 100 * MiB, `the job's own peak, not the group's old one: ${peak}`);
   });
 
   it("holds the job's children too, and kills them all", async (t) => {
