@@ -11,6 +11,7 @@ import { hostBar } from "../dashboard/host-bar.ts";
 import { hostPage } from "../dashboard/host-page.ts";
 import { jobTimeline } from "../dashboard/job-timeline.ts";
 import { pageDetail, pageLogTail } from "../dashboard/log-tail.ts";
+import { noSamplesText } from "../dashboard/no-samples-text.ts";
 import { readTestSort, sortLink, sortTests, TEST_SORT_KEYS } from "../dashboard/test-table.ts";
 import { TREND_HEIGHT, TREND_WIDTH, trendGeometry } from "../dashboard/trend-geometry.ts";
 import type { Store } from "../store/store.ts";
@@ -105,6 +106,7 @@ export function dashboardPages(deps: DashboardPagesDeps): Router {
       explanation: explainOutcome(job, tests),
       timeline: jobTimeline(job),
       chart,
+      noSamplesText: noSamplesText(job),
     });
   });
 
