@@ -14,6 +14,9 @@ import { pageDetail, pageLogTail } from "../dashboard/log-tail.ts";
 import { noSamplesText } from "../dashboard/no-samples-text.ts";
 import { readTestSort, sortLink, sortTests, TEST_SORT_KEYS } from "../dashboard/test-table.ts";
 import { TREND_HEIGHT, TREND_WIDTH, trendGeometry } from "../dashboard/trend-geometry.ts";
+import { BaseComparer } from "../github/base-comparison.ts";
+import { reportComment, reportSummary } from "../github/job-report.ts";
+import { jobReportInput } from "../github/job-report-input.ts";
 import type { Store } from "../store/store.ts";
 import type { WatchService } from "../watches/watch-service.ts";
 import { listAgents } from "./api-routes.ts";
@@ -48,6 +51,7 @@ export function dashboardPages(deps: DashboardPagesDeps): Router {
     const id = jobIdOrNull(text);
     return id === null ? null : store.jobs.get(id);
   };
+  const comparer = new BaseComparer(store.jobs, store.tests);
   const findHost = (text: unknown): HostResource | null =>
     typeof text === "string" && isAgentName(text) ? store.hosts.resource(text) : null;
 
@@ -88,9 +92,14 @@ export function dashboardPages(deps: DashboardPagesDeps): Router {
     const previousRun = job.provenance.watch
       ? (deps.watches.runs(job.provenance.watch, null, 500).find((run) => run.jobId < job.id) ?? null)
       : null;
+    // The report a PR gets, to paste by hand; the job's link is this page as the reader sees it.
+    const report = isFinalStatus(job.status)
+      ? jobReportInput(store.tests, comparer, job, `${req.protocol}://${req.get("host")}/jobs/${job.id}`)
+      : null;
     res.render("job", {
       ...common,
       job,
+      markdown: report ? { comment: reportComment(report), summary: reportSummary(report) } : null,
       previousRun,
       log: shown.lines,
       logArchive: store.logs.archive(job.id),
