@@ -5,7 +5,7 @@ import { isAgentName, isTestName } from "../../protocol/names.ts";
 import type { HostResource, JobResource } from "../../protocol/resources.ts";
 import { chartData, DEFAULT_BUCKETS } from "../dashboard/chart-data.ts";
 import { chartGeometry } from "../dashboard/chart-geometry.ts";
-import { compareTests, GROWTH_THRESHOLD } from "../dashboard/compare-tests.ts";
+import { compareJobs, GROWTH_THRESHOLD } from "../dashboard/compare-tests.ts";
 import { explainOutcome } from "../dashboard/explain-outcome.ts";
 import { hostBar } from "../dashboard/host-bar.ts";
 import { hostPage } from "../dashboard/host-page.ts";
@@ -52,6 +52,14 @@ export function dashboardPages(deps: DashboardPagesDeps): Router {
     return id === null ? null : store.jobs.get(id);
   };
   const comparer = new BaseComparer(store.jobs, store.tests);
+  // The latest run of the job's suite on its PR's base branch (main for any other job of a
+  // repository): the job a PR's comment compares with, one click from the job's page.
+  const baseRun = (job: JobResource) => {
+    if (job.repo === null) return null;
+    const ref = job.provenance.pullRequest?.baseRef ?? "main";
+    const found = store.jobs.latestVerdictOnRef({ suite: job.suite, repo: job.repo, ref, before: job.id });
+    return found ? { ...found, ref } : null;
+  };
   const findHost = (text: unknown): HostResource | null =>
     typeof text === "string" && isAgentName(text) ? store.hosts.resource(text) : null;
 
@@ -99,6 +107,7 @@ export function dashboardPages(deps: DashboardPagesDeps): Router {
     res.render("job", {
       ...common,
       job,
+      baseRun: baseRun(job),
       markdown: report ? { comment: reportComment(report), summary: reportSummary(report) } : null,
       previousRun,
       log: shown.lines,
@@ -203,12 +212,12 @@ export function dashboardPages(deps: DashboardPagesDeps): Router {
     ].filter(([, asked, found]) => asked !== undefined && asked !== "" && !found);
     res.status(missing.length > 0 ? 404 : 200).render("compare", {
       ...common,
-      base,
-      head,
       baseId: typeof req.query.base === "string" ? req.query.base : "",
       headId: typeof req.query.head === "string" ? req.query.head : "",
       missing: missing.map(([which, asked]) => `There is no ${which} job ${String(asked)}.`),
-      rows: base && head ? compareTests(store.tests.list(base.id), store.tests.list(head.id)) : [],
+      // Ordered by change: the largest absolute delta first, whichever way it went.
+      comparison:
+        base && head ? compareJobs(base, store.tests.list(base.id), head, store.tests.list(head.id)) : null,
       thresholdPercent: GROWTH_THRESHOLD * 100,
     });
   });

@@ -15,6 +15,11 @@ export const fmt = {
     const value = Math.round(ratio * 1000) / 10;
     return `${value > 0 ? "+" : ""}${value.toFixed(1)} %`;
   },
+  /** A change in bytes with its sign: +12.0 MiB, -1.5 GiB, 0 B. */
+  signedBytes(delta: number | null): string {
+    if (delta === null) return "-";
+    return `${delta > 0 ? "+" : delta < 0 ? "-" : ""}${formatBytes(Math.abs(delta))}`;
+  },
   counts: describeCounts,
   agentVersion: (agent: { version: string | null }) => releaseText(agent.version),
 };

@@ -1,26 +1,58 @@
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Page } from "playwright-core";
+import { byLargestChange, compareTests } from "../../../coordinator/dashboard/compare-tests.ts";
 import { reportComment } from "../../../coordinator/github/job-report.ts";
 import type { JobResource, TestResource } from "../../../protocol/resources.ts";
 import { launchChromium, type TestBrowser } from "../../helpers/chromium.ts";
-import { finished, startFarm, type TestFarm } from "../../helpers/farm.ts";
+import { FakeCpython, localBuildSuite } from "../../helpers/fake-cpython.ts";
+import { finished, makeJobsDir, startFarm, type TestFarm } from "../../helpers/farm.ts";
 import { findTestPython } from "../../helpers/python.ts";
 
-/** A finished bigmem-smoke job's page, as a core developer reads it and pastes from it. */
-describe("a job's page in Chromium", () => {
+/** test_grows holds as many MiB as asked (64 on main, then 320), test_steady always 32. */
+function writeTests(dir: string, growsMib: number): void {
+  const holding = (mib: number) =>
+    `import time, unittest\nclass T(unittest.TestCase):\n    def test_hold(self):\n        block = bytearray(${mib} * 1024 * 1024)\n        for i in range(0, len(block), 4096): block[i] = 1\n        time.sleep(1)\n`;
+  writeFileSync(join(dir, "test_grows.py"), holding(growsMib));
+  writeFileSync(join(dir, "test_steady.py"), holding(32));
+}
+
+/** A finished bigmem-smoke job's page, as a core developer reads it and pastes from it, and a comparison. */
+describe("a job's page and a comparison in Chromium", () => {
   let farm: TestFarm;
+  let fixture: FakeCpython;
+  let testDir: string;
   let browser: TestBrowser;
   let page: Page;
   let python: string;
   let job: JobResource;
+  let base: JobResource;
+  let head: JobResource;
 
   before(async () => {
     python = findTestPython();
-    farm = await startFarm();
+    fixture = new FakeCpython();
+    testDir = mkdtempSync(join(tmpdir(), "memfarm-job-page-"));
+    writeTests(testDir, 64);
+    farm = await startFarm({
+      jobsDir: makeJobsDir({ "local-build": localBuildSuite(testDir) }),
+      allowLocalRepos: true,
+    });
     const queued = await farm.submit({ suite: "bigmem-smoke", python, tests: ["test_bool"] });
     job = await farm.waitFor(queued.id, finished);
     assert.equal(job.status, "passed", job.error ?? "");
+    // Two runs of main: the second's page links to the first as the latest run on its base branch.
+    const tests = ["test_grows", "test_steady"];
+    base = await farm.submit({ suite: "local-build", ref: "main", repo: fixture.url, tests });
+    base = await farm.waitFor(base.id, finished);
+    assert.equal(base.status, "passed", base.error ?? "");
+    writeTests(testDir, 320);
+    head = await farm.submit({ suite: "local-build", ref: "main", repo: fixture.url, tests });
+    head = await farm.waitFor(head.id, finished);
+    assert.equal(head.status, "passed", head.error ?? "");
     browser = await launchChromium();
     await browser.context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: farm.url });
     page = await browser.context.newPage();
@@ -28,6 +60,8 @@ describe("a job's page in Chromium", () => {
   after(async () => {
     await browser?.close();
     await farm?.stop();
+    if (testDir) rmSync(testDir, { recursive: true, force: true });
+    if (fixture) rmSync(fixture.root, { recursive: true, force: true });
   });
 
   it("heads the page with the Python version and what was built, not only the interpreter's path", async () => {
@@ -58,5 +92,36 @@ describe("a job's page in Chromium", () => {
     await page.click("button.copy[data-copy='markdown-comment']");
     await page.waitForFunction(`document.querySelector("#markdown .copy-state")?.textContent === "Copied."`);
     assert.equal(await page.evaluate("navigator.clipboard.readText()"), expected);
+  });
+
+  it("goes in one click from a job to a comparison with the latest run on its base branch", async () => {
+    await page.goto(`${farm.url}/jobs/${head.id}`);
+    assert.equal(await page.locator("#compare-base-run").count(), 1);
+    assert.match((await page.locator("#compare-base-run").textContent()) ?? "", new RegExp(`#${base.id}\\b`));
+    await page.click("#compare-base-run");
+    await page.waitForURL(`${farm.url}/compare?base=${base.id}&head=${head.id}`);
+    const fact = (side: string, name: string) =>
+      page.locator(`#compare-jobs td[data-side='${side}'][data-fact='${name}']`).textContent();
+    for (const [side, ran] of [
+      ["base", base],
+      ["head", head],
+    ] as const) {
+      assert.match((await fact(side, "ref")) ?? "", /^main of /);
+      assert.equal(await fact(side, "commit"), ran.commit?.slice(0, 12));
+      assert.match(ran.pythonVersion ?? "", /^3\./);
+      assert.equal(await fact(side, "python"), ran.pythonVersion);
+    }
+    // The rows in the order of the largest change, as `memfarm compare` and the API give them.
+    const baseTests = (await farm.api(`/jobs/${base.id}/tests`)).body as { tests: TestResource[] };
+    const headTests = (await farm.api(`/jobs/${head.id}/tests`)).body as { tests: TestResource[] };
+    const expected = byLargestChange(compareTests(baseTests.tests, headTests.tests)).map((row) => row.name);
+    const shown = await page
+      .locator("#compare tbody tr")
+      .evaluateAll((rows) => rows.map((row) => row.getAttribute("data-name")));
+    assert.deepEqual(shown, expected);
+    assert.equal(shown[0], "test_grows", "the file that grew by 256 MiB changed most");
+    const first = page.locator("#compare tbody tr").first();
+    assert.match((await first.locator(".delta").textContent()) ?? "", /^\+2\d\d\.\d MiB$/);
+    assert.match((await first.locator(".growth").textContent()) ?? "", /^\+\d+\.\d % \(grew\)$/);
   });
 });
