@@ -3,6 +3,7 @@ import { jobIdOrNull } from "../../protocol/ids.ts";
 import { ALL_STATUSES, isFinalStatus } from "../../protocol/job-status.ts";
 import { isAgentName, isTestName } from "../../protocol/names.ts";
 import type { HostResource, JobResource } from "../../protocol/resources.ts";
+import { buildSteps } from "../dashboard/build-steps.ts";
 import { chartData, DEFAULT_BUCKETS } from "../dashboard/chart-data.ts";
 import { chartGeometry } from "../dashboard/chart-geometry.ts";
 import { compareJobs, GROWTH_THRESHOLD } from "../dashboard/compare-tests.ts";
@@ -10,6 +11,7 @@ import { explainOutcome } from "../dashboard/explain-outcome.ts";
 import { hostBar } from "../dashboard/host-bar.ts";
 import { hostPage } from "../dashboard/host-page.ts";
 import { jobTimeline } from "../dashboard/job-timeline.ts";
+import { failureLines } from "../dashboard/log-failures.ts";
 import { pageDetail, pageLogTail } from "../dashboard/log-tail.ts";
 import { noSamplesText } from "../dashboard/no-samples-text.ts";
 import { readTestSort, sortLink, sortTests, TEST_SORT_KEYS } from "../dashboard/test-table.ts";
@@ -26,6 +28,8 @@ import { fmt, jsonForScript } from "./view-format.ts";
 const PAGE_SIZE = 50;
 /** The job page shows the log's tail; the whole log is a download. */
 const LOG_TAIL_LINES = 2000;
+/** The failures-only view reads this much of a log at most (a bigmem -v log has about 100,000 lines). */
+const LOG_FAILURES_SCAN = 500_000;
 /** How many of a watch's runs its trend chart draws. */
 const TREND_RUNS = 200;
 
@@ -91,7 +95,11 @@ export function dashboardPages(deps: DashboardPagesDeps): Router {
     const job = findJob(req.params.id);
     if (!job) return renderNotFound(res, "No such job", `There is no job ${req.params.id}.`);
     const log = store.logs.tail(job.id, LOG_TAIL_LINES);
-    const shown = pageLogTail(log.lines);
+    // `?log=failures`: only the lines that say something failed, and whole tracebacks, of the whole log.
+    const failuresOnly = req.query.log === "failures";
+    const shown = failuresOnly
+      ? pageLogTail(failureLines(store.logs.read(job.id, 0, LOG_FAILURES_SCAN)))
+      : pageLogTail(log.lines);
     const tests = store.tests.list(job.id).map((test) => ({ ...test, detail: pageDetail(test.detail) }));
     const sort = readTestSort(req.query.sort);
     const ran = tests.filter((test) => test.outcome !== "skipped");
@@ -111,6 +119,10 @@ export function dashboardPages(deps: DashboardPagesDeps): Router {
       markdown: report ? { comment: reportComment(report), summary: reportSummary(report) } : null,
       previousRun,
       log: shown.lines,
+      failuresOnly,
+      // Steps link to their first line when the page shows it.
+      steps: buildSteps(job, store.logs.systemLines(job.id)),
+      shownLineNos: new Set(shown.lines.map((line) => line.lineNo)),
       logArchive: store.logs.archive(job.id),
       logLineCount: log.lastLine,
       lastLine: log.lastLine,

@@ -10,6 +10,10 @@ export const fmt = {
   time(iso: string | null | undefined): string {
     return iso ? iso.replace("T", " ").replace(/\.\d+Z$/, " UTC") : "-";
   },
+  /** The time of day of a log line, as the log shows it: 14:03:27 (UTC, like every time on the pages). */
+  clock(iso: string | undefined): string {
+    return iso ? iso.slice(11, 19) : "";
+  },
   percent(ratio: number | null): string {
     if (ratio === null) return "-";
     const value = Math.round(ratio * 1000) / 10;

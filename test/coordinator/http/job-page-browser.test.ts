@@ -124,4 +124,38 @@ describe("a job's page and a comparison in Chromium", () => {
     assert.match((await first.locator(".delta").textContent()) ?? "", /^\+2\d\d\.\d MiB$/);
     assert.match((await first.locator(".growth").textContent()) ?? "", /^\+\d+\.\d % \(grew\)$/);
   });
+
+  it("shows a build's steps with durations, and log lines with times and permalinks", async () => {
+    await page.goto(`${farm.url}/jobs/${base.id}`);
+    const steps = await page
+      .locator("#steps li")
+      .evaluateAll((items) =>
+        items.map((item) => [
+          item.getAttribute("data-step"),
+          item.querySelector(".step-duration")?.textContent,
+        ]),
+      );
+    const names = steps.map(([name]) => name);
+    for (const name of ["fetch", "configure", "make", "test"])
+      assert.ok(names.includes(name), names.join(", "));
+    assert.ok(names.indexOf("make") < names.indexOf("test"));
+    for (const [name, duration] of steps)
+      assert.match(duration ?? "", /^\d+\.\d s$|^\d+ min \d+ s$/, `${name}`);
+
+    const log = (await farm.api(`/jobs/${base.id}/log`)).body as { lines: { lineNo: number; at?: string }[] };
+    const third = log.lines[2];
+    assert.match(third?.at ?? "", /^\d{4}-\d\d-\d\dT/, "the agent stamps each line");
+    await page.goto(`${farm.url}/jobs/${base.id}#L3`);
+    assert.equal(await page.locator("#L3 .ln").getAttribute("href"), "#L3");
+    assert.equal(await page.locator("#L3 time.at").textContent(), third?.at?.slice(11, 19));
+    assert.equal(await page.evaluate("document.querySelector(':target')?.id"), "L3");
+
+    await page.click("#failures-only");
+    await page.waitForURL(/\?log=failures/);
+    assert.doesNotMatch(
+      (await page.locator("#log").textContent()) ?? "",
+      /\.\.\. ok/,
+      "a passed case is no failure",
+    );
+  });
 });
