@@ -1,4 +1,5 @@
 import { formatBytes } from "../../protocol/sizes.ts";
+import { byteTicks, type Tick, timeTicks } from "./chart-axes.ts";
 import type { ChartData } from "./chart-data.ts";
 
 /** A horizontal line across the chart: one of the job's limits. */
@@ -31,12 +32,19 @@ export interface ChartGeometry {
   peak: { x: number; y: number; label: string } | null;
   scaleBytes: number;
   durationSeconds: number;
+  /** Memory ticks (y) and time ticks (x, since the first sample); the time axis is below the plot. */
+  yTicks: Tick[];
+  xTicks: Tick[];
+  /** The viewBox's height: the plot and the time axis under it. */
+  viewHeight: number;
 }
 
 export const CHART_WIDTH = 900;
 export const CHART_HEIGHT = 260;
 /** Room above the highest line for its label. */
 const TOP = 16;
+/** Room under the plot for the time axis's labels. */
+export const AXIS_HEIGHT = 16;
 
 const round = (value: number) => Math.round(value * 10) / 10;
 
@@ -91,6 +99,9 @@ export function chartGeometry(data: ChartData): ChartGeometry | null {
           },
     scaleBytes,
     durationSeconds: spanMs / 1000,
+    yTicks: byteTicks(scaleBytes, yBytes),
+    xTicks: timeTicks(spanMs, (elapsedMs) => x(startMs + elapsedMs)),
+    viewHeight: CHART_HEIGHT + AXIS_HEIGHT,
   };
 }
 

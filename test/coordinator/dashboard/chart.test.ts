@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { byteTicks, elapsed, timeTicks } from "../../../coordinator/dashboard/chart-axes.ts";
 import { chartData } from "../../../coordinator/dashboard/chart-data.ts";
 import { chartGeometry, mergeCloseLevels } from "../../../coordinator/dashboard/chart-geometry.ts";
 import { downsample } from "../../../coordinator/dashboard/downsample.ts";
@@ -107,6 +108,41 @@ describe("the memory chart", () => {
     assert.equal(geometry.peak?.x, 450);
     const memlimit = geometry.levels.find((level) => level.kind === "memlimit");
     assert.ok(geometry.peak && memlimit && geometry.peak.y > memlimit.y, "600 MiB is drawn below 2 GiB");
+  });
+
+  it("puts memory ticks on power-of-two steps and time ticks on round steps", () => {
+    const GiB = 1024 * MiB;
+    assert.deepEqual(
+      byteTicks(3.15 * GiB, (bytes) => bytes).map((tick) => tick.label),
+      ["1 GiB", "2 GiB", "3 GiB"],
+    );
+    assert.deepEqual(
+      byteTicks(600 * MiB, (bytes) => bytes).map((tick) => tick.label),
+      ["128 MiB", "256 MiB", "384 MiB", "512 MiB"],
+    );
+    assert.deepEqual(
+      timeTicks(65_000, (ms) => ms / 1000).map((tick) => [tick.at, tick.label]),
+      [
+        [0, "0 s"],
+        [10, "10 s"],
+        [20, "20 s"],
+        [30, "30 s"],
+        [40, "40 s"],
+        [50, "50 s"],
+        [60, "1 min"],
+      ],
+    );
+    assert.equal(timeTicks(6 * 3600_000, (ms) => ms).length, 7, "every hour of six");
+    assert.deepEqual([elapsed(90), elapsed(5400), elapsed(7200)], ["1 min 30 s", "1 h 30 min", "2 h"]);
+    const geometry = chartGeometry(chartData(job(), samples, []));
+    assert.ok(geometry);
+    assert.deepEqual(
+      geometry.yTicks.map((tick) => tick.label),
+      ["1 GiB", "2 GiB", "3 GiB"],
+      "up to the highest limit, 3 GiB",
+    );
+    assert.equal(geometry.xTicks[0]?.at, 0);
+    assert.ok(geometry.viewHeight > geometry.height, "room for the time axis under the plot");
   });
 
   it("marks the highest sample while the job runs, and nothing without samples", () => {

@@ -158,4 +158,26 @@ describe("a job's page and a comparison in Chromium", () => {
       "a passed case is no failure",
     );
   });
+
+  it("draws the chart full width with memory and time axes, and reads out the point under the pointer", async () => {
+    await page.goto(`${farm.url}/jobs/${base.id}`);
+    const yLabels = await page.locator("#memory-chart .axis-y text.tick").allTextContents();
+    assert.ok(yLabels.length > 0, "memory ticks");
+    for (const label of yLabels) assert.match(label, /^\d+(\.\d)? (MiB|GiB)$/);
+    const xLabels = await page.locator("#memory-chart .axis-x text.tick").allTextContents();
+    assert.equal(xLabels[0], "0 s");
+    assert.ok(xLabels.length >= 2, xLabels.join(", "));
+    const chart = await page.locator("#memory-chart").boundingBox();
+    const main = await page.locator("#chart-box").boundingBox();
+    assert.ok(chart && main && chart.width >= main.width - 2, "the chart fills its box");
+    // The first move fetches the chart's data; the next ones read it out.
+    await page.mouse.move(chart.x + chart.width / 2, chart.y + chart.height / 2);
+    const readout = await page.waitForFunction(`(() => {
+      const box = document.getElementById("memory-chart").getBoundingClientRect();
+      document.getElementById("chart-box").dispatchEvent(new PointerEvent("pointermove", { clientX: box.left + box.width / 2, clientY: box.top + 5, bubbles: true }));
+      const text = document.getElementById("chart-readout").textContent;
+      return /^at \\d/.test(text) ? text : null;
+    })()`);
+    assert.match(String(await readout.jsonValue()), /^at \d+ s: .*(MiB|GiB).* resident, CPU \d+ %/);
+  });
 });
