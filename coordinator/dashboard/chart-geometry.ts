@@ -18,12 +18,14 @@ export interface ChartLevel {
 export interface ChartGeometry {
   width: number;
   height: number;
-  /** A polygon between each bucket's minimum and maximum memory. */
-  rssBand: string;
-  /** The maxima, joined. */
-  rssLine: string;
-  /** CPU per bucket (its maximum), on its own scale: 0 to max(100 %, the highest value). */
-  cpuLine: string;
+  /**
+   * The runs of samples without a gap: for each, a polygon between each bucket's minimum and
+   * maximum memory (`band`), the maxima joined (`line`), and CPU per bucket (its maximum) on its
+   * own scale, 0 to max(100 %, the highest value) (`cpu`).
+   */
+  segments: { band: string; line: string; cpu: string }[];
+  /** Where no samples came for a while (an agent lost, a job handed to another host): drawn as gaps. */
+  gaps: { x1: number; x2: number; seconds: number }[];
   cpuScalePercent: number;
   levels: ChartLevel[];
   /** Where each test file started. */
@@ -48,6 +50,22 @@ export const AXIS_HEIGHT = 16;
 
 const round = (value: number) => Math.round(value * 10) / 10;
 
+/** A pause in sampling longer than this (and than 5 buckets) is a gap, not a line across it. */
+export const GAP_MS = 10_000;
+
+/** Consecutive buckets split where samples stopped for longer than a gap. */
+export function splitAtGaps<B extends { fromMs: number; toMs: number }>(buckets: readonly B[]): B[][] {
+  const runs: B[][] = [];
+  for (const bucket of buckets) {
+    const run = runs.at(-1);
+    const previous = run?.at(-1);
+    const gapMs = Math.max(GAP_MS, 5 * (bucket.toMs - bucket.fromMs));
+    if (run && previous && bucket.fromMs - previous.toMs <= gapMs) run.push(bucket);
+    else runs.push([bucket]);
+  }
+  return runs;
+}
+
 export function chartGeometry(data: ChartData): ChartGeometry | null {
   const first = data.buckets[0];
   const last = data.buckets.at(-1);
@@ -65,8 +83,21 @@ export function chartGeometry(data: ChartData): ChartGeometry | null {
   const yBytes = (bytes: number) => round(CHART_HEIGHT - (bytes / scaleBytes) * plotHeight);
   const yCpu = (percent: number) => round(CHART_HEIGHT - (percent / cpuScalePercent) * plotHeight);
 
-  const upper = data.buckets.map((bucket) => `${middle(bucket)},${yBytes(bucket.maxRssBytes)}`);
-  const lower = data.buckets.map((bucket) => `${middle(bucket)},${yBytes(bucket.minRssBytes)}`).reverse();
+  const runs = splitAtGaps(data.buckets);
+  const segments = runs.map((run) => {
+    const upper = run.map((bucket) => `${middle(bucket)},${yBytes(bucket.maxRssBytes)}`);
+    const lower = run.map((bucket) => `${middle(bucket)},${yBytes(bucket.minRssBytes)}`).reverse();
+    return {
+      band: [...upper, ...lower].join(" "),
+      line: upper.join(" "),
+      cpu: run.map((bucket) => `${middle(bucket)},${yCpu(bucket.maxCpuPercent)}`).join(" "),
+    };
+  });
+  const gaps = runs.slice(1).map((run, index) => {
+    const before = runs[index]?.at(-1) as { toMs: number };
+    const after = run[0] as { fromMs: number };
+    return { x1: x(before.toMs), x2: x(after.fromMs), seconds: (after.fromMs - before.toMs) / 1000 };
+  });
   const levels: ChartLevel[] = [];
   const addLevel = (kind: ChartLevel["kind"], name: string, bytes: number | null) => {
     if (bytes === null || bytes <= 0) return;
@@ -81,9 +112,8 @@ export function chartGeometry(data: ChartData): ChartGeometry | null {
   return {
     width: CHART_WIDTH,
     height: CHART_HEIGHT,
-    rssBand: [...upper, ...lower].join(" "),
-    rssLine: upper.join(" "),
-    cpuLine: data.buckets.map((bucket) => `${middle(bucket)},${yCpu(bucket.maxCpuPercent)}`).join(" "),
+    segments,
+    gaps,
     cpuScalePercent,
     levels: mergeCloseLevels(levels),
     boundaries: data.tests

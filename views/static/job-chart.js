@@ -47,8 +47,27 @@ window.memfarmChart = (() => {
     const mid = (b) => x((b.fromMs + b.toMs) / 2);
     const y = (v) => round(HEIGHT - (v / scale) * plot);
     const yCpu = (v) => round(HEIGHT - (v / cpuScale) * plot);
-    const upper = data.buckets.map((b) => `${mid(b)},${y(b.maxRssBytes)}`);
-    const lower = data.buckets.map((b) => `${mid(b)},${y(b.minRssBytes)}`).reverse();
+    // Runs of buckets without a gap, as splitAtGaps in chart-geometry.ts (GAP_MS there).
+    const runs = [];
+    for (const b of data.buckets) {
+      const run = runs[runs.length - 1];
+      const previous = run ? run[run.length - 1] : null;
+      if (previous && b.fromMs - previous.toMs <= Math.max(10000, 5 * (b.toMs - b.fromMs))) run.push(b);
+      else runs.push([b]);
+    }
+    const segments = runs.map((run) => {
+      const upper = run.map((b) => `${mid(b)},${y(b.maxRssBytes)}`);
+      const lower = run.map((b) => `${mid(b)},${y(b.minRssBytes)}`).reverse();
+      return {
+        band: upper.concat(lower).join(" "),
+        line: upper.join(" "),
+        cpu: run.map((b) => `${mid(b)},${yCpu(b.maxCpuPercent)}`).join(" "),
+      };
+    });
+    const gaps = runs.slice(1).map((run, i) => {
+      const before = runs[i][runs[i].length - 1];
+      return { x1: x(before.toMs), x2: x(run[0].fromMs) };
+    });
     const levels = [];
     const add = (kind, name, value) => {
       if (value) levels.push({ kind, y: y(value), label: `${name} ${bytes(value)}` });
@@ -74,9 +93,8 @@ window.memfarmChart = (() => {
     return {
       yTicks,
       xTicks,
-      rssBand: upper.concat(lower).join(" "),
-      rssLine: upper.join(" "),
-      cpuLine: data.buckets.map((b) => `${mid(b)},${yCpu(b.maxCpuPercent)}`).join(" "),
+      segments,
+      gaps,
       cpuScale,
       levels: merged,
       boundaries: data.tests
@@ -200,9 +218,24 @@ window.memfarmChart = (() => {
       boundaries.append(line);
     }
     svg.append(boundaries);
-    svg.append(element("polygon", { class: "rss-band", points: g.rssBand }));
-    svg.append(element("polyline", { class: "rss", points: g.rssLine }));
-    svg.append(element("polyline", { class: "cpu", points: g.cpuLine }));
+    const gaps = element("g", { class: "gaps" });
+    for (const gap of g.gaps) {
+      const rect = element("rect", {
+        class: "gap",
+        x: gap.x1,
+        y: 0,
+        width: Math.max(1, gap.x2 - gap.x1),
+        height: HEIGHT,
+      });
+      rect.append(element("title", {}, "no samples (the agent was lost, or the job moved to another host)"));
+      gaps.append(rect);
+    }
+    svg.append(gaps);
+    for (const s of g.segments) {
+      svg.append(element("polygon", { class: "rss-band", points: s.band }));
+      svg.append(element("polyline", { class: "rss", points: s.line }));
+      svg.append(element("polyline", { class: "cpu", points: s.cpu }));
+    }
     const levels = element("g", { class: "levels" });
     for (const l of g.levels) {
       levels.append(element("line", { class: `level level-${l.kind}`, x1: 0, x2: WIDTH, y1: l.y, y2: l.y }));

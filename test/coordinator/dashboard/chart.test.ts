@@ -2,7 +2,11 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { byteTicks, elapsed, timeTicks } from "../../../coordinator/dashboard/chart-axes.ts";
 import { chartData } from "../../../coordinator/dashboard/chart-data.ts";
-import { chartGeometry, mergeCloseLevels } from "../../../coordinator/dashboard/chart-geometry.ts";
+import {
+  chartGeometry,
+  mergeCloseLevels,
+  splitAtGaps,
+} from "../../../coordinator/dashboard/chart-geometry.ts";
 import { downsample } from "../../../coordinator/dashboard/downsample.ts";
 import type { Sample } from "../../../protocol/messages.ts";
 import type { JobResource, TestResource } from "../../../protocol/resources.ts";
@@ -143,6 +147,30 @@ describe("the memory chart", () => {
     );
     assert.equal(geometry.xTicks[0]?.at, 0);
     assert.ok(geometry.viewHeight > geometry.height, "room for the time axis under the plot");
+  });
+
+  it("leaves a gap where no samples came (an agent lost, a job moved), and joins an ordinary pause", () => {
+    const at = (seconds: number[]) =>
+      seconds.map((offset) => ({
+        at: START + offset * 1000,
+        rssBytes: 100 * MiB,
+        cpuPercent: 50,
+        processes: 1,
+      }));
+    // One sample a second, then 40 s without any (the first attempt's host was lost), then more.
+    const samples = at([0, 1, 2, 3, 4, 5, 45, 46, 47, 48, 49, 50]);
+    const buckets = downsample(samples, 50);
+    assert.deepEqual(
+      splitAtGaps(buckets).map((run) => run.length),
+      [6, 5],
+      "the last two samples share the last bucket",
+    );
+    const geometry = chartGeometry(chartData(job(), samples, []));
+    assert.ok(geometry);
+    assert.equal(geometry.segments.length, 2, "two lines, not one drawn across the gap");
+    assert.equal(geometry.gaps.length, 1);
+    assert.ok((geometry.gaps[0]?.seconds ?? 0) >= 35, `${geometry.gaps[0]?.seconds}`);
+    assert.equal(splitAtGaps(downsample(at([0, 1, 4, 5, 6]), 300)).length, 1, "a 3 s pause is no gap");
   });
 
   it("marks the highest sample while the job runs, and nothing without samples", () => {
