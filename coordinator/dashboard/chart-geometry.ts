@@ -28,8 +28,11 @@ export interface ChartGeometry {
   gaps: { x1: number; x2: number; seconds: number }[];
   cpuScalePercent: number;
   levels: ChartLevel[];
-  /** Where each test file started. */
-  boundaries: { x: number; name: string }[];
+  /**
+   * Where each test started, and the short name (`test_capitalize`) it is labelled with where
+   * there is room for it beside the previous label (null: the name is on hover only).
+   */
+  boundaries: { x: number; name: string; label: string | null }[];
   /** A dot where the highest sample was, at the height of the peak, with a line across at that height. */
   peak: { x: number; y: number; label: string } | null;
   scaleBytes: number;
@@ -116,9 +119,11 @@ export function chartGeometry(data: ChartData): ChartGeometry | null {
     gaps,
     cpuScalePercent,
     levels: mergeCloseLevels(levels),
-    boundaries: data.tests
-      .filter((test) => test.startMs >= startMs && test.startMs <= startMs + spanMs)
-      .map((test) => ({ x: x(test.startMs), name: test.name })),
+    boundaries: labelBoundaries(
+      data.tests
+        .filter((test) => test.startMs >= startMs && test.startMs <= startMs + spanMs)
+        .map((test) => ({ x: x(test.startMs), name: test.name })),
+    ),
     peak:
       peakAt === null
         ? null
@@ -133,6 +138,23 @@ export function chartGeometry(data: ChartData): ChartGeometry | null {
     xTicks: timeTicks(spanMs, (elapsedMs) => x(startMs + elapsedMs)),
     viewHeight: CHART_HEIGHT + AXIS_HEIGHT,
   };
+}
+
+/** About how wide a character of an 11 px label is, in viewBox units. */
+const CHAR_WIDTH = 6;
+
+/** Labels test starts left to right, each where it does not overprint the one before it. */
+export function labelBoundaries(boundaries: { x: number; name: string }[]) {
+  let freeFrom = 0;
+  return [...boundaries]
+    .sort((a, b) => a.x - b.x)
+    .map((boundary) => {
+      const short = boundary.name.slice(boundary.name.lastIndexOf(".") + 1);
+      const end = boundary.x + 3 + short.length * CHAR_WIDTH;
+      if (boundary.x < freeFrom || end > CHART_WIDTH) return { ...boundary, label: null };
+      freeFrom = end + 8;
+      return { ...boundary, label: short };
+    });
 }
 
 /** Lines closer than this (in viewBox units) share one label, so labels never overprint. */

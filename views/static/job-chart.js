@@ -32,6 +32,20 @@ window.memfarmChart = (() => {
     return index === 0 ? `${value} B` : `${value.toFixed(1)} ${units[index]}`;
   };
 
+  // As labelBoundaries in chart-geometry.ts: a test's short name where it does not overprint.
+  function labelled(boundaries) {
+    let freeFrom = 0;
+    return boundaries
+      .sort((a, b) => a.x - b.x)
+      .map((b) => {
+        const short = b.name.slice(b.name.lastIndexOf(".") + 1);
+        const end = b.x + 3 + short.length * 6;
+        if (b.x < freeFrom || end > WIDTH) return { ...b, label: null };
+        freeFrom = end + 8;
+        return { ...b, label: short };
+      });
+  }
+
   function geometry(data) {
     const first = data.buckets[0];
     const last = data.buckets[data.buckets.length - 1];
@@ -97,9 +111,11 @@ window.memfarmChart = (() => {
       gaps,
       cpuScale,
       levels: merged,
-      boundaries: data.tests
-        .filter((t) => t.startMs >= start && t.startMs <= start + span)
-        .map((t) => ({ x: x(t.startMs), name: t.name })),
+      boundaries: labelled(
+        data.tests
+          .filter((t) => t.startMs >= start && t.startMs <= start + span)
+          .map((t) => ({ x: x(t.startMs), name: t.name })),
+      ),
       peak: data.sampledPeak
         ? {
             x: x(data.sampledPeak.atMs),
@@ -216,6 +232,11 @@ window.memfarmChart = (() => {
       const line = element("line", { class: "boundary", x1: b.x, x2: b.x, y1: 0, y2: HEIGHT });
       line.append(element("title", {}, b.name));
       boundaries.append(line);
+      if (b.label) {
+        const text = element("text", { class: "test-label", x: b.x + 3, y: HEIGHT - 4 }, b.label);
+        text.append(element("title", {}, b.name));
+        boundaries.append(text);
+      }
     }
     svg.append(boundaries);
     const gaps = element("g", { class: "gaps" });

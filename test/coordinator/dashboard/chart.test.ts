@@ -4,6 +4,7 @@ import { byteTicks, elapsed, timeTicks } from "../../../coordinator/dashboard/ch
 import { chartData } from "../../../coordinator/dashboard/chart-data.ts";
 import {
   chartGeometry,
+  labelBoundaries,
   mergeCloseLevels,
   splitAtGaps,
 } from "../../../coordinator/dashboard/chart-geometry.ts";
@@ -171,6 +172,16 @@ describe("the memory chart", () => {
     assert.equal(geometry.gaps.length, 1);
     assert.ok((geometry.gaps[0]?.seconds ?? 0) >= 35, `${geometry.gaps[0]?.seconds}`);
     assert.equal(splitAtGaps(downsample(at([0, 1, 4, 5, 6]), 300)).length, 1, "a 3 s pause is no gap");
+  });
+
+  it("names each test start by its short name where the label does not overprint the one before", () => {
+    const labels = labelBoundaries([
+      { x: 0, name: "test_bigmem" },
+      { x: 30, name: "test.test_bigmem.StrTest.test_capitalize" },
+      { x: 100, name: "test.test_bigmem.StrTest.test_center" },
+      { x: 880, name: "test.test_bigmem.StrTest.test_zfill" },
+    ]).map((boundary) => boundary.label);
+    assert.deepEqual(labels, ["test_bigmem", null, "test_center", null], "too close, and off the right edge");
   });
 
   it("marks the highest sample while the job runs, and nothing without samples", () => {

@@ -167,6 +167,11 @@ describe("a job's page and a comparison in Chromium", () => {
     const xLabels = await page.locator("#memory-chart .axis-x text.tick").allTextContents();
     assert.equal(xLabels[0], "0 s");
     assert.ok(xLabels.length >= 2, xLabels.join(", "));
+    const named = await page.locator("#memory-chart text.test-label").allTextContents();
+    assert.ok(
+      named.some((label) => label.includes("test_grows") || label.includes("test_hold")),
+      `test starts named on the chart: ${named.join(", ")}`,
+    );
     const chart = await page.locator("#memory-chart").boundingBox();
     const main = await page.locator("#chart-box").boundingBox();
     assert.ok(chart && main && chart.width >= main.width - 2, "the chart fills its box");
