@@ -147,6 +147,8 @@ export type LogStream = "stdout" | "stderr" | "system";
 export interface LogLine {
   stream: LogStream;
   text: string;
+  /** When the agent read the line, in milliseconds since the epoch; agents before it send none. */
+  at?: number;
 }
 
 export interface Sample {
@@ -476,7 +478,11 @@ function parseLogLine(value: unknown): LogLine {
       "log[].stream",
     );
   }
-  return { stream, text: readString(fields, "text", "log[].") };
+  const at = readOptionalNumber(fields, "at", "log[].");
+  if (at !== undefined && !(Number.isInteger(at) && at >= 0)) {
+    throw new ValidationError("invalid_value", "log[].at must be milliseconds since the epoch", "log[].at");
+  }
+  return { stream, text: readString(fields, "text", "log[]."), ...(at === undefined ? {} : { at }) };
 }
 
 function parseSample(value: unknown): Sample {

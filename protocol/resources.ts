@@ -260,6 +260,8 @@ export interface LogLineResource {
   attemptId: string;
   stream: string;
   text: string;
+  /** When the agent read the line (ISO 8601 UTC); absent for lines of agents that sent no time. */
+  at?: string;
 }
 
 /**

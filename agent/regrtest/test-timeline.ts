@@ -1,6 +1,7 @@
 import type { TestOutcome, TestRecord } from "../../protocol/messages.ts";
 import type { JunitCase } from "./junit-xml.ts";
 import type { RegrtestSummary } from "./regrtest-output.ts";
+import { type Traceback, TracebackReader } from "./tracebacks.ts";
 
 /**
  * Memory of the job's process tree as the timeline needs it: the peak since
@@ -21,6 +22,11 @@ const CASE_START = /^(\w+) \(([\w.]+)\)(?: \S.*)? \.\.\.(.*)$/;
 const CASE_OUTCOME = /(?:^|\s)(ok|skipped(?: .*)?|FAIL|ERROR|expected failure|unexpected success)$/;
 const LEAK = /^(test\S*) leaked \[[\d, -]+\] (references|memory blocks|file descriptors), sum=(-?\d+)/;
 const MEM = /\bmem: (\d+) MiB\b/;
+/** What a test's detail keeps of its tracebacks: the end, which names the error. */
+const MAX_TRACEBACK_CHARS = 4000;
+/** Tracebacks kept per test file until it is known to have failed (a passing file may print some). */
+const TRACEBACKS_PER_FILE = 5;
+const FAILING: readonly TestOutcome[] = ["failed", "error", "timed_out"];
 
 interface OpenTest {
   record: TestRecord;
@@ -40,12 +46,16 @@ export class TestTimeline {
   private readonly completed: TestRecord[] = [];
   private readonly files = new Map<string, TestRecord>();
   private readonly cases = new Map<string, TestRecord>();
+  private readonly tracebacks = new TracebackReader();
+  /** Tracebacks of each test file, until it closes failing or the run ends. */
+  private readonly pending = new Map<string, Traceback[]>();
 
   constructor(
     private readonly options: { sequential: boolean; window: PeakWindow | null; now?: () => number },
   ) {}
 
   read(line: string): void {
+    for (const traceback of this.tracebacks.read(line)) this.noteTraceback(traceback);
     const text = line.trimEnd();
     const progress = PROGRESS.exec(text);
     if (progress?.[1]) {
@@ -96,19 +106,58 @@ export class TestTimeline {
 
   /** Closes what is still open once the run ended, using the summary's list of failed files. */
   finish(summary: RegrtestSummary): TestRecord[] {
+    for (const traceback of this.tracebacks.finish()) this.noteTraceback(traceback);
     if (this.openCase) this.closeCase(null);
     if (this.openFile) {
       const name = this.openFile.record.name;
-      this.closeFile(name, summary.failedFiles.includes(name) ? "failed" : "passed", "");
+      // faulthandler's report in a file's output: the interpreter died in it (run without -j).
+      const crashed = this.pending.get(name)?.some((traceback) => traceback.fatal) ?? false;
+      this.closeFile(
+        name,
+        summary.failedFiles.includes(name) ? "failed" : crashed ? "crashed" : "passed",
+        "",
+      );
     }
     for (const name of summary.failedFiles) {
       const record = this.files.get(name);
       if (record && record.outcome === "passed") {
         record.outcome = "failed";
+        this.attachPending(record);
         this.completed.push({ ...record });
       }
     }
     return this.takeCompleted();
+  }
+
+  /**
+   * A traceback goes to the case unittest named before it, else to its test file once the file
+   * is known to have failed: a file that passes may print tracebacks its tests expected.
+   */
+  private noteTraceback(traceback: Traceback): void {
+    const testCase = traceback.testCase === null ? undefined : this.cases.get(traceback.testCase);
+    if (testCase && FAILING.includes(testCase.outcome)) {
+      if (testCase.detail === null) {
+        testCase.detail = keepEnd(traceback.text);
+        this.completed.push({ ...testCase });
+      }
+      return;
+    }
+    const kept = this.pending.get(traceback.file) ?? [];
+    kept.push(traceback);
+    this.pending.set(traceback.file, kept.slice(-TRACEBACKS_PER_FILE));
+    // With -j a file's output follows the line with its result: the record was sent already.
+    const file = this.files.get(traceback.file);
+    if (file && file !== this.openFile?.record && this.attachPending(file)) this.completed.push({ ...file });
+  }
+
+  /** Sets a failing file's detail from its tracebacks; true if it changed. */
+  private attachPending(record: TestRecord): boolean {
+    const kept = this.pending.get(record.name);
+    if (!kept || !FAILING.includes(record.outcome)) return false;
+    this.pending.delete(record.name);
+    const text = kept.map((traceback) => traceback.text).join("\n\n");
+    record.detail = keepEnd(record.detail ? `${record.detail}\n\n${text}` : text);
+    return true;
   }
 
   private now(): number {
@@ -154,6 +203,7 @@ export class TestTimeline {
     record.durationSeconds = (this.now() - open.startMs) / 1000;
     record.peakRssBytes = maxOf(record.peakRssBytes, this.options.window?.peak() ?? null, memFrom(rest));
     this.openFile = null;
+    this.attachPending(record);
     this.files.set(name, record);
     this.completed.push({ ...record });
   }
@@ -235,6 +285,10 @@ export class TestTimeline {
       detail: null,
     };
   }
+}
+
+function keepEnd(text: string): string {
+  return text.length > MAX_TRACEBACK_CHARS ? `…${text.slice(-MAX_TRACEBACK_CHARS)}` : text;
 }
 
 function caseId(method: string, qualified: string): string {

@@ -36,7 +36,8 @@ export class AttemptReporter {
   }
 
   addLog(line: LogLine): void {
-    this.log.push(line);
+    // Stamped here, as it is read, so a message held back in the outbox keeps the line's real time.
+    this.log.push(line.at === undefined ? { ...line, at: Date.now() } : line);
     this.batchChars += line.text.length + 32;
     if (this.batchChars >= MAX_BATCH_CHARS) this.flush();
   }

@@ -1,4 +1,5 @@
 import { formatBytes } from "../../protocol/sizes.ts";
+import { byteTicks, type Tick, timeTicks } from "./chart-axes.ts";
 import type { ChartData } from "./chart-data.ts";
 
 /** A horizontal line across the chart: one of the job's limits. */
@@ -17,28 +18,56 @@ export interface ChartLevel {
 export interface ChartGeometry {
   width: number;
   height: number;
-  /** A polygon between each bucket's minimum and maximum memory. */
-  rssBand: string;
-  /** The maxima, joined. */
-  rssLine: string;
-  /** CPU per bucket (its maximum), on its own scale: 0 to max(100 %, the highest value). */
-  cpuLine: string;
+  /**
+   * The runs of samples without a gap: for each, a polygon between each bucket's minimum and
+   * maximum memory (`band`), the maxima joined (`line`), and CPU per bucket (its maximum) on its
+   * own scale, 0 to max(100 %, the highest value) (`cpu`).
+   */
+  segments: { band: string; line: string; cpu: string }[];
+  /** Where no samples came for a while (an agent lost, a job handed to another host): drawn as gaps. */
+  gaps: { x1: number; x2: number; seconds: number }[];
   cpuScalePercent: number;
   levels: ChartLevel[];
-  /** Where each test file started. */
-  boundaries: { x: number; name: string }[];
+  /**
+   * Where each test started, and the short name (`test_capitalize`) it is labelled with where
+   * there is room for it beside the previous label (null: the name is on hover only).
+   */
+  boundaries: { x: number; name: string; label: string | null }[];
   /** A dot where the highest sample was, at the height of the peak, with a line across at that height. */
   peak: { x: number; y: number; label: string } | null;
   scaleBytes: number;
   durationSeconds: number;
+  /** Memory ticks (y) and time ticks (x, since the first sample); the time axis is below the plot. */
+  yTicks: Tick[];
+  xTicks: Tick[];
+  /** The viewBox's height: the plot and the time axis under it. */
+  viewHeight: number;
 }
 
 export const CHART_WIDTH = 900;
 export const CHART_HEIGHT = 260;
 /** Room above the highest line for its label. */
 const TOP = 16;
+/** Room under the plot for the time axis's labels. */
+export const AXIS_HEIGHT = 16;
 
 const round = (value: number) => Math.round(value * 10) / 10;
+
+/** A pause in sampling longer than this (and than 5 buckets) is a gap, not a line across it. */
+export const GAP_MS = 10_000;
+
+/** Consecutive buckets split where samples stopped for longer than a gap. */
+export function splitAtGaps<B extends { fromMs: number; toMs: number }>(buckets: readonly B[]): B[][] {
+  const runs: B[][] = [];
+  for (const bucket of buckets) {
+    const run = runs.at(-1);
+    const previous = run?.at(-1);
+    const gapMs = Math.max(GAP_MS, 5 * (bucket.toMs - bucket.fromMs));
+    if (run && previous && bucket.fromMs - previous.toMs <= gapMs) run.push(bucket);
+    else runs.push([bucket]);
+  }
+  return runs;
+}
 
 export function chartGeometry(data: ChartData): ChartGeometry | null {
   const first = data.buckets[0];
@@ -57,8 +86,21 @@ export function chartGeometry(data: ChartData): ChartGeometry | null {
   const yBytes = (bytes: number) => round(CHART_HEIGHT - (bytes / scaleBytes) * plotHeight);
   const yCpu = (percent: number) => round(CHART_HEIGHT - (percent / cpuScalePercent) * plotHeight);
 
-  const upper = data.buckets.map((bucket) => `${middle(bucket)},${yBytes(bucket.maxRssBytes)}`);
-  const lower = data.buckets.map((bucket) => `${middle(bucket)},${yBytes(bucket.minRssBytes)}`).reverse();
+  const runs = splitAtGaps(data.buckets);
+  const segments = runs.map((run) => {
+    const upper = run.map((bucket) => `${middle(bucket)},${yBytes(bucket.maxRssBytes)}`);
+    const lower = run.map((bucket) => `${middle(bucket)},${yBytes(bucket.minRssBytes)}`).reverse();
+    return {
+      band: [...upper, ...lower].join(" "),
+      line: upper.join(" "),
+      cpu: run.map((bucket) => `${middle(bucket)},${yCpu(bucket.maxCpuPercent)}`).join(" "),
+    };
+  });
+  const gaps = runs.slice(1).map((run, index) => {
+    const before = runs[index]?.at(-1) as { toMs: number };
+    const after = run[0] as { fromMs: number };
+    return { x1: x(before.toMs), x2: x(after.fromMs), seconds: (after.fromMs - before.toMs) / 1000 };
+  });
   const levels: ChartLevel[] = [];
   const addLevel = (kind: ChartLevel["kind"], name: string, bytes: number | null) => {
     if (bytes === null || bytes <= 0) return;
@@ -73,14 +115,15 @@ export function chartGeometry(data: ChartData): ChartGeometry | null {
   return {
     width: CHART_WIDTH,
     height: CHART_HEIGHT,
-    rssBand: [...upper, ...lower].join(" "),
-    rssLine: upper.join(" "),
-    cpuLine: data.buckets.map((bucket) => `${middle(bucket)},${yCpu(bucket.maxCpuPercent)}`).join(" "),
+    segments,
+    gaps,
     cpuScalePercent,
     levels: mergeCloseLevels(levels),
-    boundaries: data.tests
-      .filter((test) => test.startMs >= startMs && test.startMs <= startMs + spanMs)
-      .map((test) => ({ x: x(test.startMs), name: test.name })),
+    boundaries: labelBoundaries(
+      data.tests
+        .filter((test) => test.startMs >= startMs && test.startMs <= startMs + spanMs)
+        .map((test) => ({ x: x(test.startMs), name: test.name })),
+    ),
     peak:
       peakAt === null
         ? null
@@ -91,7 +134,27 @@ export function chartGeometry(data: ChartData): ChartGeometry | null {
           },
     scaleBytes,
     durationSeconds: spanMs / 1000,
+    yTicks: byteTicks(scaleBytes, yBytes),
+    xTicks: timeTicks(spanMs, (elapsedMs) => x(startMs + elapsedMs)),
+    viewHeight: CHART_HEIGHT + AXIS_HEIGHT,
   };
+}
+
+/** About how wide a character of an 11 px label is, in viewBox units. */
+const CHAR_WIDTH = 6;
+
+/** Labels test starts left to right, each where it does not overprint the one before it. */
+export function labelBoundaries(boundaries: { x: number; name: string }[]) {
+  let freeFrom = 0;
+  return [...boundaries]
+    .sort((a, b) => a.x - b.x)
+    .map((boundary) => {
+      const short = boundary.name.slice(boundary.name.lastIndexOf(".") + 1);
+      const end = boundary.x + 3 + short.length * CHAR_WIDTH;
+      if (boundary.x < freeFrom || end > CHART_WIDTH) return { ...boundary, label: null };
+      freeFrom = end + 8;
+      return { ...boundary, label: short };
+    });
 }
 
 /** Lines closer than this (in viewBox units) share one label, so labels never overprint. */

@@ -28,7 +28,7 @@ export function jobTimeline(job: JobResource): TimelineEntry[] {
       });
     const isCurrent = attempt === job.attempts.at(-1);
     if (isCurrent && job.startedAt && job.startedAt >= (attempt.startedAt ?? ""))
-      entries.push({ at: job.startedAt, state: "running", text: `tests started on ${attempt.agent}` });
+      entries.push({ at: job.startedAt, state: "running", text: startedText(job, attempt.agent) });
     if (attempt.finishedAt) {
       const note = attempt.note ? `: ${attempt.note}` : "";
       const late = attempt.lateResult
@@ -53,4 +53,14 @@ export function jobTimeline(job: JobResource): TimelineEntry[] {
     });
   }
   return entries.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+}
+
+/**
+ * An `error` job's start time is when its attempt began (the farm could not run the tests: a
+ * build or fetch that failed, an interpreter that would not start), so it does not claim that
+ * tests started unless some test reported a count.
+ */
+function startedText(job: JobResource, agent: string): string {
+  if (job.status === "error" && !job.counts?.run) return `the attempt started on ${agent}; no test ran`;
+  return `tests started on ${agent}`;
 }

@@ -13,6 +13,7 @@ import {
   reportSummary,
   reportTitle,
 } from "./job-report.ts";
+import { jobReportInput } from "./job-report-input.ts";
 
 export interface FeedbackSyncDeps {
   store: Store;
@@ -179,14 +180,6 @@ export class FeedbackSync {
   }
 
   private reportInput(job: JobResource): JobReportInput {
-    const tests = this.deps.store.tests.list(job.id);
-    const baseRef = job.provenance.pullRequest?.baseRef ?? "main";
-    return {
-      job,
-      tests,
-      comparison: this.deps.comparer.compare(job, baseRef, tests),
-      baseRef,
-      jobUrl: this.deps.jobUrl(job.id),
-    };
+    return jobReportInput(this.deps.store.tests, this.deps.comparer, job, this.deps.jobUrl(job.id));
   }
 }

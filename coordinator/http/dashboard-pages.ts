@@ -3,15 +3,21 @@ import { jobIdOrNull } from "../../protocol/ids.ts";
 import { isFinalStatus } from "../../protocol/job-status.ts";
 import { isAgentName, isTestName } from "../../protocol/names.ts";
 import type { HostResource, JobResource } from "../../protocol/resources.ts";
+import { buildSteps } from "../dashboard/build-steps.ts";
 import { chartData, DEFAULT_BUCKETS } from "../dashboard/chart-data.ts";
 import { chartGeometry } from "../dashboard/chart-geometry.ts";
-import { compareTests, GROWTH_THRESHOLD } from "../dashboard/compare-tests.ts";
+import { compareJobs, GROWTH_THRESHOLD } from "../dashboard/compare-tests.ts";
 import { explainOutcome } from "../dashboard/explain-outcome.ts";
 import { hostPage } from "../dashboard/host-page.ts";
 import { jobTimeline } from "../dashboard/job-timeline.ts";
+import { failureLines } from "../dashboard/log-failures.ts";
 import { pageDetail, pageLogTail } from "../dashboard/log-tail.ts";
+import { noSamplesText } from "../dashboard/no-samples-text.ts";
 import { readTestSort, sortLink, sortTests, TEST_SORT_KEYS } from "../dashboard/test-table.ts";
 import { TREND_HEIGHT, TREND_WIDTH, trendGeometry } from "../dashboard/trend-geometry.ts";
+import { BaseComparer } from "../github/base-comparison.ts";
+import { reportComment, reportSummary } from "../github/job-report.ts";
+import { jobReportInput } from "../github/job-report-input.ts";
 import type { Store } from "../store/store.ts";
 import type { WatchService } from "../watches/watch-service.ts";
 import { renderHostList } from "./host-list-page.ts";
@@ -20,6 +26,8 @@ import { fmt, jsonForScript } from "./view-format.ts";
 
 /** The job page shows the log's tail; the whole log is a download. */
 const LOG_TAIL_LINES = 2000;
+/** The failures-only view reads this much of a log at most (a bigmem -v log has about 100,000 lines). */
+const LOG_FAILURES_SCAN = 500_000;
 /** How many of a watch's runs its trend chart draws. */
 const TREND_RUNS = 200;
 
@@ -45,6 +53,15 @@ export function dashboardPages(deps: DashboardPagesDeps): Router {
     const id = jobIdOrNull(text);
     return id === null ? null : store.jobs.get(id);
   };
+  const comparer = new BaseComparer(store.jobs, store.tests);
+  // The latest run of the job's suite on its PR's base branch (main for any other job of a
+  // repository): the job a PR's comment compares with, one click from the job's page.
+  const baseRun = (job: JobResource) => {
+    if (job.repo === null) return null;
+    const ref = job.provenance.pullRequest?.baseRef ?? "main";
+    const found = store.jobs.latestVerdictOnRef({ suite: job.suite, repo: job.repo, ref, before: job.id });
+    return found ? { ...found, ref } : null;
+  };
   const findHost = (text: unknown): HostResource | null =>
     typeof text === "string" && isAgentName(text) ? store.hosts.resource(text) : null;
 
@@ -61,7 +78,11 @@ export function dashboardPages(deps: DashboardPagesDeps): Router {
     const job = findJob(req.params.id);
     if (!job) return renderNotFound(res, "No such job", `There is no job ${req.params.id}.`);
     const log = store.logs.tail(job.id, LOG_TAIL_LINES);
-    const shown = pageLogTail(log.lines);
+    // `?log=failures`: only the lines that say something failed, and whole tracebacks, of the whole log.
+    const failuresOnly = req.query.log === "failures";
+    const shown = failuresOnly
+      ? pageLogTail(failureLines(store.logs.read(job.id, 0, LOG_FAILURES_SCAN)))
+      : pageLogTail(log.lines);
     const tests = store.tests.list(job.id).map((test) => ({ ...test, detail: pageDetail(test.detail) }));
     const sort = readTestSort(req.query.sort);
     const ran = tests.filter((test) => test.outcome !== "skipped");
@@ -70,11 +91,21 @@ export function dashboardPages(deps: DashboardPagesDeps): Router {
     const previousRun = job.provenance.watch
       ? (deps.watches.runs(job.provenance.watch, null, 500).find((run) => run.jobId < job.id) ?? null)
       : null;
+    // The report a PR gets, to paste by hand; the job's link is this page as the reader sees it.
+    const report = isFinalStatus(job.status)
+      ? jobReportInput(store.tests, comparer, job, `${req.protocol}://${req.get("host")}/jobs/${job.id}`)
+      : null;
     res.render("job", {
       ...common,
       job,
+      baseRun: baseRun(job),
+      markdown: report ? { comment: reportComment(report), summary: reportSummary(report) } : null,
       previousRun,
       log: shown.lines,
+      failuresOnly,
+      // Steps link to their first line when the page shows it.
+      steps: buildSteps(job, store.logs.systemLines(job.id)),
+      shownLineNos: new Set(shown.lines.map((line) => line.lineNo)),
       logArchive: store.logs.archive(job.id),
       logLineCount: log.lastLine,
       lastLine: log.lastLine,
@@ -88,6 +119,7 @@ export function dashboardPages(deps: DashboardPagesDeps): Router {
       explanation: explainOutcome(job, tests),
       timeline: jobTimeline(job),
       chart,
+      noSamplesText: noSamplesText(job),
     });
   });
 
@@ -168,12 +200,12 @@ export function dashboardPages(deps: DashboardPagesDeps): Router {
     ].filter(([, asked, found]) => asked !== undefined && asked !== "" && !found);
     res.status(missing.length > 0 ? 404 : 200).render("compare", {
       ...common,
-      base,
-      head,
       baseId: typeof req.query.base === "string" ? req.query.base : "",
       headId: typeof req.query.head === "string" ? req.query.head : "",
       missing: missing.map(([which, asked]) => `There is no ${which} job ${String(asked)}.`),
-      rows: base && head ? compareTests(store.tests.list(base.id), store.tests.list(head.id)) : [],
+      // Ordered by change: the largest absolute delta first, whichever way it went.
+      comparison:
+        base && head ? compareJobs(base, store.tests.list(base.id), head, store.tests.list(head.id)) : null,
       thresholdPercent: GROWTH_THRESHOLD * 100,
     });
   });

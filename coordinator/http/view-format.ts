@@ -11,10 +11,19 @@ export const fmt = {
   time(iso: string | null | undefined): string {
     return iso ? iso.replace("T", " ").replace(/\.\d+Z$/, " UTC") : "-";
   },
+  /** The time of day of a log line, as the log shows it: 14:03:27 (UTC, like every time on the pages). */
+  clock(iso: string | undefined): string {
+    return iso ? iso.slice(11, 19) : "";
+  },
   percent(ratio: number | null): string {
     if (ratio === null) return "-";
     const value = Math.round(ratio * 1000) / 10;
     return `${value > 0 ? "+" : ""}${value.toFixed(1)} %`;
+  },
+  /** A change in bytes with its sign: +12.0 MiB, -1.5 GiB, 0 B. */
+  signedBytes(delta: number | null): string {
+    if (delta === null) return "-";
+    return `${delta > 0 ? "+" : delta < 0 ? "-" : ""}${formatBytes(Math.abs(delta))}`;
   },
   counts: describeCounts,
   agentVersion: (agent: { version: string | null }) => releaseText(agent.version),

@@ -9,6 +9,7 @@ interface LogRow {
   attempt_id: string;
   stream: string;
   text: string;
+  at_ms: number | null;
 }
 
 interface ArchiveRow {
@@ -23,6 +24,7 @@ const resource = (row: LogRow): LogLineResource => ({
   attemptId: row.attempt_id,
   stream: row.stream,
   text: row.text,
+  ...(row.at_ms === null ? {} : { at: new Date(row.at_ms).toISOString() }),
 });
 
 /**
@@ -37,6 +39,7 @@ export class LogsStore {
   private readonly readLines: Statement<[number, number, number], LogRow>;
   private readonly readTail: Statement<[number, number], LogRow>;
   private readonly readArchive: Statement<[number], ArchiveRow>;
+  private readonly readSystem: Statement<[number, number], LogRow>;
   /** The last blob read, decompressed: a log page and its download read the same one in a row. */
   private cached: { jobId: number; lines: LogLineResource[] } | null = null;
 
@@ -45,13 +48,17 @@ export class LogsStore {
       SELECT MAX(COALESCE((SELECT MAX(line_no) FROM log_lines WHERE job_id = @jobId), 0),
                  COALESCE((SELECT lines FROM log_archives WHERE job_id = @jobId), 0)) AS last`);
     this.insertLine = db.prepare(
-      "INSERT INTO log_lines (job_id, line_no, attempt_id, stream, text) VALUES (?, ?, ?, ?, ?)",
+      "INSERT INTO log_lines (job_id, line_no, attempt_id, stream, text, at_ms) VALUES (?, ?, ?, ?, ?, ?)",
     );
     this.readLines = db.prepare(
-      "SELECT line_no, attempt_id, stream, text FROM log_lines WHERE job_id = ? AND line_no > ? ORDER BY line_no LIMIT ?",
+      "SELECT line_no, attempt_id, stream, text, at_ms FROM log_lines WHERE job_id = ? AND line_no > ? ORDER BY line_no LIMIT ?",
     );
     this.readTail = db.prepare(
-      "SELECT line_no, attempt_id, stream, text FROM log_lines WHERE job_id = ? ORDER BY line_no DESC LIMIT ?",
+      "SELECT line_no, attempt_id, stream, text, at_ms FROM log_lines WHERE job_id = ? ORDER BY line_no DESC LIMIT ?",
+    );
+    // Within the job's range of the primary key: a 100,000-line log is read once, not sorted.
+    this.readSystem = db.prepare(
+      "SELECT line_no, attempt_id, stream, text, at_ms FROM log_lines WHERE job_id = ? AND stream = 'system' ORDER BY line_no LIMIT ?",
     );
     this.readArchive = db.prepare(
       "SELECT action, archived_at, lines, gzip FROM log_archives WHERE job_id = ?",
@@ -64,8 +71,14 @@ export class LogsStore {
       let lineNo = this.lastLine.get({ jobId })?.last ?? 0;
       return lines.map((line) => {
         lineNo += 1;
-        this.insertLine.run(jobId, lineNo, attemptId, line.stream, line.text);
-        return { lineNo, attemptId, stream: line.stream, text: line.text };
+        this.insertLine.run(jobId, lineNo, attemptId, line.stream, line.text, line.at ?? null);
+        return {
+          lineNo,
+          attemptId,
+          stream: line.stream,
+          text: line.text,
+          ...(line.at === undefined ? {} : { at: new Date(line.at).toISOString() }),
+        };
       });
     })();
   }
@@ -89,6 +102,17 @@ export class LogsStore {
     }
     const lines = this.readTail.all(jobId, limit).reverse().map(resource);
     return { lines, lastLine: lines.at(-1)?.lineNo ?? 0 };
+  }
+
+  /** The agent's own lines (the commands it ran, what it did), oldest first, at most `limit`. */
+  systemLines(jobId: number, limit = 2000): LogLineResource[] {
+    const archive = this.readArchive.get(jobId);
+    if (archive) {
+      return this.archivedThenLive(jobId, archive, 0)
+        .filter((line) => line.stream === "system")
+        .slice(0, limit);
+    }
+    return this.readSystem.all(jobId, limit).map(resource);
   }
 
   /** Lines after `afterLine`, at most `limit`. */

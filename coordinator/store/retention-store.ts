@@ -38,7 +38,10 @@ export class RetentionStore {
   private readonly markFolded: Statement<[number, string, number]>;
   private readonly isFolded: Statement<[number], { job_id: number }>;
   private readonly deleteSamples: Statement<[number, number]>;
-  private readonly readLog: Statement<[number], LogLineResource & { bytes: number }>;
+  private readonly readLog: Statement<
+    [number],
+    Omit<LogLineResource, "at"> & { atMs: number | null; bytes: number }
+  >;
   private readonly lastLine: Statement<[number], { last: number | null }>;
   private readonly insertArchive: Statement;
   private readonly deleteLines: Statement<{ jobId: number; last: number; limit: number }>;
@@ -78,7 +81,7 @@ export class RetentionStore {
       "DELETE FROM samples WHERE rowid IN (SELECT rowid FROM samples WHERE job_id = ? LIMIT ?)",
     );
     this.readLog = db.prepare(`
-      SELECT line_no AS lineNo, attempt_id AS attemptId, stream, text, length(CAST(text AS BLOB)) AS bytes
+      SELECT line_no AS lineNo, attempt_id AS attemptId, stream, text, at_ms AS atMs, length(CAST(text AS BLOB)) AS bytes
       FROM log_lines WHERE job_id = ? ORDER BY line_no`);
     this.lastLine = db.prepare("SELECT MAX(line_no) AS last FROM log_lines WHERE job_id = ?");
     this.insertArchive = db.prepare(`
@@ -130,9 +133,9 @@ export class RetentionStore {
   /** Every line of a job's log, to compress, and the bytes of their text. */
   logOf(jobId: number): { lines: LogLineResource[]; textBytes: number } {
     let textBytes = 0;
-    const lines = this.readLog.all(jobId).map(({ bytes, ...line }) => {
+    const lines = this.readLog.all(jobId).map(({ bytes, atMs, ...line }): LogLineResource => {
       textBytes += bytes;
-      return line;
+      return atMs === null ? line : { ...line, at: new Date(atMs).toISOString() };
     });
     return { lines, textBytes };
   }

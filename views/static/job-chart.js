@@ -6,6 +6,20 @@ window.memfarmChart = (() => {
   const HEIGHT = 260;
   const TOP = 16;
   const LABEL_GAP = 12;
+  const AXIS_HEIGHT = 16;
+  // The axes' steps, as coordinator/dashboard/chart-axes.ts has them.
+  const MiB = 1024 ** 2;
+  const GiB = 1024 ** 3;
+  const BYTE_STEPS = [16, 32, 64, 128, 256, 512]
+    .map((n) => n * MiB)
+    .concat([1, 2, 4, 8, 16, 32, 64, 128].map((n) => n * GiB));
+  const TIME_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 21600, 43200];
+  const elapsed = (s) => {
+    if (s < 60) return `${s} s`;
+    if (s < 3600) return s % 60 === 0 ? `${s / 60} min` : `${Math.floor(s / 60)} min ${s % 60} s`;
+    const m = Math.floor((s % 3600) / 60);
+    return m === 0 ? `${Math.floor(s / 3600)} h` : `${Math.floor(s / 3600)} h ${m} min`;
+  };
   const SVG = "http://www.w3.org/2000/svg";
   const round = (value) => Math.round(value * 10) / 10;
   const bytes = (value) => {
@@ -17,6 +31,20 @@ window.memfarmChart = (() => {
     }
     return index === 0 ? `${value} B` : `${value.toFixed(1)} ${units[index]}`;
   };
+
+  // As labelBoundaries in chart-geometry.ts: a test's short name where it does not overprint.
+  function labelled(boundaries) {
+    let freeFrom = 0;
+    return boundaries
+      .sort((a, b) => a.x - b.x)
+      .map((b) => {
+        const short = b.name.slice(b.name.lastIndexOf(".") + 1);
+        const end = b.x + 3 + short.length * 6;
+        if (b.x < freeFrom || end > WIDTH) return { ...b, label: null };
+        freeFrom = end + 8;
+        return { ...b, label: short };
+      });
+  }
 
   function geometry(data) {
     const first = data.buckets[0];
@@ -33,8 +61,27 @@ window.memfarmChart = (() => {
     const mid = (b) => x((b.fromMs + b.toMs) / 2);
     const y = (v) => round(HEIGHT - (v / scale) * plot);
     const yCpu = (v) => round(HEIGHT - (v / cpuScale) * plot);
-    const upper = data.buckets.map((b) => `${mid(b)},${y(b.maxRssBytes)}`);
-    const lower = data.buckets.map((b) => `${mid(b)},${y(b.minRssBytes)}`).reverse();
+    // Runs of buckets without a gap, as splitAtGaps in chart-geometry.ts (GAP_MS there).
+    const runs = [];
+    for (const b of data.buckets) {
+      const run = runs[runs.length - 1];
+      const previous = run ? run[run.length - 1] : null;
+      if (previous && b.fromMs - previous.toMs <= Math.max(10000, 5 * (b.toMs - b.fromMs))) run.push(b);
+      else runs.push([b]);
+    }
+    const segments = runs.map((run) => {
+      const upper = run.map((b) => `${mid(b)},${y(b.maxRssBytes)}`);
+      const lower = run.map((b) => `${mid(b)},${y(b.minRssBytes)}`).reverse();
+      return {
+        band: upper.concat(lower).join(" "),
+        line: upper.join(" "),
+        cpu: run.map((b) => `${mid(b)},${yCpu(b.maxCpuPercent)}`).join(" "),
+      };
+    });
+    const gaps = runs.slice(1).map((run, i) => {
+      const before = runs[i][runs[i].length - 1];
+      return { x1: x(before.toMs), x2: x(run[0].fromMs) };
+    });
     const levels = [];
     const add = (kind, name, value) => {
       if (value) levels.push({ kind, y: y(value), label: `${name} ${bytes(value)}` });
@@ -49,15 +96,26 @@ window.memfarmChart = (() => {
       if (previous && Math.abs(previous.y - level.y) < LABEL_GAP) previous.label += ` · ${level.label}`;
       else merged.push({ ...level });
     }
+    const byteStep = BYTE_STEPS.find((s) => scale / s <= 5) || BYTE_STEPS[BYTE_STEPS.length - 1];
+    const yTicks = [];
+    for (let v = byteStep; v < scale; v += byteStep)
+      yTicks.push({ at: y(v), label: bytes(v).replace(".0 ", " ") });
+    const timeStep = TIME_STEPS.find((s) => span / 1000 / s <= 8) || TIME_STEPS[TIME_STEPS.length - 1];
+    const xTicks = [];
+    for (let s = 0; s <= span / 1000; s += timeStep)
+      xTicks.push({ at: x(start + s * 1000), label: elapsed(s) });
     return {
-      rssBand: upper.concat(lower).join(" "),
-      rssLine: upper.join(" "),
-      cpuLine: data.buckets.map((b) => `${mid(b)},${yCpu(b.maxCpuPercent)}`).join(" "),
+      yTicks,
+      xTicks,
+      segments,
+      gaps,
       cpuScale,
       levels: merged,
-      boundaries: data.tests
-        .filter((t) => t.startMs >= start && t.startMs <= start + span)
-        .map((t) => ({ x: x(t.startMs), name: t.name })),
+      boundaries: labelled(
+        data.tests
+          .filter((t) => t.startMs >= start && t.startMs <= start + span)
+          .map((t) => ({ x: x(t.startMs), name: t.name })),
+      ),
       peak: data.sampledPeak
         ? {
             x: x(data.sampledPeak.atMs),
@@ -75,33 +133,130 @@ window.memfarmChart = (() => {
     return node;
   }
 
+  // The hover readout: the data last drawn (or fetched once for a finished job's page).
+  let latest = null;
+  const clock = (ms) => {
+    const s = Math.round(ms / 1000);
+    return s < 60
+      ? `${s} s`
+      : s < 3600
+        ? `${Math.floor(s / 60)} min ${s % 60} s`
+        : `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+  };
+  function readout(data, fraction) {
+    const first = data.buckets[0];
+    const last = data.buckets[data.buckets.length - 1];
+    if (!first) return "";
+    const at = first.fromMs + fraction * Math.max(1, last.toMs - first.fromMs);
+    let nearest = first;
+    for (const b of data.buckets) {
+      if (Math.abs((b.fromMs + b.toMs) / 2 - at) < Math.abs((nearest.fromMs + nearest.toMs) / 2 - at))
+        nearest = b;
+    }
+    const running = data.tests.filter((t) => t.startMs <= at && (t.endMs === null || t.endMs >= at)).pop();
+    const memory =
+      nearest.minRssBytes === nearest.maxRssBytes
+        ? bytes(nearest.maxRssBytes)
+        : `${bytes(nearest.minRssBytes)} to ${bytes(nearest.maxRssBytes)}`;
+    return `at ${clock(at - first.fromMs)}: ${memory} resident, CPU ${Math.round(nearest.maxCpuPercent)} %${running ? `; ${running.name}` : ""}`;
+  }
+  function follow(box) {
+    const out = document.getElementById("chart-readout");
+    if (!out || box.dataset.follows) return;
+    box.dataset.follows = "true";
+    const jobId = box.closest("figure")?.dataset.job;
+    box.addEventListener("pointermove", (event) => {
+      const svg = box.querySelector("svg");
+      if (!svg) return;
+      const rect = svg.getBoundingClientRect();
+      const fraction = Math.min(1, Math.max(0, (event.clientX - rect.left) / rect.width));
+      if (latest) out.textContent = readout(latest, fraction);
+      else if (jobId && !box.dataset.fetching) {
+        box.dataset.fetching = "true";
+        fetch(`/api/v1/jobs/${jobId}/samples?buckets=300`)
+          .then((response) => (response.ok ? response.json() : null))
+          .then((data) => {
+            if (data && !latest) latest = data;
+          })
+          .catch(() => {
+            delete box.dataset.fetching;
+          });
+      }
+    });
+    box.addEventListener("pointerleave", () => {
+      out.textContent = "";
+    });
+  }
+  const box = document.getElementById("chart-box");
+  if (box) follow(box);
+
   /** Replaces the chart in `box` (creating the SVG on the first samples). */
   function draw(box, data) {
     const g = geometry(data);
     if (!g) return;
+    latest = data;
     let svg = box.querySelector("svg");
     if (!svg) {
       box.textContent = "";
       svg = element("svg", {
         id: "memory-chart",
         class: "chart",
-        viewBox: `0 0 ${WIDTH} ${HEIGHT}`,
+        viewBox: `0 0 ${WIDTH} ${HEIGHT + AXIS_HEIGHT}`,
         role: "img",
       });
       box.append(svg);
     }
     svg.replaceChildren();
     svg.append(element("title", {}, `Memory and CPU of job ${data.jobId} over time`));
+    const yAxis = element("g", { class: "axis axis-y" });
+    for (const t of g.yTicks) {
+      yAxis.append(element("line", { class: "grid", x1: 0, x2: WIDTH, y1: t.at, y2: t.at }));
+      yAxis.append(element("text", { class: "tick", x: 4, y: t.at - 3 }, t.label));
+    }
+    const xAxis = element("g", { class: "axis axis-x" });
+    xAxis.append(element("line", { class: "axis-line", x1: 0, x2: WIDTH, y1: HEIGHT, y2: HEIGHT }));
+    for (const t of g.xTicks) {
+      xAxis.append(element("line", { class: "axis-tick", x1: t.at, x2: t.at, y1: HEIGHT, y2: HEIGHT + 4 }));
+      const anchor = t.at < 20 ? "start" : t.at > WIDTH - 30 ? "end" : "middle";
+      xAxis.append(
+        element(
+          "text",
+          { class: "tick", x: t.at, y: HEIGHT + AXIS_HEIGHT - 2, "text-anchor": anchor },
+          t.label,
+        ),
+      );
+    }
+    svg.append(yAxis, xAxis);
     const boundaries = element("g", { class: "boundaries" });
     for (const b of g.boundaries) {
       const line = element("line", { class: "boundary", x1: b.x, x2: b.x, y1: 0, y2: HEIGHT });
       line.append(element("title", {}, b.name));
       boundaries.append(line);
+      if (b.label) {
+        const text = element("text", { class: "test-label", x: b.x + 3, y: HEIGHT - 4 }, b.label);
+        text.append(element("title", {}, b.name));
+        boundaries.append(text);
+      }
     }
     svg.append(boundaries);
-    svg.append(element("polygon", { class: "rss-band", points: g.rssBand }));
-    svg.append(element("polyline", { class: "rss", points: g.rssLine }));
-    svg.append(element("polyline", { class: "cpu", points: g.cpuLine }));
+    const gaps = element("g", { class: "gaps" });
+    for (const gap of g.gaps) {
+      const rect = element("rect", {
+        class: "gap",
+        x: gap.x1,
+        y: 0,
+        width: Math.max(1, gap.x2 - gap.x1),
+        height: HEIGHT,
+      });
+      rect.append(element("title", {}, "no samples (the agent was lost, or the job moved to another host)"));
+      gaps.append(rect);
+    }
+    svg.append(gaps);
+    for (const s of g.segments) {
+      svg.append(element("polygon", { class: "rss-band", points: s.band }));
+      svg.append(element("polyline", { class: "rss", points: s.line }));
+      svg.append(element("polyline", { class: "cpu", points: s.cpu }));
+    }
     const levels = element("g", { class: "levels" });
     for (const l of g.levels) {
       levels.append(element("line", { class: `level level-${l.kind}`, x1: 0, x2: WIDTH, y1: l.y, y2: l.y }));

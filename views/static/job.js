@@ -43,11 +43,27 @@
       lastLine = line.lineNo;
       const span = document.createElement("span");
       span.className = line.stream;
+      span.id = `L${line.lineNo}`;
+      // Its number is its permalink, as on the page the server renders.
+      const number = document.createElement("a");
+      number.className = "ln";
+      number.href = `#L${line.lineNo}`;
+      number.setAttribute("aria-label", `line ${line.lineNo}`);
+      number.textContent = String(line.lineNo);
+      span.append(number);
+      if (line.at) {
+        const time = document.createElement("time");
+        time.className = "at";
+        time.dateTime = line.at;
+        time.textContent = line.at.slice(11, 19);
+        span.append(time);
+      }
       // As the page cuts them: a long line stays whole in the download, not in the browser.
-      span.textContent =
+      span.append(
         line.text.length > 2048
           ? `${line.text.slice(0, 2048)} … ${line.text.length - 2048} more characters`
-          : line.text;
+          : line.text,
+      );
       log.append(span, "\n");
       // The page keeps the newest lines; the download has them all.
       while (log.childElementCount > 5000) {

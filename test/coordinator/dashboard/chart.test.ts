@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { byteTicks, elapsed, timeTicks } from "../../../coordinator/dashboard/chart-axes.ts";
 import { chartData } from "../../../coordinator/dashboard/chart-data.ts";
-import { chartGeometry, mergeCloseLevels } from "../../../coordinator/dashboard/chart-geometry.ts";
+import {
+  chartGeometry,
+  labelBoundaries,
+  mergeCloseLevels,
+  splitAtGaps,
+} from "../../../coordinator/dashboard/chart-geometry.ts";
 import { downsample } from "../../../coordinator/dashboard/downsample.ts";
 import type { Sample } from "../../../protocol/messages.ts";
 import type { JobResource, TestResource } from "../../../protocol/resources.ts";
@@ -107,6 +113,75 @@ describe("the memory chart", () => {
     assert.equal(geometry.peak?.x, 450);
     const memlimit = geometry.levels.find((level) => level.kind === "memlimit");
     assert.ok(geometry.peak && memlimit && geometry.peak.y > memlimit.y, "600 MiB is drawn below 2 GiB");
+  });
+
+  it("puts memory ticks on power-of-two steps and time ticks on round steps", () => {
+    const GiB = 1024 * MiB;
+    assert.deepEqual(
+      byteTicks(3.15 * GiB, (bytes) => bytes).map((tick) => tick.label),
+      ["1 GiB", "2 GiB", "3 GiB"],
+    );
+    assert.deepEqual(
+      byteTicks(600 * MiB, (bytes) => bytes).map((tick) => tick.label),
+      ["128 MiB", "256 MiB", "384 MiB", "512 MiB"],
+    );
+    assert.deepEqual(
+      timeTicks(65_000, (ms) => ms / 1000).map((tick) => [tick.at, tick.label]),
+      [
+        [0, "0 s"],
+        [10, "10 s"],
+        [20, "20 s"],
+        [30, "30 s"],
+        [40, "40 s"],
+        [50, "50 s"],
+        [60, "1 min"],
+      ],
+    );
+    assert.equal(timeTicks(6 * 3600_000, (ms) => ms).length, 7, "every hour of six");
+    assert.deepEqual([elapsed(90), elapsed(5400), elapsed(7200)], ["1 min 30 s", "1 h 30 min", "2 h"]);
+    const geometry = chartGeometry(chartData(job(), samples, []));
+    assert.ok(geometry);
+    assert.deepEqual(
+      geometry.yTicks.map((tick) => tick.label),
+      ["1 GiB", "2 GiB", "3 GiB"],
+      "up to the highest limit, 3 GiB",
+    );
+    assert.equal(geometry.xTicks[0]?.at, 0);
+    assert.ok(geometry.viewHeight > geometry.height, "room for the time axis under the plot");
+  });
+
+  it("leaves a gap where no samples came (an agent lost, a job moved), and joins an ordinary pause", () => {
+    const at = (seconds: number[]) =>
+      seconds.map((offset) => ({
+        at: START + offset * 1000,
+        rssBytes: 100 * MiB,
+        cpuPercent: 50,
+        processes: 1,
+      }));
+    // One sample a second, then 40 s without any (the first attempt's host was lost), then more.
+    const samples = at([0, 1, 2, 3, 4, 5, 45, 46, 47, 48, 49, 50]);
+    const buckets = downsample(samples, 50);
+    assert.deepEqual(
+      splitAtGaps(buckets).map((run) => run.length),
+      [6, 5],
+      "the last two samples share the last bucket",
+    );
+    const geometry = chartGeometry(chartData(job(), samples, []));
+    assert.ok(geometry);
+    assert.equal(geometry.segments.length, 2, "two lines, not one drawn across the gap");
+    assert.equal(geometry.gaps.length, 1);
+    assert.ok((geometry.gaps[0]?.seconds ?? 0) >= 35, `${geometry.gaps[0]?.seconds}`);
+    assert.equal(splitAtGaps(downsample(at([0, 1, 4, 5, 6]), 300)).length, 1, "a 3 s pause is no gap");
+  });
+
+  it("names each test start by its short name where the label does not overprint the one before", () => {
+    const labels = labelBoundaries([
+      { x: 0, name: "test_bigmem" },
+      { x: 30, name: "test.test_bigmem.StrTest.test_capitalize" },
+      { x: 100, name: "test.test_bigmem.StrTest.test_center" },
+      { x: 880, name: "test.test_bigmem.StrTest.test_zfill" },
+    ]).map((boundary) => boundary.label);
+    assert.deepEqual(labels, ["test_bigmem", null, "test_center", null], "too close, and off the right edge");
   });
 
   it("marks the highest sample while the job runs, and nothing without samples", () => {

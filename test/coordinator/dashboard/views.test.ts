@@ -5,6 +5,7 @@ import { explainOutcome } from "../../../coordinator/dashboard/explain-outcome.t
 import { hostBar } from "../../../coordinator/dashboard/host-bar.ts";
 import { hostFactRows, labelsText } from "../../../coordinator/dashboard/host-page.ts";
 import { jobTimeline } from "../../../coordinator/dashboard/job-timeline.ts";
+import { noSamplesText } from "../../../coordinator/dashboard/no-samples-text.ts";
 import { readTestSort, sortLink, sortTests } from "../../../coordinator/dashboard/test-table.ts";
 import { filterQuery, readJobListFilter } from "../../../coordinator/http/job-list-filter.ts";
 import { fmt, jsonForScript } from "../../../coordinator/http/view-format.ts";
@@ -42,6 +43,19 @@ describe("view helpers", () => {
     assert.equal(fmt.duration(4.04), "4.0 s");
     assert.equal(fmt.duration(185), "3 min 5 s");
     assert.equal(fmt.duration(7800), "2 h 10 min");
+  });
+
+  it("rounds a duration before it splits it, so no unit reads 60", () => {
+    assert.equal(fmt.duration(419.6), "7 min 0 s", "not 6 min 60 s");
+    assert.equal(fmt.duration(359.5), "6 min 0 s");
+    assert.equal(fmt.duration(359.4), "5 min 59 s");
+    assert.equal(fmt.duration(59.96), "1 min 0 s", "not 60.0 s");
+    assert.equal(fmt.duration(59.94), "59.9 s");
+    assert.equal(fmt.duration(3599.6), "1 h 0 min", "not 59 min 60 s");
+    assert.equal(fmt.duration(7199), "2 h 0 min", "not 1 h 60 min");
+    assert.equal(fmt.duration(0), "0.0 s");
+    assert.equal(fmt.duration(Number.NaN), "-");
+    assert.equal(fmt.duration(null), "-");
     assert.equal(fmt.percent(0.05), "+5.0 %");
     assert.equal(fmt.percent(-0.125), "-12.5 %");
     assert.equal(fmt.percent(null), "-");
@@ -208,5 +222,43 @@ describe("view helpers", () => {
       ["queued", "assigned", "lost", "assigned", "running", "passed"],
     );
     assert.match(timeline[2]?.text ?? "", /agent a1 was lost.*late result, passed/);
+  });
+
+  it("does not say an error job's tests started, nor that its samples are yet to come", () => {
+    const errorJob = {
+      ...baseJob,
+      status: "error",
+      error: "make failed",
+      counts: null,
+      startedAt: "2026-01-01T00:00:11.000Z",
+      finishedAt: "2026-01-01T00:03:00.000Z",
+      attempts: [
+        {
+          id: "4-1",
+          number: 1,
+          agent: "a1",
+          status: "error",
+          startedAt: "2026-01-01T00:00:10.000Z",
+          finishedAt: "2026-01-01T00:03:00.000Z",
+          note: "make failed",
+          lateResult: null,
+        },
+      ],
+    } as unknown as JobResource;
+    const texts = jobTimeline(errorJob).map((entry) => entry.text);
+    assert.ok(!texts.some((text) => /tests started/.test(text)), texts.join("\n"));
+    assert.ok(
+      texts.some((text) => /no test ran/.test(text)),
+      texts.join("\n"),
+    );
+    assert.doesNotMatch(noSamplesText(errorJob), /yet/);
+    assert.match(noSamplesText(errorJob), /could not run the tests/);
+    assert.match(noSamplesText({ ...errorJob, status: "running" } as JobResource), /yet/);
+    const passed = {
+      ...errorJob,
+      status: "passed",
+      counts: { run: 1, failed: 0, skipped: 0 },
+    } as JobResource;
+    assert.ok(jobTimeline(passed).some((entry) => entry.text === "tests started on a1"));
   });
 });
