@@ -22,6 +22,18 @@ const overflow = (page: Page) =>
     "document.documentElement.scrollWidth - document.documentElement.clientWidth",
   ) as Promise<number>;
 
+/** A blank page, so that no job page's own reload cuts the next navigation short. */
+async function leaveForBlank(page: Page): Promise<void> {
+  for (let tries = 0; ; tries++) {
+    try {
+      await page.goto("about:blank");
+      return;
+    } catch (thrown) {
+      if (!/interrupted by another navigation/.test((thrown as Error).message) || tries >= 5) throw thrown;
+    }
+  }
+}
+
 describe("the dashboard's actions in Chromium: run again, and a phone's width", { timeout: 300_000 }, () => {
   let farm: TestFarm;
   let browser: TestBrowser;
@@ -62,13 +74,17 @@ describe("the dashboard's actions in Chromium: run again, and a phone's width", 
     assert.equal(copy.provenance.requester, "admin");
     assert.deepEqual(copy.tests, job.tests);
     assert.match((await page.locator("h1").textContent()) ?? "", new RegExp(`Job #${newId}`));
+    // Before the job ends: its page would reload itself then, in the middle of the next test.
+    await leaveForBlank(page);
     await farm.waitFor(newId, finished);
   });
 
   it("runs a job again from its row in the job list", async () => {
-    // The same page, away from the job page above (which reloads itself when its job ends); a
-    // second page beside it sometimes never finished loading in headless Chromium here.
+    // The same page, away from the job page above (a second page beside it sometimes never
+    // finished loading in headless Chromium here). That job page reloads itself when its job ends,
+    // which may cut this navigation short: leave it for a blank page first, then go on.
     const list = page;
+    await leaveForBlank(list);
     await list.goto(`${farm.url}/`);
     const before = ((await farm.api("/jobs")).body as { jobs: JobResource[] }).jobs.length;
     await Promise.all([list.waitForURL(/\/jobs\/\d+$/), list.click(`#job-row-${job.id} .retry-job`)]);
