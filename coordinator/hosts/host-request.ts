@@ -72,27 +72,21 @@ export function readAddHostRequest(body: unknown): AddHostRequest {
  * The installed agent's options, checked here by the agent's own parsers, so that a bad value is
  * refused before anything connects rather than by an agent that will not start on the host.
  */
+/** Each option `hosts add` passes on, checked by the parser the agent itself uses for it. */
+const AGENT_OPTION_CHECKS: Record<keyof InstalledAgentOptions, (text: string, field: string) => unknown> = {
+  memory: parseSize,
+  noNewJobs: parseWindows,
+  drainTimeout: readDrainTimeoutMs,
+  buildCacheSize: parseSize,
+};
+
 function readAgentOptions(fields: Fields): InstalledAgentOptions {
   const options: InstalledAgentOptions = {};
-  const memory = readOptionalString(fields, "memory");
-  if (memory !== undefined) {
-    parseSize(memory, "memory");
-    options.memory = memory;
-  }
-  const noNewJobs = readOptionalString(fields, "noNewJobs");
-  if (noNewJobs !== undefined) {
-    parseWindows(noNewJobs, "noNewJobs");
-    options.noNewJobs = noNewJobs;
-  }
-  const drainTimeout = readOptionalString(fields, "drainTimeout");
-  if (drainTimeout !== undefined) {
-    readDrainTimeoutMs(drainTimeout, "drainTimeout");
-    options.drainTimeout = drainTimeout;
-  }
-  const buildCacheSize = readOptionalString(fields, "buildCacheSize");
-  if (buildCacheSize !== undefined) {
-    parseSize(buildCacheSize, "buildCacheSize");
-    options.buildCacheSize = buildCacheSize;
+  for (const [key, check] of Object.entries(AGENT_OPTION_CHECKS)) {
+    const value = readOptionalString(fields, key);
+    if (value === undefined) continue;
+    check(value, key);
+    options[key as keyof InstalledAgentOptions] = value;
   }
   return options;
 }

@@ -306,15 +306,10 @@ export class EmbeddedNats {
     while (Date.now() < deadline) {
       const name = (await readdir(dir)).find((file) => file.endsWith(`_${pid}.ports`));
       if (name) {
-        try {
-          const ports = JSON.parse(await readFile(join(dir, name), "utf8")) as { nats?: string[] };
-          const url = ports.nats?.[0];
-          if (url) return url;
-          if (ports.nats === undefined) throw new NoClientUrls();
-        } catch (thrown) {
-          if (thrown instanceof NoClientUrls) throw thrown;
-          // Written but not complete yet.
-        }
+        const ports = await readPortsFile(join(dir, name));
+        const url = ports?.nats?.[0];
+        if (url) return url;
+        if (ports && ports.nats === undefined) throw new NoClientUrls();
       }
       await sleep(20);
     }
@@ -322,6 +317,15 @@ export class EmbeddedNats {
       "nats_not_ready",
       `nats-server did not report its port within ${READY_TIMEOUT_MS} ms`,
     );
+  }
+}
+
+/** The ports file nats-server wrote; null while it is not complete yet. */
+async function readPortsFile(file: string): Promise<{ nats?: string[] } | null> {
+  try {
+    return JSON.parse(await readFile(file, "utf8")) as { nats?: string[] };
+  } catch {
+    return null;
   }
 }
 
