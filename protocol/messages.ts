@@ -169,6 +169,26 @@ export const TEST_OUTCOMES: readonly TestOutcome[] = [
   "leaked",
 ];
 
+/**
+ * How a test's peak was measured, best first:
+ * - `cgroup`: the job cgroup's high-water mark, reset at the test's start (sequential runs):
+ *   every process, children that exited, tmpfs and shared memory included.
+ * - `worker-cgroup`: the high-water mark of the regrtest worker's own child cgroup (-j), as complete.
+ * - `process-tree`: the largest VmHWM of the processes alive at the test's end: misses children
+ *   that exited, and tmpfs and shared memory (a cgroup whose peak cannot be reset, or -j without
+ *   worker cgroups).
+ * - `process-tree-no-shm`: the same, with no cgroup at all (watchdog): tmpfs and /dev/shm are unmeasured.
+ * - `regrtest`: regrtest's own `mem:` figure (its worker's RSS), nothing the agent measured.
+ */
+export type PeakMeasure = "cgroup" | "worker-cgroup" | "process-tree" | "process-tree-no-shm" | "regrtest";
+export const PEAK_MEASURES: readonly PeakMeasure[] = [
+  "cgroup",
+  "worker-cgroup",
+  "process-tree",
+  "process-tree-no-shm",
+  "regrtest",
+];
+
 /** One test file or test case of a run, with its own duration and peak memory where known. */
 export interface TestRecord {
   /** `test_bigmem` for a file, `test.test_bigmem.StrTest.test_capitalize` for a case. */
@@ -179,6 +199,8 @@ export interface TestRecord {
   startedAt: number | null;
   durationSeconds: number | null;
   peakRssBytes: number | null;
+  /** How peakRssBytes was measured; absent from agents before it, and where there is no peak. */
+  peakMeasuredBy?: PeakMeasure;
   /** Skip reason, leak report or failure summary. */
   detail: string | null;
 }
@@ -518,6 +540,14 @@ function parseTestRecord(value: unknown): TestRecord {
   const duration = readOptionalNumber(fields, "durationSeconds", "tests[].");
   const peak = readOptionalNumber(fields, "peakRssBytes", "tests[].");
   const startedAt = readOptionalNumber(fields, "startedAt", "tests[].");
+  const measuredBy = readOptionalString(fields, "peakMeasuredBy", "tests[].");
+  if (measuredBy !== undefined && !(PEAK_MEASURES as readonly string[]).includes(measuredBy)) {
+    throw new ValidationError(
+      "invalid_value",
+      `tests[].peakMeasuredBy ${quoted(measuredBy)} is not known; use one of ${PEAK_MEASURES.join(", ")}`,
+      "tests[].peakMeasuredBy",
+    );
+  }
   return {
     name: readString(fields, "name", "tests[]."),
     kind,
@@ -525,6 +555,7 @@ function parseTestRecord(value: unknown): TestRecord {
     startedAt: startedAt ?? null,
     durationSeconds: duration ?? null,
     peakRssBytes: peak ?? null,
+    ...(measuredBy === undefined ? {} : { peakMeasuredBy: measuredBy as PeakMeasure }),
     detail: readOptionalString(fields, "detail", "tests[].") ?? null,
   };
 }

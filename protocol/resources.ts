@@ -282,6 +282,8 @@ export interface TestResource {
   startedAt: string | null;
   durationSeconds: number | null;
   peakRssBytes: number | null;
+  /** How the peak was measured (see PeakMeasure in messages.ts); null when the agent did not say. */
+  peakMeasuredBy: string | null;
   detail: string | null;
 }
 

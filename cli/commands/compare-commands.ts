@@ -1,5 +1,6 @@
 import { parseJobId } from "../../protocol/ids.ts";
 import type { ComparedJob, ComparedTest, JobComparison, TestResource } from "../../protocol/resources.ts";
+import { peakMeasureShort } from "../../protocol/peak-measure-text.ts";
 import { formatBytes } from "../../protocol/sizes.ts";
 import { CliError } from "../client.ts";
 import type { CommandContext } from "../context.ts";
@@ -66,12 +67,13 @@ export async function testsCommand(context: CommandContext): Promise<number> {
   else
     context.stdout(
       `${table(
-        ["TEST", "KIND", "OUTCOME", "PEAK", "DURATION"],
+        ["TEST", "KIND", "OUTCOME", "PEAK", "MEASURED BY", "DURATION"],
         body.tests.map((test) => [
           test.name,
           test.kind,
           test.outcome,
           formatBytes(test.peakRssBytes),
+          test.peakRssBytes === null ? "-" : peakMeasureShort(test.peakMeasuredBy),
           durationText(test.durationSeconds),
         ]),
       )}\n`,

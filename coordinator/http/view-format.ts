@@ -1,5 +1,6 @@
 import { isFinalStatus } from "../../protocol/job-status.ts";
 import { describeCounts } from "../../protocol/messages.ts";
+import { peakMeasureLong, peakMeasureShort } from "../../protocol/peak-measure-text.ts";
 import { releaseText } from "../../protocol/protocol-version.ts";
 import { formatBytes } from "../../protocol/sizes.ts";
 import { formatDuration } from "../dashboard/format-duration.ts";
@@ -26,6 +27,9 @@ export const fmt = {
     return `${delta > 0 ? "+" : delta < 0 ? "-" : ""}${formatBytes(Math.abs(delta))}`;
   },
   counts: describeCounts,
+  /** How a test's peak was measured: a short cell text, and the sentence for its title. */
+  peakMeasure: peakMeasureShort,
+  peakMeasureNote: peakMeasureLong,
   agentVersion: (agent: { version: string | null }) => releaseText(agent.version),
   /** Whether a job has ended (it can be run again, not canceled). */
   ended: (status: string) => isFinalStatus(status),

@@ -80,6 +80,7 @@ const test = (name: string, startOffsetMs: number): TestResource => ({
   startedAt: new Date(START + startOffsetMs).toISOString(),
   durationSeconds: 1,
   peakRssBytes: null,
+  peakMeasuredBy: null,
   detail: null,
 });
 

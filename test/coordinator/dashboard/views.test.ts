@@ -27,6 +27,7 @@ function testResult(
     startedAt: null,
     durationSeconds: null,
     peakRssBytes,
+    peakMeasuredBy: null,
     detail: null,
     ...extra,
   };

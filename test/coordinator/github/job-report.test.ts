@@ -37,6 +37,7 @@ const test = (name: string, peakRssBytes: number): TestResource => ({
   startedAt: null,
   durationSeconds: 1,
   peakRssBytes,
+  peakMeasuredBy: "cgroup",
   detail: null,
 });
 
