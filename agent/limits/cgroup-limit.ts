@@ -1,4 +1,4 @@
-import { existsSync, rmdirSync } from "node:fs";
+import { existsSync, readdirSync, rmdirSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -7,6 +7,8 @@ import { processExists, signalAll } from "../processes/process-tree.ts";
 import { problemWithV1Root, problemWithV2Root } from "./cgroup-support.ts";
 import type { JobLimit, LimitKind } from "./job-limit.ts";
 import { preferForOomKill, readCounters, readNumber, readPids, readText, tryWrite } from "./limit-files.ts";
+import { type PeakCounter, v1PeakCounter, v2PeakCounter } from "./peak-counter.ts";
+import { isWorkerGroup } from "./worker-launcher.ts";
 
 /** How a control file is written when the group is made. */
 type Need = "required" | "best-effort" | "if-present";
@@ -16,6 +18,10 @@ interface Flavour {
   kind: LimitKind;
   settings: (limitBytes: number) => [file: string, value: string, need: Need][];
   peakFile: string;
+  /** A per-test mark of the group (see PeakCounter); `keep` gets readings a reset would erase. */
+  peakCounter: (dir: string, keep: (bytes: number) => void) => PeakCounter | null;
+  /** Whether regrtest workers may have groups of their own inside `dir` that count toward its limit. */
+  holdsWorkerGroups: (dir: string) => boolean;
   /** Polled for the peak when peakFile is missing (v2 before Linux 5.19). */
   currentFile: string;
   /** Whether the kernel killed something for the limit; null when the file cannot be read. */
@@ -51,6 +57,10 @@ const V2: Flavour = {
     ["memory.swap.max", "0", "if-present"],
   ],
   peakFile: "memory.peak",
+  peakCounter: (dir) => v2PeakCounter(dir),
+  // A v2 group with memory in its subtree_control may hold no processes: regrtest's main process
+  // would need a leaf of its own first. Not done yet: workers share the job's group.
+  holdsWorkerGroups: () => false,
   currentFile: "memory.current",
   oomKilled: (dir) => {
     const events = readCounters(join(dir, "memory.events"));
@@ -72,6 +82,9 @@ const V1: Flavour = {
     ["memory.memsw.limit_in_bytes", String(limit), "if-present"],
   ],
   peakFile: "memory.max_usage_in_bytes",
+  peakCounter: v1PeakCounter,
+  // Without use_hierarchy a child group's memory would not count toward the job's limit at all.
+  holdsWorkerGroups: (dir) => readNumber(join(dir, "memory.use_hierarchy")) === 1,
   currentFile: "memory.usage_in_bytes",
   oomKilled: (dir) => {
     const control = readCounters(join(dir, "memory.oom_control"));
@@ -102,6 +115,7 @@ export class CgroupLimit implements JobLimit {
   readonly kind: LimitKind;
   /** Where a launcher writes "0" to move itself in: v1 `tasks`, v2 `cgroup.procs` (see Flavour.selfJoinFile). */
   readonly joinFile: string;
+  readonly workerGroupsDir: string | null;
   private timer: NodeJS.Timeout | null = null;
   private peakSeen = 0;
   private oomSeen = false;
@@ -118,6 +132,7 @@ export class CgroupLimit implements JobLimit {
   ) {
     this.kind = flavour.kind;
     this.joinFile = join(dir, flavour.selfJoinFile);
+    this.workerGroupsDir = flavour.holdsWorkerGroups(dir) ? dir : null;
   }
 
   /**
@@ -203,13 +218,22 @@ export class CgroupLimit implements JobLimit {
     return this.peakSeen > 0 ? this.peakSeen : null;
   }
 
+  openPeakCounter(): PeakCounter | null {
+    return this.flavour.peakCounter(this.dir, (bytes) => {
+      this.peakSeen = Math.max(this.peakSeen, bytes);
+    });
+  }
+
   oomKilled(): boolean {
     if (this.flavour.oomKilled(this.dir) === true) this.oomSeen = true;
     return this.oomSeen;
   }
 
   pids(): number[] {
-    return readPids(join(this.dir, "cgroup.procs"));
+    const workers = listDir(this.dir).filter(isWorkerGroup);
+    return [this.dir, ...workers.map((name) => join(this.dir, name))].flatMap((dir) =>
+      readPids(join(dir, "cgroup.procs")),
+    );
   }
 
   async killAll(): Promise<void> {
@@ -239,6 +263,8 @@ export class CgroupLimit implements JobLimit {
     // The last readings, before the files go with the group.
     this.peakBytes();
     this.oomKilled();
+    // Workers' groups the run left (a worker killed before the agent removed its group).
+    for (const name of listDir(this.dir).filter(isWorkerGroup)) await removeGroupWhenEmpty(join(this.dir, name));
     await removeGroupWhenEmpty(this.dir);
   }
 
@@ -288,6 +314,14 @@ async function makeGroup(dir: string): Promise<void> {
       throw new MemfarmError("cgroup_busy", `${dir} already exists and cannot be made again (${problem})`);
     }
     await mkdir(dir);
+  }
+}
+
+function listDir(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
   }
 }
 

@@ -3,6 +3,8 @@
  * first: a cgroup v2 (production hosts), a cgroup v1 (older hosts, this VM),
  * or a watchdog that polls the tree's RSS and kills it past the limit.
  */
+import type { PeakCounter } from "./peak-counter.ts";
+
 export type LimitKind = "cgroup-v2" | "cgroup-v1" | "watchdog";
 export type LimitMode = "auto" | "v2" | "v1" | "watchdog";
 
@@ -30,6 +32,20 @@ export interface JobLimit {
    * tree's summed RSS and each process's VmHWM.
    */
   peakBytes(): number | null;
+  /**
+   * A per-test high-water mark of the whole job (see PeakCounter), where the
+   * kernel can reset one: cgroup v1 always, v2 on Linux 6.12+; null otherwise
+   * (the watchdog, older v2), and the caller falls back to the processes' marks.
+   * Readings taken before each reset still count toward peakBytes().
+   */
+  openPeakCounter(): PeakCounter | null;
+  /**
+   * Where each regrtest worker may make its own group (`worker-PID`, see
+   * worker-launcher.ts) whose memory counts toward this limit, or null where
+   * it cannot: the watchdog, v1 without memory.use_hierarchy, and v2, whose
+   * job group could then hold no processes of its own (not done yet).
+   */
+  readonly workerGroupsDir: string | null;
   /** Whether the limit was hit and something was killed for it. */
   oomKilled(): boolean;
   /** Every pid in the job (cgroup.procs, or the watched tree). */

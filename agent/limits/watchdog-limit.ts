@@ -39,8 +39,15 @@ export class WatchdogLimit implements JobLimit {
     private readonly onOom: () => void,
   ) {}
 
+  /** No group: nothing counts tmpfs, shared memory or children that exited, per test or per worker. */
+  readonly workerGroupsDir = null;
+
   joined(pid: number): void {
     this.attach(pid);
+  }
+
+  openPeakCounter(): null {
+    return null;
   }
 
   attach(pid: number): void {

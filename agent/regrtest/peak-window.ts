@@ -1,4 +1,5 @@
 import { writeFileSync } from "node:fs";
+import type { PeakMeasure } from "../../protocol/messages.ts";
 import { peakRssOf } from "../processes/proc-reading.ts";
 import { type SeenProcesses, treeOf } from "../processes/process-tree.ts";
 import type { PeakWindow } from "./test-timeline.ts";
@@ -27,10 +28,15 @@ export class ProcessTreePeakWindow implements PeakWindow {
   /** What the last fold took from the kernel's marks. */
   private lastFold: number | null = null;
 
+  /**
+   * @param measuredBy `process-tree` under a cgroup whose mark cannot be reset per test, `process-tree-no-shm`
+   *   without a cgroup: then nothing at all counts tmpfs and shared memory, and the records say so.
+   */
   constructor(
     private readonly rootPid: number,
     private readonly seen: SeenProcesses,
     private readonly keep: (bytes: number) => void,
+    readonly measuredBy: PeakMeasure = "process-tree",
   ) {}
 
   reset(): void {

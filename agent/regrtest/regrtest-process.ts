@@ -10,7 +10,7 @@ import { TreeSampler } from "../processes/sampler.ts";
 import { terminateTree } from "../processes/terminate.ts";
 import { type JunitCase, junitXmlPath, parseJunitXml } from "./junit-xml.ts";
 import { LineSplitter } from "./line-splitter.ts";
-import { ProcessTreePeakWindow } from "./peak-window.ts";
+import { type FoldingWindow, sequentialWindow, workerGroups } from "./peak-measuring.ts";
 import { RegrtestOutputReader, type RegrtestSummary } from "./regrtest-output.ts";
 import { TestTimeline } from "./test-timeline.ts";
 
@@ -59,20 +59,30 @@ export interface RegrtestEnding {
 export async function runRegrtest(options: RegrtestRunOptions): Promise<RegrtestEnding> {
   const reader = new RegrtestOutputReader();
   const sequential = !options.args.some((arg) => /^(-j|--use-mp|--multiprocess)/.test(arg));
-  let window: ProcessTreePeakWindow | null = null;
+  let window: FoldingWindow | null = null;
+  // Under -j each worker in a cgroup of its own where the limit allows (see workerGroups).
+  const workers = sequential ? null : workerGroups(options.limit, options.python, options.args);
   const timeline = new TestTimeline({
     sequential,
-    window: { reset: () => window?.reset(), peak: () => window?.peak() ?? null },
+    window: {
+      reset: () => window?.reset(),
+      peak: () => window?.peak() ?? null,
+      get measuredBy() {
+        return window?.measuredBy;
+      },
+    },
+    workerPeak: workers ? (test) => workers.peaks.peakOf(test) : undefined,
   });
   let lastOutputAt = Date.now();
 
   let launched: Launched;
   try {
-    launched = launchInLimit(options.limit, options.python, options.args, {
+    launched = launchInLimit(options.limit, options.python, workers?.args ?? options.args, {
       cwd: options.cwd,
-      env: { ...process.env, PYTHONUNBUFFERED: "1", TERM: "dumb" },
+      env: { ...process.env, PYTHONUNBUFFERED: "1", TERM: "dumb", ...workers?.env },
     });
   } catch (thrown) {
+    workers?.peaks.close();
     return notStarted(coerceError(thrown), reader.get());
   }
   const { child } = launched;
@@ -107,11 +117,11 @@ export async function runRegrtest(options: RegrtestRunOptions): Promise<Regrtest
   if (rootPid !== undefined) {
     sampler = new TreeSampler(seen, rootPid, options.sampleIntervalMs, options.onSample);
     const tracker = sampler;
-    window = new ProcessTreePeakWindow(rootPid, seen, (bytes) => tracker.observePeak(bytes));
+    window = sequentialWindow(options.limit, rootPid, seen, (bytes) => tracker.observePeak(bytes));
     sampler.start();
     options.onStarted(rootPid);
   }
-  // Only sequential runs have per-test windows (see ProcessTreePeakWindow for why it folds).
+  // Only sequential runs have per-test windows (see ProcessTreePeakWindow for why they fold).
   const folding = window && sequential ? setInterval(() => window?.fold(), options.sampleIntervalMs) : null;
 
   let timedOut: RegrtestEnding["timedOut"] = null;
@@ -155,6 +165,8 @@ export async function runRegrtest(options: RegrtestRunOptions): Promise<Regrtest
   const summary = reader.get();
   const lastTests = [...timeline.finish(summary), ...timeline.enrich(await readJunitXml(options))];
   if (lastTests.length > 0) options.onTests(lastTests);
+  window?.close?.();
+  workers?.peaks.close();
   const kernelPeak = options.limit?.peakBytes() ?? null;
   return {
     exitCode: exit.code,

@@ -1,4 +1,4 @@
-import type { TestOutcome, TestRecord } from "../../protocol/messages.ts";
+import type { PeakMeasure, TestOutcome, TestRecord } from "../../protocol/messages.ts";
 import type { JunitCase } from "./junit-xml.ts";
 import type { RegrtestSummary } from "./regrtest-output.ts";
 import { type Traceback, TracebackReader } from "./tracebacks.ts";
@@ -13,6 +13,8 @@ export interface PeakWindow {
   reset(): void;
   /** The highest resident memory of any process of the tree since the last reset. */
   peak(): number | null;
+  /** How peak() measures, for the records (see PeakMeasure). */
+  readonly measuredBy?: PeakMeasure;
 }
 
 const PROGRESS = /^(?:\d+:\d\d:\d\d )?(?:load avg: [\d.]+ )?\[\s*\d+\/\d+(?:\/\d+)?\] (test\S*)(.*)$/;
@@ -51,7 +53,13 @@ export class TestTimeline {
   private readonly pending = new Map<string, Traceback[]>();
 
   constructor(
-    private readonly options: { sequential: boolean; window: PeakWindow | null; now?: () => number },
+    private readonly options: {
+      sequential: boolean;
+      window: PeakWindow | null;
+      /** Under -j: the peak of the worker that ran a test file (its own cgroup), null if unknown. */
+      workerPeak?: (test: string) => number | null;
+      now?: () => number;
+    },
   ) {}
 
   read(line: string): void {
@@ -189,7 +197,9 @@ export class TestTimeline {
     record.durationSeconds = parseDuration(rest);
     record.startedAt =
       record.durationSeconds === null ? null : Math.round(this.now() - record.durationSeconds * 1000);
-    record.peakRssBytes = memFrom(rest);
+    const worker = this.options.workerPeak?.(name) ?? null;
+    const mem = memFrom(rest);
+    setPeak(record, maxOf(worker, mem), worker !== null ? "worker-cgroup" : "regrtest");
     this.files.set(name, record);
     this.completed.push({ ...record });
   }
@@ -201,7 +211,9 @@ export class TestTimeline {
     const record = open.record;
     if (record.outcome !== "leaked") record.outcome = fileOutcome(result, rest);
     record.durationSeconds = (this.now() - open.startMs) / 1000;
-    record.peakRssBytes = maxOf(record.peakRssBytes, this.options.window?.peak() ?? null, memFrom(rest));
+    const measured = maxOf(record.peakRssBytes, this.options.window?.peak() ?? null);
+    const peak = maxOf(measured, memFrom(rest));
+    setPeak(record, peak, measured === null ? "regrtest" : this.options.window?.measuredBy);
     this.openFile = null;
     this.attachPending(record);
     this.files.set(name, record);
@@ -226,9 +238,10 @@ export class TestTimeline {
       record.detail = outcome.replace(/^skipped ?/, "").replace(/^'(.*)'$/, "$1") || null;
     if (this.options.sequential) {
       record.durationSeconds = (this.now() - open.startMs) / 1000;
-      record.peakRssBytes = this.options.window?.peak() ?? null;
+      setPeak(record, this.options.window?.peak() ?? null, this.options.window?.measuredBy);
       if (this.openFile) {
-        this.openFile.record.peakRssBytes = maxOf(this.openFile.record.peakRssBytes, record.peakRssBytes);
+        const file = this.openFile.record;
+        setPeak(file, maxOf(file.peakRssBytes, record.peakRssBytes), this.options.window?.measuredBy);
       }
     } else {
       record.startedAt = null;
@@ -285,6 +298,13 @@ export class TestTimeline {
       detail: null,
     };
   }
+}
+
+/** Sets a record's peak and how it was measured (no label where there is no figure). */
+function setPeak(record: TestRecord, bytes: number | null, measuredBy: PeakMeasure | undefined): void {
+  record.peakRssBytes = bytes;
+  if (bytes !== null && measuredBy !== undefined) record.peakMeasuredBy = measuredBy;
+  else delete record.peakMeasuredBy;
 }
 
 function keepEnd(text: string): string {
