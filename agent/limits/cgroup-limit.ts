@@ -264,7 +264,8 @@ export class CgroupLimit implements JobLimit {
     this.peakBytes();
     this.oomKilled();
     // Workers' groups the run left (a worker killed before the agent removed its group).
-    for (const name of listDir(this.dir).filter(isWorkerGroup)) await removeGroupWhenEmpty(join(this.dir, name));
+    for (const name of listDir(this.dir).filter(isWorkerGroup))
+      await removeGroupWhenEmpty(join(this.dir, name));
     await removeGroupWhenEmpty(this.dir);
   }
 

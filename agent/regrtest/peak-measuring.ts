@@ -54,7 +54,11 @@ export function workerGroups(limit: JobLimit | null, python: string, args: strin
   if (dir === null || args.includes("--") || args.some((arg) => CHANGED_BY_PYTHON.test(arg))) return null;
   // regrtest shlex-splits the value; no shell ever sees it.
   const command = [LAUNCHER_SHELL, workerLauncherPath(), python].map(shlexQuote).join(" ");
-  return { args: [...args, "--python", command], env: { [WORKER_GROUPS_ENV]: dir }, peaks: new WorkerPeaks(dir) };
+  return {
+    args: [...args, "--python", command],
+    env: { [WORKER_GROUPS_ENV]: dir },
+    peaks: new WorkerPeaks(dir),
+  };
 }
 
 /** Quotes one word for Python's shlex.split. */

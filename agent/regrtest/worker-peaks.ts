@@ -1,8 +1,8 @@
 import { type FSWatcher, readdirSync, watch } from "node:fs";
 import { join } from "node:path";
+import { removeGroup } from "../limits/cgroup-limit.ts";
 import { readNumber, readText } from "../limits/limit-files.ts";
 import { isWorkerGroup } from "../limits/worker-launcher.ts";
-import { removeGroup } from "../limits/cgroup-limit.ts";
 
 /**
  * The peak of each test file under -j, from the cgroup its regrtest worker
@@ -35,7 +35,8 @@ export class WorkerPeaks {
     const group = this.groups.get(test);
     if (group === undefined) return null;
     this.groups.delete(test);
-    const peak = readNumber(join(group, "memory.max_usage_in_bytes")) ?? readNumber(join(group, "memory.peak"));
+    const peak =
+      readNumber(join(group, "memory.max_usage_in_bytes")) ?? readNumber(join(group, "memory.peak"));
     if (removeGroup(group) !== null) this.leftover.add(group);
     for (const old of this.leftover) if (removeGroup(old) === null) this.leftover.delete(old);
     return peak;

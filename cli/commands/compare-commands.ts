@@ -1,6 +1,6 @@
 import { parseJobId } from "../../protocol/ids.ts";
-import type { ComparedJob, ComparedTest, JobComparison, TestResource } from "../../protocol/resources.ts";
 import { peakMeasureShort } from "../../protocol/peak-measure-text.ts";
+import type { ComparedJob, ComparedTest, JobComparison, TestResource } from "../../protocol/resources.ts";
 import { formatBytes } from "../../protocol/sizes.ts";
 import { CliError } from "../client.ts";
 import type { CommandContext } from "../context.ts";

@@ -41,7 +41,8 @@ export class TestsStore {
   record(jobId: number, attemptId: string, records: TestRecord[]): void {
     if (records.length === 0) return;
     this.db.transaction(() => {
-      for (const record of records) this.upsert.run({ jobId, attemptId, ...record, peakMeasuredBy: record.peakMeasuredBy ?? null });
+      for (const record of records)
+        this.upsert.run({ jobId, attemptId, ...record, peakMeasuredBy: record.peakMeasuredBy ?? null });
     })();
   }
 
