@@ -126,6 +126,13 @@ describe("memfarm compare, memfarm tests and the jobs filters, against a real fa
       ["test_grows", "test_steady", "test_quick"],
       "the hungriest first, by default",
     );
+    // Sequential, under this host's cgroup (or, without one, the watchdog's labelled fallback).
+    for (const test of peaks) {
+      assert.ok(
+        ["cgroup", "process-tree", "process-tree-no-shm"].includes(test.peakMeasuredBy),
+        `how ${test.name}'s peak was measured: ${test.peakMeasuredBy}`,
+      );
+    }
     const byName = JSON.parse(
       (await runCli(["tests", String(head.id), "--sort", "name", "--json"], env)).stdout,
     );
@@ -147,7 +154,7 @@ describe("memfarm compare, memfarm tests and the jobs filters, against a real fa
     const text = await runCli(["tests", String(head.id)], env);
     assert.match(
       text.stdout,
-      /^TEST\s+KIND\s+OUTCOME\s+PEAK\s+DURATION\ntest_grows\s+file\s+passed\s+\d+\.\d MiB\s+\d/,
+      /^TEST\s+KIND\s+OUTCOME\s+PEAK\s+MEASURED BY\s+DURATION\ntest_grows\s+file\s+passed\s+\d+\.\d MiB\s+(cgroup|processes(, no shm)?)\s+\d/,
     );
     const bad = await runCli(["tests", String(head.id), "--sort", "memory"], env);
     assert.equal(bad.code, 2);

@@ -53,6 +53,12 @@ describe("the dashboard over HTTP, without JavaScript", () => {
     assert.match(html, /<table class="tests sortable" id="tests"/);
     assert.match(html, /aria-sort="descending" data-sort-key="peak"/, "tests sort by peak memory by default");
     assert.match(html, /href="\?sort=name#tests"|href="\?sort=-name#tests"/);
+    assert.match(html, /<th scope="col" title="How the peak was measured[^"]*">Measured by<\/th>/);
+    assert.match(
+      html,
+      /<td class="peak-measure" title="[^"]+">(cgroup|processes|processes, no shm)<\/td>/,
+      "each measured peak says how",
+    );
     assert.match(html, /id="timeline"/);
     assert.match(html, /attempt 1 assigned to test-agent/);
     assert.match(html, /Download the whole log/);
