@@ -1,4 +1,4 @@
-import { closeSync, openSync, readSync, writeSync } from "node:fs";
+import { closeSync, openSync, readSync, statfsSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { readNumber, tryWrite } from "./limit-files.ts";
 
@@ -45,6 +45,9 @@ export function v1PeakCounter(dir: string, keep: (bytes: number) => void): PeakC
  * and the caller falls back to the process tree's marks.
  */
 export function v2PeakCounter(dir: string): PeakCounter | null {
+  // A plain directory standing in for cgroupfs (the tests' fake v2 tree) would take the write as
+  // data and overwrite its memory.peak: only the real cgroup2 filesystem resets.
+  if (!onCgroup2(dir)) return null;
   let fd: number;
   try {
     fd = openSync(join(dir, "memory.peak"), "r+");
@@ -84,4 +87,15 @@ export function v2PeakCounter(dir: string): PeakCounter | null {
       closeSync(fd);
     },
   };
+}
+
+/** CGROUP2_SUPER_MAGIC, statfs(2)'s f_type of the cgroup v2 filesystem. */
+const CGROUP2_SUPER_MAGIC = 0x63677270;
+
+function onCgroup2(dir: string): boolean {
+  try {
+    return statfsSync(dir).type === CGROUP2_SUPER_MAGIC;
+  } catch {
+    return false;
+  }
 }

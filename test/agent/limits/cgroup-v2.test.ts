@@ -191,4 +191,14 @@ describe("cgroup v2 limit (on a directory tree that mimics cgroup v2)", () => {
     assert.equal(limit.oomKilled(), true);
     assert.throws(() => limit.attach(process.pid), /already removed/);
   });
+
+  it("offers no per-test counter where memory.peak is not the kernel's, nor worker groups: the tests fall back, labelled", async () => {
+    const dir = root();
+    const limit = await v2Limit(dir, { name: "job-43-1" });
+    const peakFile = join(dir, "job-43-1", "memory.peak");
+    writeFileSync(peakFile, String(80 * MiB));
+    assert.equal(limit.openPeakCounter(), null);
+    assert.equal(read(peakFile), String(80 * MiB), "the stand-in's file is left as it was");
+    assert.equal(limit.workerGroupsDir, null);
+  });
 });
