@@ -175,4 +175,16 @@ describe("per-test peaks from the cgroup (children, tmpfs, -j workers)", () => {
       [],
     );
   });
+  it("-j with a re-run of failed tests (which --python would turn off) keeps regrtest's own run, labelled", async (t) => {
+    if (skip) return t.skip(skip);
+    const testDir = join(dir, "tests-rerun");
+    mkdirSync(testDir);
+    writeFileSync(join(testDir, "test_big.py"), TEST_FILE(100));
+    const limit = await limitOf("v1");
+    const records = await run(limit, PYTHON, ["-m", "test", "-j2", "-w", "--testdir", testDir, "test_big"]);
+    const big = records.get("test_big");
+    assert.equal(big?.outcome, "passed", JSON.stringify(big));
+    assert.notEqual(big?.peakMeasuredBy, "worker-cgroup", JSON.stringify(big));
+    if (big?.peakRssBytes !== null) assert.equal(big?.peakMeasuredBy, "regrtest");
+  });
 });
