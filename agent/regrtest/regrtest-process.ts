@@ -117,12 +117,13 @@ export async function runRegrtest(options: RegrtestRunOptions): Promise<Regrtest
   if (rootPid !== undefined) {
     sampler = new TreeSampler(seen, rootPid, options.sampleIntervalMs, options.onSample);
     const tracker = sampler;
-    window = sequentialWindow(options.limit, rootPid, seen, (bytes) => tracker.observePeak(bytes));
+    if (sequential)
+      window = sequentialWindow(options.limit, rootPid, seen, (bytes) => tracker.observePeak(bytes));
     sampler.start();
     options.onStarted(rootPid);
   }
   // Only sequential runs have per-test windows (see ProcessTreePeakWindow for why they fold).
-  const folding = window && sequential ? setInterval(() => window?.fold(), options.sampleIntervalMs) : null;
+  const folding = window ? setInterval(() => window?.fold(), options.sampleIntervalMs) : null;
 
   let timedOut: RegrtestEnding["timedOut"] = null;
   let stopping: Promise<number[]> | null = null;
