@@ -45,6 +45,25 @@ describe("job store (a real SQLite file)", () => {
     assert.equal(store.db.pragma("user_version", { simple: true }), newest);
   });
 
+  it("keeps how each test's peak was measured, and null for agents that did not say", () => {
+    const job = newJob();
+    const attemptId = store.jobStates.assign(job.id, "a1");
+    assert.ok(attemptId);
+    const test = {
+      kind: "file" as const,
+      outcome: "passed" as const,
+      startedAt: 1,
+      durationSeconds: 1,
+      detail: null,
+    };
+    store.tests.record(job.id, attemptId, [
+      { ...test, name: "test_new", peakRssBytes: 5, peakMeasuredBy: "worker-cgroup" },
+      { ...test, name: "test_old", peakRssBytes: 7 },
+    ]);
+    const listed = Object.fromEntries(store.tests.list(job.id).map((row) => [row.name, row.peakMeasuredBy]));
+    assert.deepEqual(listed, { test_new: "worker-cgroup", test_old: null });
+  });
+
   it("refuses a status outside the job states (CHECK constraint)", () => {
     const job = newJob();
     assert.throws(
