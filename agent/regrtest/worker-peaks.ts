@@ -39,7 +39,8 @@ export class WorkerPeaks {
       readNumber(join(group, "memory.max_usage_in_bytes")) ?? readNumber(join(group, "memory.peak"));
     if (removeGroup(group) !== null) this.leftover.add(group);
     for (const old of this.leftover) if (removeGroup(old) === null) this.leftover.delete(old);
-    return peak;
+    // 0: the launcher made the group but could not join it (it said so); the worker ran in the job's group.
+    return peak !== null && peak > 0 ? peak : null;
   }
 
   close(): void {
