@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -42,7 +42,10 @@ let written: string | null = null;
 /** The launcher's file, written once per agent into a directory of its own (mkdtemp: no one else's file). */
 export function workerLauncherPath(): string {
   if (written === null) {
-    const path = join(mkdtempSync(join(tmpdir(), "memfarm-worker-launcher-")), "join-worker-cgroup.sh");
+    const dir = mkdtempSync(join(tmpdir(), "memfarm-worker-launcher-"));
+    // Gone with the agent: its jobs' workers are gone by then too.
+    process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+    const path = join(dir, "join-worker-cgroup.sh");
     writeFileSync(path, WORKER_LAUNCHER_SCRIPT);
     chmodSync(path, 0o555);
     written = path;
