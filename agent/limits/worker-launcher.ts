@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -41,7 +41,8 @@ let written: string | null = null;
 
 /** The launcher's file, written once per agent into a directory of its own (mkdtemp: no one else's file). */
 export function workerLauncherPath(): string {
-  if (written === null) {
+  // Written again if something (a tmp cleaner, on an agent up for weeks) removed it: -j workers need it.
+  if (written === null || !existsSync(written)) {
     const dir = mkdtempSync(join(tmpdir(), "memfarm-worker-launcher-"));
     // Gone with the agent: its jobs' workers are gone by then too.
     process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
