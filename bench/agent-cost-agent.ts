@@ -1,6 +1,6 @@
+import { Session } from "node:inspector/promises";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { Session } from "node:inspector/promises";
 import type { compileAgentConfig as CompileAgentConfig } from "../agent/config.ts";
 import type { AgentDaemon as Daemon } from "../agent/daemon.ts";
 import type { samplerCpuMicrosSoFar as SamplerCpu } from "../agent/processes/sampler-cost.ts";
@@ -38,12 +38,12 @@ const samplerCpu = await import(join(dist, "agent", "processes", "sampler-cost.j
 /** The part of the agent a stack belongs to: its innermost frame that one of these names. */
 const PARTS: [string, RegExp][] = [
   ["per-test peak folds (peak-window)", /\/agent\/regrtest\/peak-window\./],
-  ["sampler (/proc reads, tree walk)", /\/agent\/processes\//],
   ["report journal (disk)", /\/agent\/reports\/report-journal\./],
+  ["sampler (/proc reads, tree walk)", /\/agent\/processes\//],
   ["reporter + outbox (batching, JSON)", /\/agent\/reports\/|\/protocol\/messages\./],
   ["NATS client (publish, heartbeats)", /@nats-io\//],
   ["regrtest output reading", /\/agent\/regrtest\//],
-  ["limit poll (cgroup / watchdog)", /\/agent\/limits\//],
+  ["limit poll (cgroup / watchdog; cgroup.procs)", /\/agent\/limits\//],
   ["coordinator link (heartbeats)", /\/agent\/link\//],
 ];
 
@@ -100,21 +100,25 @@ function byPart(profile: {
     nodes.set(node.id, node);
     for (const child of node.children ?? []) parent.set(child, node.id);
   }
-  const partOf = new Map<number, string>();
-  const classify = (id: number): string => {
-    const known = partOf.get(id);
+  // A stack's part is the first of PARTS that any of its frames is in (a fold's /proc reads are
+  // the fold's, a journal write under the outbox is the journal's).
+  const rank = new Map<number, number>();
+  const rankOf = (id: number): number => {
+    const known = rank.get(id);
     if (known !== undefined) return known;
     const frame = nodes.get(id)?.callFrame;
-    let part: string;
-    if (frame?.functionName === "(idle)") part = "(idle)";
-    else if (frame?.functionName === "(garbage collector)") part = "garbage collection";
-    else {
-      const named = PARTS.find(([, pattern]) => pattern.test(frame?.url ?? ""))?.[0];
-      const up = parent.get(id);
-      part = named ?? (up === undefined ? "other (Node, timers, runtime)" : classify(up));
-    }
-    partOf.set(id, part);
-    return part;
+    const own = PARTS.findIndex(([, pattern]) => pattern.test(frame?.url ?? ""));
+    const up = parent.get(id);
+    const above = up === undefined ? PARTS.length : rankOf(up);
+    const value = Math.min(own < 0 ? PARTS.length : own, above);
+    rank.set(id, value);
+    return value;
+  };
+  const classify = (id: number): string => {
+    const name = nodes.get(id)?.callFrame.functionName;
+    if (name === "(idle)") return "(idle)";
+    if (name === "(garbage collector)") return "garbage collection";
+    return PARTS[rankOf(id)]?.[0] ?? "other (Node, timers, runtime)";
   };
   const totals: Record<string, number> = {};
   const samples = profile.samples ?? [];

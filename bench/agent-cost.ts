@@ -153,9 +153,13 @@ async function startAgent(name: string, distDir: string): Promise<AgentProcess> 
     workDir: join(dir, name),
     sampleIntervalMs: SAMPLE_INTERVAL_MS,
   };
-  const child = spawn(process.execPath, [join(afterDist, "bench", "agent-cost-agent.js"), JSON.stringify(options), distDir], {
-    stdio: "pipe",
-  });
+  const child = spawn(
+    process.execPath,
+    [join(afterDist, "bench", "agent-cost-agent.js"), JSON.stringify(options), distDir],
+    {
+      stdio: "pipe",
+    },
+  );
   const started = new AgentProcess(child);
   await started.next(); // {ready}
   return started;
@@ -272,7 +276,9 @@ printTable(
   ]),
 );
 const parts = [...new Set(rounds.flatMap((entry) => Object.keys(entry.profile)))].sort();
-console.log("\nwhere the job's CPU goes (V8 profile of the agent's main thread, % of a core; the profiler adds its own):");
+console.log(
+  "\nwhere the job's CPU goes (V8 profile of the agent's main thread, % of a core; the profiler adds its own):",
+);
 printTable(
   ["part", ...rounds.map((entry) => entry.variant)],
   [

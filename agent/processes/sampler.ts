@@ -31,10 +31,12 @@ export class TreeSampler {
   /** Each process's CPU time at the last sample, in clock ticks. */
   private readonly cpuSeen = new Map<number, number>();
   private readonly reader = new ProcReader();
+  /** Whether the marks were read through `marks` since the last walk. */
+  private marksTaken = false;
 
   constructor(
     private readonly seen: SeenProcesses,
-    private readonly rootPid: number,
+    rootPid: number,
     private readonly intervalMs: number,
     private readonly onSample: (sample: Sample) => void,
     /** Lists the job's processes (see jobPidLister); by default, walks the tree from the root. */
@@ -67,6 +69,7 @@ export class TreeSampler {
    * The high-water marks of the job's processes, read and reset through this sampler's open
    * files: for a per-test peak window. pids(false) are those found at the last walk (at most a
    * second old), for the frequent folds; pids(true) lists them afresh, for a test's edges.
+   * Whoever reads marks here must hand them to observePeak (the sampler then skips its own read).
    */
   readonly marks: ProcessMarks = {
     pids: (fresh) => {
@@ -75,7 +78,10 @@ export class TreeSampler {
       this.seen.remember(pids);
       return pids;
     },
-    highWaterMark: (pid) => this.reader.highWaterMark(pid),
+    highWaterMark: (pid) => {
+      this.marksTaken = true;
+      return this.reader.highWaterMark(pid);
+    },
     clear: (pid) => this.reader.clearHighWaterMark(pid),
   };
 
@@ -91,8 +97,10 @@ export class TreeSampler {
     if (walk) {
       this.pids = this.listPids();
       this.seen.remember(this.pids);
-      // High-water marks only grow while a process lives, so reading them less often loses nothing.
-      this.readHighWaterMarks(this.pids);
+      // High-water marks only grow while a process lives, so reading them less often loses nothing;
+      // where a peak window read them since the last walk (and handed them to observePeak), again.
+      if (!this.marksTaken) this.readHighWaterMarks(this.pids);
+      this.marksTaken = false;
     }
     this.ticks += 1;
     let rssBytes = 0;

@@ -29,8 +29,8 @@ export class ProcessTreePeakWindow implements PeakWindow {
   private lastFold: number | null = null;
 
   constructor(
-    private readonly rootPid: number,
-    private readonly seen: SeenProcesses,
+    rootPid: number,
+    seen: SeenProcesses,
     private readonly keep: (bytes: number) => void,
     /**
      * Where the marks are read and reset: the sampler's open files and process list, so a fold
