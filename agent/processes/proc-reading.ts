@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { closeSync, openSync, readFileSync, readSync } from "node:fs";
+import { closeSync, openSync, readFileSync, readSync, writeSync } from "node:fs";
 import { isLive, parseProcStat, readProcStat } from "../../protocol/proc-stat.ts";
 
 /**
@@ -9,7 +9,7 @@ import { isLive, parseProcStat, readProcStat } from "../../protocol/proc-stat.ts
  * budget on a 50-process tree (docs/agent-benchmarks.md).
  */
 export interface ProcReading {
-  /** User + system CPU time, in clock ticks. */
+  /** User + system CPU time, in clock ticks (fractional where read from schedstat's ns). */
   cpuTicks: number;
   rssBytes: number;
 }
@@ -26,6 +26,9 @@ const PAGE_SIZE = (() => {
   }
 })();
 
+/** What /proc/PID/clear_refs takes to reset VmHWM. */
+const CLEAR_HIGH_WATER_MARK = Buffer.from("5");
+
 /**
  * Reads processes' /proc files over and over, keeping each file open: a
  * /proc/PID file read again from offset 0 shows the process as it is now, so
@@ -36,6 +39,35 @@ const PAGE_SIZE = (() => {
 export class ProcReader {
   private readonly files = new Map<string, { pid: number; fd: number }>();
   private readonly buffer = Buffer.alloc(8192);
+  /** Set once a read of schedstat failed for a process that exists: this kernel has none. */
+  private noSchedstat = false;
+
+  /**
+   * CPU time and RSS of one process from /proc/PID/statm and /proc/PID/schedstat: the kernel
+   * formats each in a few µs, against ~17 µs for /proc/PID/stat, the sampler's whole cost at 4 Hz
+   * on a 50-process tree (docs/benchmarks/agent-cost.md). schedstat's first field is the time
+   * on a CPU (user + system) in ns; a kernel without it (no CONFIG_SCHED_INFO) falls back to stat.
+   * Null if the process is gone or a zombie (a zombie's statm is all zeros: it has no memory).
+   */
+  sample(pid: number): ProcReading | null {
+    if (!this.noSchedstat) {
+      const statm = this.read(pid, "statm");
+      if (statm === null) return null;
+      const size = Number.parseInt(statm, 10);
+      const space = statm.indexOf(" ");
+      const residentPages = Number.parseInt(statm.slice(space + 1), 10);
+      if (!(size > 0)) return null;
+      const schedstat = this.read(pid, "schedstat");
+      if (schedstat !== null) {
+        const onCpuNanos = Number.parseInt(schedstat, 10);
+        const cpuTicks = (onCpuNanos / 1e9) * CLOCK_TICKS_PER_SECOND;
+        return { cpuTicks, rssBytes: residentPages * PAGE_SIZE };
+      }
+      if (this.read(pid, "statm") === null) return null; // it ended between the two reads
+      this.noSchedstat = true;
+    }
+    return this.stat(pid);
+  }
 
   /** CPU time and RSS of one process from /proc/PID/stat; null if it is gone or a zombie. */
   stat(pid: number): ProcReading | null {
@@ -49,6 +81,25 @@ export class ProcReader {
   highWaterMark(pid: number): number | null {
     const status = this.read(pid, "status");
     return status === null ? null : statusBytes(status, "VmHWM");
+  }
+
+  /**
+   * Resets the process's high-water mark to its current RSS (5 to /proc/PID/clear_refs), through
+   * a file kept open like the reads; false if it is gone or not ours.
+   */
+  clearHighWaterMark(pid: number): boolean {
+    const path = `/proc/${pid}/clear_refs`;
+    try {
+      let file = this.files.get(path);
+      if (file === undefined) {
+        file = { pid, fd: openSync(path, "w") };
+        this.files.set(path, file);
+      }
+      return writeSync(file.fd, CLEAR_HIGH_WATER_MARK, 0, 1, 0) === 1;
+    } catch {
+      this.closeFile(path);
+      return false;
+    }
   }
 
   forgetExcept(pids: number[]): void {

@@ -3,6 +3,15 @@ import { CLOCK_TICKS_PER_SECOND, ProcReader } from "./proc-reading.ts";
 import { type SeenProcesses, treeOf } from "./process-tree.ts";
 import { timeSamplePass } from "./sampler-cost.ts";
 
+/** Processes and their kernel high-water marks (VmHWM), to read and reset. */
+export interface ProcessMarks {
+  /** The processes known (fresh false: possibly a second old, free) or listed now (fresh true). */
+  pids(fresh: boolean): number[];
+  highWaterMark(pid: number): number | null;
+  /** Resets the mark to the process's current RSS; false if it is gone or not ours. */
+  clear(pid: number): boolean;
+}
+
 /** Look for new processes (and read their high-water marks) at least this often. */
 const WALK_PERIOD_MS = 1000;
 
@@ -19,14 +28,19 @@ export class TreeSampler {
   private ticks = 0;
   private pids: number[] = [];
   private lastAt: number | null = null;
-  private readonly cpuSeen = new Map<number, { ticks: number; at: number }>();
+  /** Each process's CPU time at the last sample, in clock ticks. */
+  private readonly cpuSeen = new Map<number, number>();
   private readonly reader = new ProcReader();
+  /** Whether the marks were read through `marks` since the last walk. */
+  private marksTaken = false;
 
   constructor(
     private readonly seen: SeenProcesses,
-    private readonly rootPid: number,
+    rootPid: number,
     private readonly intervalMs: number,
     private readonly onSample: (sample: Sample) => void,
+    /** Lists the job's processes (see jobPidLister); by default, walks the tree from the root. */
+    private readonly listPids: () => number[] = () => treeOf(rootPid),
   ) {}
 
   start(): void {
@@ -38,7 +52,7 @@ export class TreeSampler {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    this.readHighWaterMarks(treeOf(this.rootPid));
+    this.readHighWaterMarks(this.listPids());
     this.reader.close();
   }
 
@@ -51,6 +65,26 @@ export class TreeSampler {
     return this.peakBytes > 0 ? this.peakBytes : null;
   }
 
+  /**
+   * The high-water marks of the job's processes, read and reset through this sampler's open
+   * files: for a per-test peak window. pids(false) are those found at the last walk (at most a
+   * second old), for the frequent folds; pids(true) lists them afresh, for a test's edges.
+   * Whoever reads marks here must hand them to observePeak (the sampler then skips its own read).
+   */
+  readonly marks: ProcessMarks = {
+    pids: (fresh) => {
+      if (!fresh) return this.pids;
+      const pids = this.listPids();
+      this.seen.remember(pids);
+      return pids;
+    },
+    highWaterMark: (pid) => {
+      this.marksTaken = true;
+      return this.reader.highWaterMark(pid);
+    },
+    clear: (pid) => this.reader.clearHighWaterMark(pid),
+  };
+
   get latest(): Sample | null {
     return this.lastSample;
   }
@@ -61,10 +95,12 @@ export class TreeSampler {
     // ones read on every sample (the job's cgroup or the kernel's marks cover what lives in between).
     const walk = this.ticks % Math.max(1, Math.round(WALK_PERIOD_MS / this.intervalMs)) === 0;
     if (walk) {
-      this.pids = treeOf(this.rootPid);
+      this.pids = this.listPids();
       this.seen.remember(this.pids);
-      // High-water marks only grow while a process lives, so reading them less often loses nothing.
-      this.readHighWaterMarks(this.pids);
+      // High-water marks only grow while a process lives, so reading them less often loses nothing;
+      // where a peak window read them since the last walk (and handed them to observePeak), again.
+      if (!this.marksTaken) this.readHighWaterMarks(this.pids);
+      this.marksTaken = false;
     }
     this.ticks += 1;
     let rssBytes = 0;
@@ -72,14 +108,14 @@ export class TreeSampler {
     let processes = 0;
     const alive: number[] = [];
     for (const pid of this.pids) {
-      const reading = this.reader.stat(pid);
+      const reading = this.reader.sample(pid);
       if (!reading) continue;
       alive.push(pid);
       processes += 1;
       rssBytes += reading.rssBytes;
       const previous = this.cpuSeen.get(pid);
-      if (previous) cpuTicks += reading.cpuTicks - previous.ticks;
-      this.cpuSeen.set(pid, { ticks: reading.cpuTicks, at: now });
+      if (previous !== undefined) cpuTicks += reading.cpuTicks - previous;
+      this.cpuSeen.set(pid, reading.cpuTicks);
     }
     this.pids = alive;
     if (walk) {

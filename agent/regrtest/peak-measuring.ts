@@ -2,6 +2,7 @@ import type { JobLimit } from "../limits/index.ts";
 import { LAUNCHER_SHELL } from "../limits/launch-in-limit.ts";
 import { WORKER_GROUPS_ENV, workerLauncherPath } from "../limits/worker-launcher.ts";
 import type { SeenProcesses } from "../processes/process-tree.ts";
+import type { ProcessMarks } from "../processes/sampler.ts";
 import { CgroupPeakWindow } from "./cgroup-peak-window.ts";
 import { ProcessTreePeakWindow } from "./peak-window.ts";
 import type { PeakWindow } from "./test-timeline.ts";
@@ -20,11 +21,18 @@ export function sequentialWindow(
   rootPid: number,
   seen: SeenProcesses,
   keep: (bytes: number) => void,
+  marks: ProcessMarks,
 ): FoldingWindow {
   const counter = limit?.openPeakCounter() ?? null;
   if (counter !== null) return new CgroupPeakWindow(counter);
   const noCgroup = limit === null || limit.joinFile === null;
-  return new ProcessTreePeakWindow(rootPid, seen, keep, noCgroup ? "process-tree-no-shm" : "process-tree");
+  return new ProcessTreePeakWindow(
+    rootPid,
+    seen,
+    keep,
+    noCgroup ? "process-tree-no-shm" : "process-tree",
+    marks,
+  );
 }
 
 /** What a -j run changes so each worker gets a cgroup of its own (see worker-launcher.ts). */

@@ -2,6 +2,7 @@ import { writeFileSync } from "node:fs";
 import type { PeakMeasure } from "../../protocol/messages.ts";
 import { peakRssOf } from "../processes/proc-reading.ts";
 import { type SeenProcesses, treeOf } from "../processes/process-tree.ts";
+import type { ProcessMarks } from "../processes/sampler.ts";
 import type { PeakWindow } from "./test-timeline.ts";
 
 /**
@@ -16,7 +17,7 @@ import type { PeakWindow } from "./test-timeline.ts";
  * erases. That mark cannot be split between the test that ended and the one
  * that began, so it is credited to both: missing a test's memory is worse than
  * showing a neighbour's. To keep that overlap short, `fold()` (called every
- * sample interval) moves the marks into the window's own running peak and
+ * sample interval, at most once a second) moves the marks into the window's own running peak and
  * resets them, so what a test inherits covers about two intervals before its
  * start, not its whole predecessor: the current marks, and the last fold's,
  * because a fold due in the same turn of the event loop as the progress line
@@ -33,53 +34,72 @@ export class ProcessTreePeakWindow implements PeakWindow {
    *   without a cgroup: then nothing at all counts tmpfs and shared memory, and the records say so.
    */
   constructor(
-    private readonly rootPid: number,
-    private readonly seen: SeenProcesses,
+    rootPid: number,
+    seen: SeenProcesses,
     private readonly keep: (bytes: number) => void,
     readonly measuredBy: PeakMeasure = "process-tree",
+    /**
+     * Where the marks are read and reset: the sampler's open files and process list, so a fold
+     * walks no tree (folds on a 50-process tree cost more than the sampler). fold() takes the
+     * processes known at the last walk; reset() and peak() list them afresh: a test's edges see
+     * every process.
+     */
+    private readonly marks: ProcessMarks = marksByPath(rootPid, seen),
   ) {}
 
   reset(): void {
     // Since the fold before last: the end of the test before and the start of this one.
-    this.folded = maxOf(this.lastFold, this.clearMarks());
+    this.folded = maxOf(this.lastFold, this.clearMarks(true));
     this.lastFold = null;
   }
 
   /** Moves the kernel's marks into the window, so the next reset inherits only what came after. */
   fold(): void {
-    this.lastFold = this.clearMarks();
+    this.lastFold = this.clearMarks(false);
     this.folded = maxOf(this.folded, this.lastFold);
   }
 
   peak(): number | null {
     let highest = this.folded;
-    for (const pid of this.pids()) highest = maxOf(highest, peakRssOf(pid));
+    for (const pid of this.marks.pids(true)) highest = maxOf(highest, this.marks.highWaterMark(pid));
     return highest;
   }
 
   /** Reads each process's mark (kept for the job's peak), resets it, and returns the highest. */
-  private clearMarks(): number | null {
+  private clearMarks(fresh: boolean): number | null {
+    const marks = this.marks;
     let highest: number | null = null;
-    for (const pid of this.pids()) {
-      const mark = peakRssOf(pid);
+    for (const pid of marks.pids(fresh)) {
+      const mark = marks.highWaterMark(pid);
       if (mark !== null) {
         this.keep(mark);
         highest = maxOf(highest, mark);
       }
-      try {
-        writeFileSync(`/proc/${pid}/clear_refs`, "5");
-      } catch {
-        // Gone, or not ours: its mark simply keeps growing from earlier.
-      }
+      // Gone, or not ours: its mark simply keeps growing from earlier.
+      marks.clear(pid);
     }
     return highest;
   }
+}
 
-  private pids(): number[] {
-    const pids = treeOf(this.rootPid);
-    this.seen.remember(pids);
-    return pids;
-  }
+/** The tree walked afresh each time, its marks read and reset by path (no sampler to share). */
+function marksByPath(rootPid: number, seen: SeenProcesses): ProcessMarks {
+  return {
+    pids: () => {
+      const pids = treeOf(rootPid);
+      seen.remember(pids);
+      return pids;
+    },
+    highWaterMark: peakRssOf,
+    clear: (pid) => {
+      try {
+        writeFileSync(`/proc/${pid}/clear_refs`, "5");
+        return true;
+      } catch {
+        return false;
+      }
+    },
+  };
 }
 
 function maxOf(a: number | null, b: number | null): number | null {

@@ -56,6 +56,43 @@ describe("reading processes from /proc", () => {
     }
   });
 
+  it("samples from statm and schedstat what stat gives, and counts CPU as it is spent", () => {
+    const reader = new ProcReader();
+    try {
+      const before = reader.sample(process.pid);
+      const stat = reader.stat(process.pid);
+      assert.ok(before !== null && stat !== null);
+      assert.ok(Math.abs(before.rssBytes - stat.rssBytes) < 16 * 1024 * 1024, "the same RSS, give or take");
+      const until = Date.now() + 300;
+      while (Date.now() < until) {
+        // Spend CPU: 300 ms is 30 clock ticks.
+      }
+      const after = reader.sample(process.pid);
+      assert.ok(after !== null);
+      assert.ok(
+        after.cpuTicks - before.cpuTicks >= 15,
+        `CPU grew by ${after.cpuTicks - before.cpuTicks} ticks`,
+      );
+    } finally {
+      reader.close();
+    }
+  });
+
+  it("gives no sample and no mark reset for a process that is gone, and resets a live one's mark", async () => {
+    const reader = new ProcReader();
+    try {
+      const pid = await sleeper();
+      assert.ok(reader.sample(pid) !== null);
+      assert.equal(reader.clearHighWaterMark(pid), true);
+      process.kill(pid, "SIGKILL");
+      await ended(pid);
+      assert.equal(reader.sample(pid), null, "gone through the files kept open, too");
+      assert.equal(reader.clearHighWaterMark(pid), false);
+    } finally {
+      reader.close();
+    }
+  });
+
   it("reads resident memory and its high-water mark from /proc/PID/status", async () => {
     const memory = memoryOf(process.pid);
     assert.ok(memory !== null && memory.rss > 1024 * 1024 && memory.hwm >= memory.rss);
