@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import {
   chmodSync,
   closeSync,
@@ -13,7 +13,7 @@ import {
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import { compileAgentConfig } from "../agent/config.ts";
+import { type AgentOptions, compileAgentConfig } from "../agent/config.ts";
 import { ProbeCache } from "../agent/cpython/probe-cache.ts";
 import { probePython } from "../agent/cpython/python-check.ts";
 import { AgentDaemon } from "../agent/daemon.ts";
@@ -42,13 +42,21 @@ import { guardCleanup, machineLine, printTable, sleep } from "./agent-bench-util
  *    submit to the last job finished (the issue's and Slurm's measure), and to
  *    the last one started.
  *
- *   npm run build && node dist/bench/start-latency.js [jobs per farm] [jobs per second] [burst] [agents,...]
+ * Each farm runs before and after with every agent in this process (comparable with the earlier
+ * runs), and after again with the agents in child processes of ten (agent-group.ts), as a farm
+ * runs them each on its own host.
+ *
+ *   npm run build && node dist/bench/start-latency.js [jobs per farm] [jobs per second] [burst] [agents,...] [farms]
  */
 const JOBS = Number(process.argv[2] ?? 60);
 const RATE = Number(process.argv[3] ?? 5);
 const BURST = Number(process.argv[4] ?? 50);
 const AGENT_COUNTS = (process.argv[5] ?? "1,10,100").split(",").map(Number);
-/** Which variants to run (default both); "after" alone is quicker when profiling (--cpu-prof). */
+/**
+ * Which farms to run (default all): those whose "placement/variant" (one-process/before,
+ * one-process/after, agent-processes/after) contains one of these words; fewer is quicker when
+ * profiling (--cpu-prof).
+ */
 const ONLY = process.argv[6]?.split(",");
 const STEP_RUNS = 15;
 /** Tuned Slurm 22.05 on the same VM, from issue 18 (Slurm is not installed here to run again). */
@@ -86,13 +94,32 @@ writeFileSync(
 
 let coordinator: Coordinator | null = null;
 let agents: AgentDaemon[] = [];
+let agentGroups: ChildProcess[] = [];
 const { cleanup } = guardCleanup(async () => {
   await stopFarm();
   rmSync(dir, { recursive: true, force: true });
 });
 
 type Variant = "before" | "after";
-const VARIANTS = (["before", "after"] as Variant[]).filter((variant) => ONLY?.includes(variant) ?? true);
+/**
+ * Where the agents run: all in this process beside the coordinator (as measured until now, and as
+ * dispatch-latency does), or in child processes of at most AGENTS_PER_PROCESS each, nearer a farm,
+ * where every agent is a process on its own host: there one agent's spawn, which blocks its
+ * thread for milliseconds, holds up neither the coordinator nor the other agents.
+ */
+type Placement = "one process" | "agent processes";
+const AGENTS_PER_PROCESS = 10;
+/** Each farm measured: before and after in one process (comparable with earlier runs), after in agent processes. */
+const FARMS = (
+  [
+    ["one process", "before"],
+    ["one process", "after"],
+    ["agent processes", "after"],
+  ] as [Placement, Variant][]
+).filter(
+  ([placement, variant]) =>
+    ONLY?.some((word) => `${placement.replace(" ", "-")}/${variant}`.includes(word)) ?? true,
+);
 
 const percentile = (sorted: number[], fraction: number) =>
   sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(fraction * sorted.length) - 1))] ?? Number.NaN;
@@ -211,33 +238,68 @@ function readStampOf(name: string): number {
   return stamp;
 }
 
-async function startFarm(agentCount: number, variant: Variant): Promise<void> {
+async function startFarm(agentCount: number, variant: Variant, placement: Placement): Promise<void> {
   const farmDir = join(dir, `farm-${agentCount}-${variant}`);
   coordinator = await Coordinator.start(
     compileCoordinatorConfig({ port: "0", dataDir: join(farmDir, "data"), jobsDir }, {}),
     silentLogger,
   );
+  const options: AgentOptions[] = [];
   for (let index = 0; index < agentCount; index += 1) {
     const name = `bench-${variant}-${index}`;
-    const agent = new AgentDaemon(
-      compileAgentConfig({
-        nats: coordinator.natsUrls.join(","),
-        creds: await coordinator.natsAuthority.ensureLocalAgent(name),
-        name,
-        memory: "8G",
-        workDir: join(farmDir, `agent-${index}`),
-        startAhead: variant === "after",
-      }),
-      silentLogger,
-    );
-    await agent.start();
-    agents.push(agent);
+    options.push({
+      nats: coordinator.natsUrls.join(","),
+      creds: await coordinator.natsAuthority.ensureLocalAgent(name),
+      name,
+      memory: "8G",
+      workDir: join(farmDir, `agent-${index}`),
+      startAhead: variant === "after",
+    });
   }
+  if (placement === "one process") {
+    for (const option of options) {
+      const agent = new AgentDaemon(compileAgentConfig(option), silentLogger);
+      await agent.start();
+      agents.push(agent);
+    }
+    return;
+  }
+  for (let first = 0; first < options.length; first += AGENTS_PER_PROCESS) {
+    const file = join(farmDir, `agents-${first}.json`);
+    writeFileSync(file, JSON.stringify(options.slice(first, first + AGENTS_PER_PROCESS)));
+    agentGroups.push(await startAgentGroup(file));
+  }
+}
+
+/** A child process running the agents listed in `file` (agent-group.ts); resolves once they have started. */
+async function startAgentGroup(file: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [join(import.meta.dirname, "agent-group.js"), file], {
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  await new Promise<void>((resolve, reject) => {
+    let output = "";
+    child.stdout?.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes("ready\n")) resolve();
+    });
+    child.once("exit", (code) => reject(new Error(`an agent group exited (${code}) before it was ready`)));
+  });
+  return child;
+}
+
+/** Closing its stdin stops a group's agents (as SIGTERM would one agent's); waits for it to exit. */
+async function stopAgentGroup(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.stdin?.end();
+  await exited;
 }
 
 async function stopFarm(): Promise<void> {
   await Promise.all(agents.map((agent) => agent.stop()));
   agents = [];
+  await Promise.all(agentGroups.map(stopAgentGroup));
+  agentGroups = [];
   await coordinator?.stop();
   coordinator = null;
 }
@@ -286,8 +348,8 @@ interface FarmResult {
   loopDelay: { p99: number; max: number };
 }
 
-async function measureFarm(agentCount: number, variant: Variant): Promise<FarmResult> {
-  await startFarm(agentCount, variant);
+async function measureFarm(agentCount: number, variant: Variant, placement: Placement): Promise<FarmResult> {
+  await startFarm(agentCount, variant, placement);
   try {
     // One job first: the coordinator checks a new interpreter on some agents at its first submit.
     await finishedJobs([await submit()]);
@@ -361,10 +423,11 @@ try {
   const rows: string[][] = [];
   const bursts: string[][] = [];
   for (const agentCount of AGENT_COUNTS) {
-    for (const variant of VARIANTS) {
-      const result = await measureFarm(agentCount, variant);
+    for (const [placement, variant] of FARMS) {
+      const result = await measureFarm(agentCount, variant, placement);
       rows.push([
         String(agentCount),
+        placement,
         variant,
         ms(percentile(result.started, 0.5)),
         ms(percentile(result.started, 0.99)),
@@ -376,6 +439,7 @@ try {
       ]);
       bursts.push([
         String(agentCount),
+        placement,
         variant,
         `${result.burstToFinished.toFixed(2)} jobs/s`,
         `${result.burstToStarted.toFixed(2)} jobs/s`,
@@ -385,6 +449,7 @@ try {
   printTable(
     [
       "agents",
+      "agents run in",
       "variant",
       "started p50",
       "started p99",
@@ -399,7 +464,10 @@ try {
   console.log(
     `\n3. A burst of ${BURST} jobs submitted at once (tuned Slurm 22.05, issue 18: ${SLURM_BURST_JOBS_PER_S} jobs/s)\n`,
   );
-  printTable(["agents", "variant", "first submit → last finished", "first submit → last started"], bursts);
+  printTable(
+    ["agents", "agents run in", "variant", "first submit → last finished", "first submit → last started"],
+    bursts,
+  );
   console.log(
     `\nload average at end: ${loadavg()
       .map((load) => load.toFixed(2))
