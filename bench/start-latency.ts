@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import {
   chmodSync,
   closeSync,
@@ -12,7 +12,8 @@ import {
 } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { compileAgentConfig } from "../agent/config.ts";
+import { monitorEventLoopDelay } from "node:perf_hooks";
+import { type AgentOptions, compileAgentConfig } from "../agent/config.ts";
 import { ProbeCache } from "../agent/cpython/probe-cache.ts";
 import { probePython } from "../agent/cpython/python-check.ts";
 import { AgentDaemon } from "../agent/daemon.ts";
@@ -41,12 +42,22 @@ import { guardCleanup, machineLine, printTable, sleep } from "./agent-bench-util
  *    submit to the last job finished (the issue's and Slurm's measure), and to
  *    the last one started.
  *
- *   npm run build && node dist/bench/start-latency.js [jobs per farm] [jobs per second] [burst] [agents,...]
+ * Each farm runs before and after with every agent in this process (comparable with the earlier
+ * runs), and after again with the agents in child processes of ten (agent-group.ts), as a farm
+ * runs them each on its own host.
+ *
+ *   npm run build && node dist/bench/start-latency.js [jobs per farm] [jobs per second] [burst] [agents,...] [farms]
  */
 const JOBS = Number(process.argv[2] ?? 60);
 const RATE = Number(process.argv[3] ?? 5);
 const BURST = Number(process.argv[4] ?? 50);
 const AGENT_COUNTS = (process.argv[5] ?? "1,10,100").split(",").map(Number);
+/**
+ * Which farms to run (default all): those whose "placement/variant" (one-process/before,
+ * one-process/after, agent-processes/after) contains one of these words; fewer is quicker when
+ * profiling (--cpu-prof).
+ */
+const ONLY = process.argv[6]?.split(",");
 const STEP_RUNS = 15;
 /** Tuned Slurm 22.05 on the same VM, from issue 18 (Slurm is not installed here to run again). */
 const SLURM_BURST_JOBS_PER_S = 2.4;
@@ -83,13 +94,32 @@ writeFileSync(
 
 let coordinator: Coordinator | null = null;
 let agents: AgentDaemon[] = [];
+let agentGroups: ChildProcess[] = [];
 const { cleanup } = guardCleanup(async () => {
   await stopFarm();
   rmSync(dir, { recursive: true, force: true });
 });
 
 type Variant = "before" | "after";
-const VARIANTS: Variant[] = ["before", "after"];
+/**
+ * Where the agents run: all in this process beside the coordinator (as measured until now, and as
+ * dispatch-latency does), or in child processes of at most AGENTS_PER_PROCESS each, nearer a farm,
+ * where every agent is a process on its own host: there one agent's spawn, which blocks its
+ * thread for milliseconds, holds up neither the coordinator nor the other agents.
+ */
+type Placement = "one process" | "agent processes";
+const AGENTS_PER_PROCESS = 10;
+/** Each farm measured: before and after in one process (comparable with earlier runs), after in agent processes. */
+const FARMS = (
+  [
+    ["one process", "before"],
+    ["one process", "after"],
+    ["agent processes", "after"],
+  ] as [Placement, Variant][]
+).filter(
+  ([placement, variant]) =>
+    ONLY?.some((word) => `${placement.replace(" ", "-")}/${variant}`.includes(word)) ?? true,
+);
 
 const percentile = (sorted: number[], fraction: number) =>
   sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(fraction * sorted.length) - 1))] ?? Number.NaN;
@@ -208,33 +238,68 @@ function readStampOf(name: string): number {
   return stamp;
 }
 
-async function startFarm(agentCount: number, variant: Variant): Promise<void> {
+async function startFarm(agentCount: number, variant: Variant, placement: Placement): Promise<void> {
   const farmDir = join(dir, `farm-${agentCount}-${variant}`);
   coordinator = await Coordinator.start(
     compileCoordinatorConfig({ port: "0", dataDir: join(farmDir, "data"), jobsDir }, {}),
     silentLogger,
   );
+  const options: AgentOptions[] = [];
   for (let index = 0; index < agentCount; index += 1) {
     const name = `bench-${variant}-${index}`;
-    const agent = new AgentDaemon(
-      compileAgentConfig({
-        nats: coordinator.natsUrls.join(","),
-        creds: await coordinator.natsAuthority.ensureLocalAgent(name),
-        name,
-        memory: "8G",
-        workDir: join(farmDir, `agent-${index}`),
-        startAhead: variant === "after",
-      }),
-      silentLogger,
-    );
-    await agent.start();
-    agents.push(agent);
+    options.push({
+      nats: coordinator.natsUrls.join(","),
+      creds: await coordinator.natsAuthority.ensureLocalAgent(name),
+      name,
+      memory: "8G",
+      workDir: join(farmDir, `agent-${index}`),
+      startAhead: variant === "after",
+    });
   }
+  if (placement === "one process") {
+    for (const option of options) {
+      const agent = new AgentDaemon(compileAgentConfig(option), silentLogger);
+      await agent.start();
+      agents.push(agent);
+    }
+    return;
+  }
+  for (let first = 0; first < options.length; first += AGENTS_PER_PROCESS) {
+    const file = join(farmDir, `agents-${first}.json`);
+    writeFileSync(file, JSON.stringify(options.slice(first, first + AGENTS_PER_PROCESS)));
+    agentGroups.push(await startAgentGroup(file));
+  }
+}
+
+/** A child process running the agents listed in `file` (agent-group.ts); resolves once they have started. */
+async function startAgentGroup(file: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [join(import.meta.dirname, "agent-group.js"), file], {
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  await new Promise<void>((resolve, reject) => {
+    let output = "";
+    child.stdout?.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes("ready\n")) resolve();
+    });
+    child.once("exit", (code) => reject(new Error(`an agent group exited (${code}) before it was ready`)));
+  });
+  return child;
+}
+
+/** Closing its stdin stops a group's agents (as SIGTERM would one agent's); waits for it to exit. */
+async function stopAgentGroup(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.stdin?.end();
+  await exited;
 }
 
 async function stopFarm(): Promise<void> {
   await Promise.all(agents.map((agent) => agent.stop()));
   agents = [];
+  await Promise.all(agentGroups.map(stopAgentGroup));
+  agentGroups = [];
   await coordinator?.stop();
   coordinator = null;
 }
@@ -244,7 +309,8 @@ async function submit(): Promise<number> {
   const response = await fetch(`${farm.httpUrl}/api/v1/jobs`, {
     method: "POST",
     headers: { "content-type": "application/json", authorization: `Bearer ${farm.adminToken}` },
-    body: JSON.stringify({ suite: "stamp", python, tests: ["test_stamp"] }),
+    // No test names: the coordinator checks them against the real interpreter's list, and the fake runs one anyway.
+    body: JSON.stringify({ suite: "stamp", python }),
   });
   if (response.status !== 201) throw new Error(`submit failed: ${response.status} ${await response.text()}`);
   return ((await response.json()) as JobResource).id;
@@ -278,20 +344,25 @@ interface FarmResult {
   accepted: number[];
   burstToFinished: number;
   burstToStarted: number;
+  /** The event loop's delay while the jobs came one by one (every agent and the coordinator share it). */
+  loopDelay: { p99: number; max: number };
 }
 
-async function measureFarm(agentCount: number, variant: Variant): Promise<FarmResult> {
-  await startFarm(agentCount, variant);
+async function measureFarm(agentCount: number, variant: Variant, placement: Placement): Promise<FarmResult> {
+  await startFarm(agentCount, variant, placement);
   try {
     // One job first: the coordinator checks a new interpreter on some agents at its first submit.
     await finishedJobs([await submit()]);
     takeStamps();
+    const loop = monitorEventLoopDelay({ resolution: 5 });
+    loop.enable();
     const ids: number[] = [];
     for (let index = 0; index < JOBS; index += 1) {
       ids.push(await submit());
       await sleep(1000 / RATE);
     }
     const jobs = await finishedJobs(ids);
+    loop.disable();
     const stamped = takeStamps();
     const started = jobs.map((job) => (stamped.get(job.id) ?? Number.NaN) - Date.parse(job.createdAt));
     const accepted = jobs.map((job) => Date.parse(job.startedAt as string) - Date.parse(job.createdAt));
@@ -311,6 +382,7 @@ async function measureFarm(agentCount: number, variant: Variant): Promise<FarmRe
       accepted: sorted(accepted),
       burstToFinished: BURST / ((lastFinished - firstSubmit) / 1000),
       burstToStarted: BURST / ((lastStarted - firstSubmit) / 1000),
+      loopDelay: { p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 },
     };
   } finally {
     await stopFarm();
@@ -351,10 +423,11 @@ try {
   const rows: string[][] = [];
   const bursts: string[][] = [];
   for (const agentCount of AGENT_COUNTS) {
-    for (const variant of VARIANTS) {
-      const result = await measureFarm(agentCount, variant);
+    for (const [placement, variant] of FARMS) {
+      const result = await measureFarm(agentCount, variant, placement);
       rows.push([
         String(agentCount),
+        placement,
         variant,
         ms(percentile(result.started, 0.5)),
         ms(percentile(result.started, 0.99)),
@@ -362,9 +435,11 @@ try {
         `${ms(percentile(result.assigned, 0.5))} / ${ms(percentile(result.assigned, 0.99))}`,
         `${ms(percentile(result.agentPart, 0.5))} / ${ms(percentile(result.agentPart, 0.99))}`,
         ms(percentile(result.accepted, 0.99)),
+        `${ms(result.loopDelay.p99)} / ${ms(result.loopDelay.max)}`,
       ]);
       bursts.push([
         String(agentCount),
+        placement,
         variant,
         `${result.burstToFinished.toFixed(2)} jobs/s`,
         `${result.burstToStarted.toFixed(2)} jobs/s`,
@@ -374,6 +449,7 @@ try {
   printTable(
     [
       "agents",
+      "agents run in",
       "variant",
       "started p50",
       "started p99",
@@ -381,13 +457,17 @@ try {
       "→ assigned p50 / p99",
       "assigned → started p50 / p99",
       "accepted p99",
+      "loop delay p99 / max",
     ],
     rows,
   );
   console.log(
     `\n3. A burst of ${BURST} jobs submitted at once (tuned Slurm 22.05, issue 18: ${SLURM_BURST_JOBS_PER_S} jobs/s)\n`,
   );
-  printTable(["agents", "variant", "first submit → last finished", "first submit → last started"], bursts);
+  printTable(
+    ["agents", "agents run in", "variant", "first submit → last finished", "first submit → last started"],
+    bursts,
+  );
   console.log(
     `\nload average at end: ${loadavg()
       .map((load) => load.toFixed(2))

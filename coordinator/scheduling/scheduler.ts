@@ -90,6 +90,9 @@ export class Scheduler {
   private async pass(): Promise<void> {
     this.declareSilentAgentsLost();
     const queued = this.store.jobs.queued();
+    // Most passes follow a result or the tick with nothing waiting: reading every agent and every
+    // running job to place nothing would hold up the submit, report or heartbeat queued behind it.
+    if (queued.length === 0) return;
     const previous = new Map(queued.map((job) => [job.id, job.heldReason]));
     const { placements, held } = placeJobs(readPlacementInput(this.store, queued, Date.now()));
     for (const { jobId, reason } of held) {

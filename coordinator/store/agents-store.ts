@@ -5,6 +5,7 @@ import type { SpokenVersion } from "../../protocol/protocol-version.ts";
 import type { AgentResource } from "../../protocol/resources.ts";
 import { type DailyWindow, formatWindow } from "../../protocol/windows.ts";
 import type { Db } from "./database.ts";
+import { cachedPrepare } from "./statement-cache.ts";
 
 interface AgentRow {
   name: string;
@@ -40,7 +41,11 @@ export class AgentsStore {
   private readonly all: Statement<[], AgentRow>;
   private readonly touch: Statement;
 
+  /** Statements compiled once, for the methods that prepare theirs where they run them. */
+  private readonly sql: Db["prepare"];
+
   constructor(private readonly db: Db) {
+    this.sql = cachedPrepare(db);
     this.upsert = db.prepare(`
       INSERT INTO agents (name, state, hostname, arch, cores, memory_bytes, capacity_bytes, labels, blackouts,
                           registered_at, last_heartbeat_at, version, protocol_version)
@@ -97,14 +102,13 @@ export class AgentsStore {
   /** Agents whose last heartbeat is older than `silentSince`: marked lost, and returned. */
   markSilentLost(silentSince: Date): string[] {
     return this.db.transaction(() => {
-      const names = this.db
-        .prepare<[string], { name: string }>(
-          "SELECT name FROM agents WHERE state != 'lost' AND last_heartbeat_at < ?",
-        )
+      const names = this.sql<[string], { name: string }>(
+        "SELECT name FROM agents WHERE state != 'lost' AND last_heartbeat_at < ?",
+      )
         .all(silentSince.toISOString())
         .map((row) => row.name);
       for (const name of names)
-        this.db.prepare("UPDATE agents SET state = 'lost', used_bytes = 0 WHERE name = ?").run(name);
+        this.sql("UPDATE agents SET state = 'lost', used_bytes = 0 WHERE name = ?").run(name);
       return names;
     })();
   }
@@ -112,28 +116,25 @@ export class AgentsStore {
   /** Declares one agent lost at once (nothing answers on its subjects); false if it already was. */
   markLost(name: string): boolean {
     return (
-      this.db
-        .prepare("UPDATE agents SET state = 'lost', used_bytes = 0 WHERE name = ? AND state != 'lost'")
-        .run(name).changes > 0
+      this.sql("UPDATE agents SET state = 'lost', used_bytes = 0 WHERE name = ? AND state != 'lost'").run(
+        name,
+      ).changes > 0
     );
   }
 
   setDrained(name: string, drained: boolean): boolean {
     return (
-      this.db
-        .prepare(`UPDATE agents SET drained = ?,
+      this.sql(`UPDATE agents SET drained = ?,
                     state = CASE WHEN state = 'lost' THEN 'lost' WHEN ? = 1 THEN 'draining' ELSE 'online' END
-                  WHERE name = ?`)
-        .run(drained ? 1 : 0, drained ? 1 : 0, name).changes > 0
+                  WHERE name = ?`).run(drained ? 1 : 0, drained ? 1 : 0, name).changes > 0
     );
   }
 
   /** Agents not lost, with the version each said at its last registration. */
   liveVersions(): { name: string; version: SpokenVersion }[] {
-    return this.db
-      .prepare<[], Pick<AgentRow, "name" | "version" | "protocol_version">>(
-        "SELECT name, version, protocol_version FROM agents WHERE state != 'lost' ORDER BY name",
-      )
+    return this.sql<[], Pick<AgentRow, "name" | "version" | "protocol_version">>(
+      "SELECT name, version, protocol_version FROM agents WHERE state != 'lost' ORDER BY name",
+    )
       .all()
       .map((row) => ({ name: row.name, version: { release: row.version, protocol: row.protocol_version } }));
   }

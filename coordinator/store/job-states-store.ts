@@ -5,6 +5,7 @@ import type { AttemptResult } from "../../protocol/messages.ts";
 import type { Db } from "./database.ts";
 import type { AttemptRow, JobRow } from "./job-rows.ts";
 import { ACTIVE } from "./jobs-store.ts";
+import { cachedPrepare } from "./statement-cache.ts";
 
 export type ResultVerdict = "applied" | "duplicate" | "stale" | "early";
 export type SeqVerdict = "next" | "duplicate" | "early";
@@ -20,7 +21,11 @@ export class JobStatesStore {
   private readonly attemptById: Statement<[string], AttemptRow>;
   private readonly uncountedAttempts: Statement<[number], { n: number }>;
 
+  /** Statements compiled once, for the methods that prepare theirs where they run them. */
+  private readonly sql: Db["prepare"];
+
   constructor(private readonly db: Db) {
+    this.sql = cachedPrepare(db);
     this.byId = db.prepare("SELECT * FROM jobs WHERE id = ?");
     this.attemptById = db.prepare("SELECT * FROM attempts WHERE id = ?");
     // Attempts that never started the job's tests on their agent's account: handed back at a
@@ -32,27 +37,26 @@ export class JobStatesStore {
 
   /** The commit the job builds, and when it was committed (null: not known, or not yet). */
   setCommit(jobId: number, commit: string, commitTime: string | null = null): void {
-    this.db
-      .prepare("UPDATE jobs SET commit_sha = ?, commit_time = ? WHERE id = ?")
-      .run(commit, commitTime, jobId);
+    this.sql("UPDATE jobs SET commit_sha = ?, commit_time = ? WHERE id = ?").run(commit, commitTime, jobId);
   }
 
   /** The Python version the job's interpreter answered (sys.version's first word). */
   setPythonVersion(jobId: number, version: string): void {
-    this.db.prepare("UPDATE jobs SET python_version = ? WHERE id = ?").run(version, jobId);
+    this.sql("UPDATE jobs SET python_version = ? WHERE id = ?").run(version, jobId);
   }
 
   setHeldReason(jobId: number, reason: string | null): void {
-    this.db.prepare("UPDATE jobs SET held_reason = ? WHERE id = ? AND status = 'queued'").run(reason, jobId);
+    this.sql("UPDATE jobs SET held_reason = ? WHERE id = ? AND status = 'queued'").run(reason, jobId);
   }
 
   /** A queued job is pinned to another commit (a newer head of its watched branch); false once it left the queue. */
   repinQueued(jobId: number, commit: string): boolean {
     return (
       // An earlier attempt's commit time was of the commit it replaces.
-      this.db
-        .prepare("UPDATE jobs SET commit_sha = ?, commit_time = NULL WHERE id = ? AND status = 'queued'")
-        .run(commit, jobId).changes > 0
+      this.sql("UPDATE jobs SET commit_sha = ?, commit_time = NULL WHERE id = ? AND status = 'queued'").run(
+        commit,
+        jobId,
+      ).changes > 0
     );
   }
 
@@ -63,15 +67,24 @@ export class JobStatesStore {
       if (!row || row.status !== JobStatus.queued) return null;
       const number = row.attempt_count + 1;
       const attemptId = attemptIdFor(jobId, number);
-      const changed = this.db
-        .prepare(`UPDATE jobs SET status = 'assigned', agent = ?, attempt_count = ?, current_attempt = ?,
-                    held_reason = NULL WHERE id = ? AND status = 'queued' AND attempt_count = ?`)
-        .run(agent, number, attemptId, jobId, row.attempt_count).changes;
+      const changed =
+        this.sql(`UPDATE jobs SET status = 'assigned', agent = ?, attempt_count = ?, current_attempt = ?,
+                    held_reason = NULL WHERE id = ? AND status = 'queued' AND attempt_count = ?`).run(
+          agent,
+          number,
+          attemptId,
+          jobId,
+          row.attempt_count,
+        ).changes;
       if (changed === 0) return null;
-      this.db
-        .prepare(`INSERT INTO attempts (id, job_id, number, agent, status, started_at)
-                  VALUES (?, ?, ?, ?, 'assigned', ?)`)
-        .run(attemptId, jobId, number, agent, now.toISOString());
+      this.sql(`INSERT INTO attempts (id, job_id, number, agent, status, started_at)
+                  VALUES (?, ?, ?, ?, 'assigned', ?)`).run(
+        attemptId,
+        jobId,
+        number,
+        agent,
+        now.toISOString(),
+      );
       return attemptId;
     })();
   }
@@ -79,14 +92,18 @@ export class JobStatesStore {
   /** The agent refused or never answered the assignment: the job waits again. */
   revertAssignment(jobId: number, attemptId: string, reason: string, now = new Date()): boolean {
     return this.db.transaction(() => {
-      const changed = this.db
-        .prepare(`UPDATE jobs SET status = 'queued', agent = NULL, current_attempt = NULL, held_reason = ?
-                  WHERE id = ? AND current_attempt = ? AND status = 'assigned'`)
-        .run(reason, jobId, attemptId).changes;
+      const changed =
+        this.sql(`UPDATE jobs SET status = 'queued', agent = NULL, current_attempt = NULL, held_reason = ?
+                  WHERE id = ? AND current_attempt = ? AND status = 'assigned'`).run(
+          reason,
+          jobId,
+          attemptId,
+        ).changes;
       if (changed === 0) return false;
-      this.db
-        .prepare("UPDATE attempts SET status = 'rejected', finished_at = ? WHERE id = ?")
-        .run(now.toISOString(), attemptId);
+      this.sql("UPDATE attempts SET status = 'rejected', finished_at = ? WHERE id = ?").run(
+        now.toISOString(),
+        attemptId,
+      );
       return true;
     })();
   }
@@ -94,12 +111,14 @@ export class JobStatesStore {
   /** assigned → running when the agent reports that the interpreter started. */
   markRunning(jobId: number, attemptId: string, now = new Date()): boolean {
     return this.db.transaction(() => {
-      const changed = this.db
-        .prepare(`UPDATE jobs SET status = 'running', started_at = ?
-                  WHERE id = ? AND current_attempt = ? AND status = 'assigned'`)
-        .run(now.toISOString(), jobId, attemptId).changes;
+      const changed = this.sql(`UPDATE jobs SET status = 'running', started_at = ?
+                  WHERE id = ? AND current_attempt = ? AND status = 'assigned'`).run(
+        now.toISOString(),
+        jobId,
+        attemptId,
+      ).changes;
       if (changed > 0) {
-        this.db.prepare("UPDATE attempts SET status = 'running' WHERE id = ?").run(attemptId);
+        this.sql("UPDATE attempts SET status = 'running' WHERE id = ?").run(attemptId);
       }
       return changed > 0;
     })();
@@ -112,14 +131,16 @@ export class JobStatesStore {
    * back (the store failed, then redelivered) may come back after a later one.
    */
   acceptProgressSeq(attemptId: string, seq: number, acceptGap = false): SeqVerdict {
-    const next = this.db
-      .prepare("UPDATE attempts SET last_seq = ? WHERE id = ? AND last_seq = ?")
-      .run(seq, attemptId, seq - 1).changes;
+    const next = this.sql("UPDATE attempts SET last_seq = ? WHERE id = ? AND last_seq = ?").run(
+      seq,
+      attemptId,
+      seq - 1,
+    ).changes;
     if (next > 0) return "next";
     const last = this.attemptById.get(attemptId)?.last_seq ?? 0;
     if (seq <= last) return "duplicate";
     if (!acceptGap) return "early";
-    this.db.prepare("UPDATE attempts SET last_seq = ? WHERE id = ?").run(seq, attemptId);
+    this.sql("UPDATE attempts SET last_seq = ? WHERE id = ?").run(seq, attemptId);
     return "next";
   }
 
@@ -135,39 +156,40 @@ export class JobStatesStore {
       if (attempt.status === result.status && job.current_attempt === attempt.id) return "duplicate";
       if (job.current_attempt !== attempt.id || !["assigned", "running"].includes(job.status)) {
         // Kept for the record (the first one only: a redelivery changes nothing), never applied.
-        this.db
-          .prepare("UPDATE attempts SET late_result = ? WHERE id = ? AND late_result IS NULL")
-          .run(result.status, attempt.id);
+        this.sql("UPDATE attempts SET late_result = ? WHERE id = ? AND late_result IS NULL").run(
+          result.status,
+          attempt.id,
+        );
         return "stale";
       }
       if (attempt.last_seq < result.lastSeq && !acceptGap) return "early";
-      this.db
-        .prepare(`UPDATE jobs SET status = @status, started_at = COALESCE(started_at, @startedAt),
+      this.sql(`UPDATE jobs SET status = @status, started_at = COALESCE(started_at, @startedAt),
                     finished_at = @finishedAt, exit_code = @exitCode, signal = @signal, peak_rss_bytes = @peak,
                     count_run = @run, count_failed = @failed, count_skipped = @skipped, count_leaks = @leaks,
                     failed_tests = @failedTests, error = @error, limit_bytes = @limitBytes, limit_kind = @limitKind
-                  WHERE id = @id AND current_attempt = @attemptId AND status IN ${ACTIVE}`)
-        .run({
-          id: job.id,
-          attemptId: attempt.id,
-          status: result.status,
-          startedAt: result.startedAt,
-          finishedAt: result.finishedAt,
-          exitCode: result.exitCode,
-          signal: result.signal,
-          peak: result.peakRssBytes,
-          run: result.counts?.run ?? null,
-          failed: result.counts?.failed ?? null,
-          skipped: result.counts?.skipped ?? null,
-          leaks: result.counts?.leaks?.length ? JSON.stringify(result.counts.leaks) : null,
-          failedTests: JSON.stringify(result.failedTests),
-          error: result.error,
-          limitBytes: result.limitBytes,
-          limitKind: result.limitKind,
-        });
-      this.db
-        .prepare("UPDATE attempts SET status = ?, finished_at = ? WHERE id = ?")
-        .run(result.status, result.finishedAt, attempt.id);
+                  WHERE id = @id AND current_attempt = @attemptId AND status IN ${ACTIVE}`).run({
+        id: job.id,
+        attemptId: attempt.id,
+        status: result.status,
+        startedAt: result.startedAt,
+        finishedAt: result.finishedAt,
+        exitCode: result.exitCode,
+        signal: result.signal,
+        peak: result.peakRssBytes,
+        run: result.counts?.run ?? null,
+        failed: result.counts?.failed ?? null,
+        skipped: result.counts?.skipped ?? null,
+        leaks: result.counts?.leaks?.length ? JSON.stringify(result.counts.leaks) : null,
+        failedTests: JSON.stringify(result.failedTests),
+        error: result.error,
+        limitBytes: result.limitBytes,
+        limitKind: result.limitKind,
+      });
+      this.sql("UPDATE attempts SET status = ?, finished_at = ? WHERE id = ?").run(
+        result.status,
+        result.finishedAt,
+        attempt.id,
+      );
       return "applied";
     })();
   }
@@ -175,15 +197,13 @@ export class JobStatesStore {
   /** A queued job ends as canceled at once; true if it was still queued. */
   cancelQueued(jobId: number, now = new Date()): boolean {
     return (
-      this.db
-        .prepare(`UPDATE jobs SET status = 'canceled', finished_at = ?, held_reason = NULL, error = 'canceled on request'
-                  WHERE id = ? AND status = 'queued'`)
-        .run(now.toISOString(), jobId).changes > 0
+      this.sql(`UPDATE jobs SET status = 'canceled', finished_at = ?, held_reason = NULL, error = 'canceled on request'
+                  WHERE id = ? AND status = 'queued'`).run(now.toISOString(), jobId).changes > 0
     );
   }
 
   markCancelRequested(jobId: number): void {
-    this.db.prepare("UPDATE jobs SET cancel_requested = 1 WHERE id = ?").run(jobId);
+    this.sql("UPDATE jobs SET cancel_requested = 1 WHERE id = ?").run(jobId);
   }
 
   /**
@@ -198,26 +218,30 @@ export class JobStatesStore {
       if (!job || job.current_attempt !== attemptId || !["assigned", "running"].includes(job.status))
         return null;
       const at = now.toISOString();
-      this.db
-        .prepare("UPDATE attempts SET status = 'lost', finished_at = ?, note = ? WHERE id = ?")
-        .run(at, reason, attemptId);
+      this.sql("UPDATE attempts SET status = 'lost', finished_at = ?, note = ? WHERE id = ?").run(
+        at,
+        reason,
+        attemptId,
+      );
       if (job.cancel_requested) {
-        this.db
-          .prepare(`UPDATE jobs SET status = 'canceled', finished_at = ?, error = ? WHERE id = ?`)
-          .run(at, `canceled; ${reason}`, job.id);
+        this.sql(`UPDATE jobs SET status = 'canceled', finished_at = ?, error = ? WHERE id = ?`).run(
+          at,
+          `canceled; ${reason}`,
+          job.id,
+        );
         return JobStatus.canceled;
       }
       const counted = job.attempt_count - (this.uncountedAttempts.get(job.id)?.n ?? 0);
       if (counted >= maxAttempts) {
-        this.db
-          .prepare(`UPDATE jobs SET status = 'error', finished_at = ?, error = ? WHERE id = ?`)
-          .run(at, `${reason}; gave up after ${counted} attempts`, job.id);
+        this.sql(`UPDATE jobs SET status = 'error', finished_at = ?, error = ? WHERE id = ?`).run(
+          at,
+          `${reason}; gave up after ${counted} attempts`,
+          job.id,
+        );
         return JobStatus.error;
       }
-      this.db
-        .prepare(`UPDATE jobs SET status = 'queued', agent = NULL, current_attempt = NULL, started_at = NULL,
-                    held_reason = ? WHERE id = ?`)
-        .run(`${reason}; waiting for another attempt`, job.id);
+      this.sql(`UPDATE jobs SET status = 'queued', agent = NULL, current_attempt = NULL, started_at = NULL,
+                    held_reason = ? WHERE id = ?`).run(`${reason}; waiting for another attempt`, job.id);
       return JobStatus.queued;
     })();
   }
@@ -237,19 +261,21 @@ export class JobStatesStore {
       if (!job || job.current_attempt !== attemptId || !["assigned", "running"].includes(job.status))
         return null;
       const at = now.toISOString();
-      this.db
-        .prepare("UPDATE attempts SET status = 'handed_back', finished_at = ? WHERE id = ?")
-        .run(at, attemptId);
+      this.sql("UPDATE attempts SET status = 'handed_back', finished_at = ? WHERE id = ?").run(at, attemptId);
       if (job.cancel_requested) {
-        this.db
-          .prepare(`UPDATE jobs SET status = 'canceled', finished_at = ?, error = ? WHERE id = ?`)
-          .run(at, `canceled; ${reason}`, job.id);
+        this.sql(`UPDATE jobs SET status = 'canceled', finished_at = ?, error = ? WHERE id = ?`).run(
+          at,
+          `canceled; ${reason}`,
+          job.id,
+        );
         return JobStatus.canceled;
       }
-      this.db
-        .prepare(`UPDATE jobs SET status = 'queued', agent = NULL, current_attempt = NULL, started_at = NULL,
-                    held_reason = ? WHERE id = ? AND current_attempt = ?`)
-        .run(`${reason}; waiting for another agent`, job.id, attemptId);
+      this.sql(`UPDATE jobs SET status = 'queued', agent = NULL, current_attempt = NULL, started_at = NULL,
+                    held_reason = ? WHERE id = ? AND current_attempt = ?`).run(
+        `${reason}; waiting for another agent`,
+        job.id,
+        attemptId,
+      );
       return JobStatus.queued;
     })();
   }

@@ -4,6 +4,7 @@ import type { JobResource, Provenance } from "../../protocol/resources.ts";
 import type { PastRun } from "../jobs/learned-reservation.ts";
 import type { Db } from "./database.ts";
 import { type AttemptRow, type JobRow, toJobResource } from "./job-rows.ts";
+import { cachedPrepare } from "./statement-cache.ts";
 
 export interface NewJob {
   suite: string;
@@ -101,7 +102,11 @@ export class JobsStore {
     { id: number; commit_sha: string | null }
   >;
 
-  constructor(private readonly db: Db) {
+  /** Statements compiled once, for the methods that prepare theirs where they run them. */
+  private readonly sql: Db["prepare"];
+
+  constructor(db: Db) {
+    this.sql = cachedPrepare(db);
     this.insertStatement = db.prepare(`
       INSERT INTO jobs (suite, status, priority, memlimit_bytes, reservation_bytes, python, ref, repo, configure_flags,
                         no_output_timeout_seconds, exclusive, scheduled_bytes, tests, labels, provenance, args,
@@ -190,7 +195,7 @@ export class JobsStore {
   list(filter: JobFilter): { jobs: JobResource[]; nextCursor: string | null } {
     const { clause, params } = this.whereOf(filter);
     const sql = `SELECT * FROM jobs ${clause} ORDER BY id DESC LIMIT ?`;
-    const rows = this.db.prepare<unknown[], JobRow>(sql).all(...params, filter.limit + 1);
+    const rows = this.sql<unknown[], JobRow>(sql).all(...params, filter.limit + 1);
     const page = rows.slice(0, filter.limit);
     const last = page.at(-1);
     return {
@@ -203,7 +208,7 @@ export class JobsStore {
   countByStatus(filter: Omit<JobFilter, "limit" | "status" | "before">): Record<string, number> {
     const { clause, params } = this.whereOf(filter);
     const sql = `SELECT status, COUNT(*) AS count FROM jobs ${clause} GROUP BY status`;
-    const rows = this.db.prepare<unknown[], { status: string; count: number }>(sql).all(...params);
+    const rows = this.sql<unknown[], { status: string; count: number }>(sql).all(...params);
     return Object.fromEntries(rows.map((row) => [row.status, row.count]));
   }
 
@@ -224,12 +229,11 @@ export class JobsStore {
 
   /** Jobs assigned to or running on an agent, with what they hold. */
   active(): ActiveJob[] {
-    return this.db
-      .prepare<[], JobRow & { assigned_at: string | null }>(
-        `SELECT jobs.*, attempts.started_at AS assigned_at FROM jobs
+    return this.sql<[], JobRow & { assigned_at: string | null }>(
+      `SELECT jobs.*, attempts.started_at AS assigned_at FROM jobs
          LEFT JOIN attempts ON attempts.id = jobs.current_attempt
          WHERE jobs.status IN ${ACTIVE} AND jobs.agent IS NOT NULL`,
-      )
+    )
       .all()
       .map((row) => ({
         jobId: row.id,
@@ -251,11 +255,9 @@ export class JobsStore {
   /** The ids of the assigned and running jobs on each agent. */
   activeJobsByAgent(): Map<string, number[]> {
     const byAgent = new Map<string, number[]>();
-    const rows = this.db
-      .prepare<[], { agent: string; id: number }>(
-        `SELECT agent, id FROM jobs WHERE status IN ${ACTIVE} AND agent IS NOT NULL ORDER BY id`,
-      )
-      .all();
+    const rows = this.sql<[], { agent: string; id: number }>(
+      `SELECT agent, id FROM jobs WHERE status IN ${ACTIVE} AND agent IS NOT NULL ORDER BY id`,
+    ).all();
     for (const row of rows) byAgent.set(row.agent, [...(byAgent.get(row.agent) ?? []), row.id]);
     return byAgent;
   }
@@ -266,17 +268,16 @@ export class JobsStore {
    * `reservationBytes`, only runs that declared the same (as many workers).
    */
   pastRuns(suite: string, memlimitBytes: number | null, limit = 50, reservationBytes?: number): PastRun[] {
-    return this.db
-      .prepare<
-        [string, number | null, number | null, number | null, number],
-        { peak: number; started: string; finished: string }
-      >(
-        `SELECT peak_rss_bytes AS peak, started_at AS started, finished_at AS finished FROM jobs
+    return this.sql<
+      [string, number | null, number | null, number | null, number],
+      { peak: number; started: string; finished: string }
+    >(
+      `SELECT peak_rss_bytes AS peak, started_at AS started, finished_at AS finished FROM jobs
          WHERE suite = ? AND memlimit_bytes IS ? AND (? IS NULL OR reservation_bytes = ?)
            AND status IN ('passed', 'failed')
            AND peak_rss_bytes IS NOT NULL AND started_at IS NOT NULL AND finished_at IS NOT NULL
          ORDER BY id DESC LIMIT ?`,
-      )
+    )
       .all(suite, memlimitBytes, reservationBytes ?? null, reservationBytes ?? null, limit)
       .map((row) => ({
         peakRssBytes: row.peak,
@@ -286,11 +287,9 @@ export class JobsStore {
 
   /** Number of jobs by status, suite and priority, for /metrics (a handful of each: bounded labels). */
   countByStatusSuiteAndPriority(): { status: string; suite: string; priority: string; n: number }[] {
-    return this.db
-      .prepare<[], { status: string; suite: string; priority: string; n: number }>(
-        "SELECT status, suite, priority, COUNT(*) AS n FROM jobs GROUP BY status, suite, priority",
-      )
-      .all();
+    return this.sql<[], { status: string; suite: string; priority: string; n: number }>(
+      "SELECT status, suite, priority, COUNT(*) AS n FROM jobs GROUP BY status, suite, priority",
+    ).all();
   }
 
   activeAttemptsOf(agent: string): ActiveAttempt[] {
