@@ -55,6 +55,15 @@ const GUEST_TEST_FILES: Record<string, string> = {
     "            print('allocated', (n + 1) * 64, 'MiB', flush=True)",
     "",
   ].join("\n"),
+  // Its memory is in a child that has exited by the time the test ends: only a cgroup counts it.
+  "test_child.py": [
+    "import subprocess, sys, unittest",
+    "class Child(unittest.TestCase):",
+    "    def test_child(self):",
+    "        code = 'import time; block = bytes(400 * 1024 * 1024); time.sleep(1)'",
+    "        subprocess.run([sys.executable, '-c', code], check=True)",
+    "",
+  ].join("\n"),
   // Sleeps with a child process, to be canceled: neither may survive the cancel.
   "test_linger.py": [
     "import subprocess, sys, time, unittest",
@@ -80,7 +89,7 @@ const CGROUP_MONITOR = [
   "           /sys/fs/cgroup/user.slice/user-*.slice/user@*.service/memfarm-agen[t].service/attempt-* \\",
   "           /sys/fs/cgroup/user.slice/user-*.slice/user@*.service/*.slice/memfarm-agen[t].service/attempt-*; do",
   '    [ -d "$d" ] || continue',
-  '    echo "$(basename "$d") max=$(cat "$d/memory.max") oom_group=$(cat "$d/memory.oom.group") peak=$(cat "$d/memory.peak") procs=$(wc -l < "$d/cgroup.procs") path=$d"',
+  '    echo "$(basename "$d") max=$(cat "$d/memory.max") oom_group=$(cat "$d/memory.oom.group") peak=$(cat "$d/memory.peak") procs=$(cat "$d/cgroup.procs" "$d"/*/cgroup.procs 2>/dev/null | wc -l) path=$d"',
   "  done",
   "  echo tick",
   "  sleep 0.25",
@@ -154,6 +163,14 @@ describe("an aarch64 host with systemd and cgroup v2 (the arm-host VM)", { timeo
         workers: 1,
         memlimit: "2G",
         reservation: { perWorker: "memlimit", overhead: "256M" },
+        timeoutSeconds: 1200,
+        noOutputTimeoutSeconds: 600,
+      },
+      "guest-parallel": {
+        description: "the guest's test files under -j2, each in a worker of its own",
+        args: ["--testdir", GUEST_TESTS],
+        workers: 2,
+        reservation: { perWorker: "1G", overhead: "256M" },
         timeoutSeconds: 1200,
         noOutputTimeoutSeconds: 600,
       },
@@ -287,6 +304,32 @@ describe("an aarch64 host with systemd and cgroup v2 (the arm-host VM)", { timeo
     );
   });
 
+  it("gives each -j worker a cgroup of its own: a test file's peak counts its child that exited", async () => {
+    const queued = await submit({
+      suite: "guest-parallel",
+      python: "/usr/bin/python3",
+      tests: ["test_child", "test_hold"],
+    });
+    const job = await waitFor(queued.id, finished);
+    assert.equal(job.status, "passed", `${job.error}\n${await logOf(job.id)}`);
+    const records = (await api(`/jobs/${job.id}/tests`)).body.tests as {
+      name: string;
+      peakRssBytes: number | null;
+      peakMeasuredBy: string | null;
+    }[];
+    const byName = new Map(records.map((record) => [record.name, record]));
+    for (const [name, atLeast] of [
+      ["test_child", 400 * MiB],
+      ["test_hold", 600 * MiB],
+    ] as const) {
+      const record = byName.get(name);
+      assert.equal(record?.peakMeasuredBy, "worker-cgroup", JSON.stringify(records));
+      assert.ok((record?.peakRssBytes ?? 0) >= atLeast, `${name}: ${JSON.stringify(record)}`);
+    }
+    const left = await vm.run("find /sys/fs/cgroup -type d -name 'worker-*' | head", { user: "root" });
+    assert.equal(left.trim(), "", "no worker group is left");
+  });
+
   it("ends a job that allocates past its limit oom, and the agent and sshd stay up", async () => {
     const queued = await submit({ suite: "guest", python: "/usr/bin/python3", tests: ["test_hog"] });
     const job = await waitFor(queued.id, finished);
@@ -316,7 +359,7 @@ describe("an aarch64 host with systemd and cgroup v2 (the arm-host VM)", { timeo
     const job = await waitFor(queued.id, finished, 300_000);
     assert.equal(job.status, "canceled");
     const left = await vm.run(
-      `if [ -d '${cgroup.path}' ]; then cat '${cgroup.path}/cgroup.procs'; fi; pgrep -f '[m]emfarm-linger' || true`,
+      `if [ -d '${cgroup.path}' ]; then cat '${cgroup.path}/cgroup.procs' '${cgroup.path}'/*/cgroup.procs 2>/dev/null; fi; pgrep -f '[m]emfarm-linger' || true`,
       { user: "root" },
     );
     assert.equal(left.trim(), "", "no process of the job is left, in its cgroup or anywhere");

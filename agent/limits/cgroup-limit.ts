@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, rmdirSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmdirSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -7,7 +7,7 @@ import { processExists, signalAll } from "../processes/process-tree.ts";
 import { problemWithV1Root, problemWithV2Root } from "./cgroup-support.ts";
 import type { JobLimit, LimitKind } from "./job-limit.ts";
 import { preferForOomKill, readCounters, readNumber, readPids, readText, tryWrite } from "./limit-files.ts";
-import { type PeakCounter, v1PeakCounter, v2PeakCounter } from "./peak-counter.ts";
+import { onCgroup2, type PeakCounter, v1PeakCounter, v2PeakCounter } from "./peak-counter.ts";
 import { isWorkerGroup } from "./worker-launcher.ts";
 
 /** How a control file is written when the group is made. */
@@ -20,8 +20,11 @@ interface Flavour {
   peakFile: string;
   /** A per-test mark of the group (see PeakCounter); `keep` gets readings a reset would erase. */
   peakCounter: (dir: string, keep: (bytes: number) => void) => PeakCounter | null;
-  /** Whether regrtest workers may have groups of their own inside `dir` that count toward its limit. */
-  holdsWorkerGroups: (dir: string) => boolean;
+  /**
+   * Readies `dir` for regrtest workers' groups of their own that count toward its limit; false
+   * when it cannot. Returns the leaf the job's own processes join instead of `dir`, if one is needed.
+   */
+  readyWorkerGroups: (dir: string) => { leaf: string | null } | false;
   /** Polled for the peak when peakFile is missing (v2 before Linux 5.19). */
   currentFile: string;
   /** Whether the kernel killed something for the limit; null when the file cannot be read. */
@@ -58,9 +61,7 @@ const V2: Flavour = {
   ],
   peakFile: "memory.peak",
   peakCounter: (dir) => v2PeakCounter(dir),
-  // A v2 group with memory in its subtree_control may hold no processes: regrtest's main process
-  // would need a leaf of its own first. Not done yet: workers share the job's group.
-  holdsWorkerGroups: () => false,
+  readyWorkerGroups: readyV2WorkerGroups,
   currentFile: "memory.current",
   oomKilled: (dir) => {
     const events = readCounters(join(dir, "memory.events"));
@@ -84,7 +85,7 @@ const V1: Flavour = {
   peakFile: "memory.max_usage_in_bytes",
   peakCounter: v1PeakCounter,
   // Without use_hierarchy a child group's memory would not count toward the job's limit at all.
-  holdsWorkerGroups: (dir) => readNumber(join(dir, "memory.use_hierarchy")) === 1,
+  readyWorkerGroups: (dir) => readNumber(join(dir, "memory.use_hierarchy")) === 1 && { leaf: null },
   currentFile: "memory.usage_in_bytes",
   oomKilled: (dir) => {
     const control = readCounters(join(dir, "memory.oom_control"));
@@ -116,6 +117,8 @@ export class CgroupLimit implements JobLimit {
   /** Where a launcher writes "0" to move itself in: v1 `tasks`, v2 `cgroup.procs` (see Flavour.selfJoinFile). */
   readonly joinFile: string;
   readonly workerGroupsDir: string | null;
+  /** Where the job's own processes are: the group, or its leaf for them (v2 with worker groups). */
+  private readonly processDir: string;
   private timer: NodeJS.Timeout | null = null;
   private peakSeen = 0;
   private oomSeen = false;
@@ -131,8 +134,10 @@ export class CgroupLimit implements JobLimit {
     private readonly onOom: () => void,
   ) {
     this.kind = flavour.kind;
-    this.joinFile = join(dir, flavour.selfJoinFile);
-    this.workerGroupsDir = flavour.holdsWorkerGroups(dir) ? dir : null;
+    const workerGroups = flavour.readyWorkerGroups(dir);
+    this.processDir = (workerGroups ? workerGroups.leaf : null) ?? dir;
+    this.joinFile = join(this.processDir, flavour.selfJoinFile);
+    this.workerGroupsDir = workerGroups ? dir : null;
   }
 
   /**
@@ -198,8 +203,8 @@ export class CgroupLimit implements JobLimit {
   attach(pid: number): void {
     if (this.disposing !== null) throw new MemfarmError("limit_disposed", `${this.dir} is already removed`);
     preferForOomKill(pid);
-    if (!this.flavour.attachFiles.some((file) => tryWrite(join(this.dir, file), String(pid)))) {
-      throw new MemfarmError("cgroup_attach_failed", `could not move process ${pid} into ${this.dir}`);
+    if (!this.flavour.attachFiles.some((file) => tryWrite(join(this.processDir, file), String(pid)))) {
+      throw new MemfarmError("cgroup_attach_failed", `could not move process ${pid} into ${this.processDir}`);
     }
     this.startPolling();
   }
@@ -230,10 +235,7 @@ export class CgroupLimit implements JobLimit {
   }
 
   pids(): number[] {
-    const workers = listDir(this.dir).filter(isWorkerGroup);
-    return [this.dir, ...workers.map((name) => join(this.dir, name))].flatMap((dir) =>
-      readPids(join(dir, "cgroup.procs")),
-    );
+    return groupsIn(this.dir).flatMap((dir) => readPids(join(dir, "cgroup.procs")));
   }
 
   async killAll(): Promise<void> {
@@ -263,9 +265,8 @@ export class CgroupLimit implements JobLimit {
     // The last readings, before the files go with the group.
     this.peakBytes();
     this.oomKilled();
-    // Workers' groups the run left (a worker killed before the agent removed its group).
-    for (const name of listDir(this.dir).filter(isWorkerGroup))
-      await removeGroupWhenEmpty(join(this.dir, name));
+    // Workers' groups the run left (a worker killed before the agent removed its group), the leaf.
+    for (const group of groupsIn(this.dir).slice(1)) await removeGroupWhenEmpty(group);
     await removeGroupWhenEmpty(this.dir);
   }
 
@@ -304,9 +305,10 @@ async function makeGroup(dir: string): Promise<void> {
     await mkdir(dir);
   } catch (thrown) {
     if ((thrown as NodeJS.ErrnoException).code !== "EEXIST") throw thrown;
-    if (readPids(join(dir, "cgroup.procs")).length > 0) {
+    if (groupsIn(dir).some((group) => readPids(join(group, "cgroup.procs")).length > 0)) {
       throw new MemfarmError("cgroup_busy", `${dir} already exists and has processes in it`);
     }
+    for (const group of groupsIn(dir).slice(1)) removeGroup(group);
     const problem = removeGroup(dir);
     // ENOTEMPTY: not cgroupfs (whose files go with rmdir) but a plain directory standing in for it,
     // as the tests' fake v2 tree is: nothing was counted there, so it is used as it is.
@@ -316,6 +318,33 @@ async function makeGroup(dir: string): Promise<void> {
     }
     await mkdir(dir);
   }
+}
+
+/**
+ * The name of the leaf a v2 job group's own processes join when its workers have groups of their
+ * own: a v2 group whose cgroup.subtree_control enables memory may hold no processes itself.
+ */
+const PROCESS_LEAF = "job";
+
+/** v2: the leaf for the job's processes, then memory for its children; false (no worker groups) if either fails. */
+function readyV2WorkerGroups(dir: string): { leaf: string } | false {
+  // A plain directory standing in for cgroupfs (the tests' fake v2 tree) has no such rules to follow.
+  if (!onCgroup2(dir)) return false;
+  const leaf = join(dir, PROCESS_LEAF);
+  try {
+    mkdirSync(leaf);
+  } catch (thrown) {
+    if ((thrown as NodeJS.ErrnoException).code !== "EEXIST") return false;
+  }
+  if (tryWrite(join(dir, "cgroup.subtree_control"), "+memory")) return { leaf };
+  removeGroup(leaf);
+  return false;
+}
+
+/** `dir` first, then its process leaf and workers' groups (v2 or v1 -j), which count toward its limit. */
+function groupsIn(dir: string): string[] {
+  const children = listDir(dir).filter((name) => name === PROCESS_LEAF || isWorkerGroup(name));
+  return [dir, ...children.map((name) => join(dir, name))];
 }
 
 function listDir(dir: string): string[] {

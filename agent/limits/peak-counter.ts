@@ -92,7 +92,7 @@ export function v2PeakCounter(dir: string): PeakCounter | null {
 /** CGROUP2_SUPER_MAGIC, statfs(2)'s f_type of the cgroup v2 filesystem. */
 const CGROUP2_SUPER_MAGIC = 0x63677270;
 
-function onCgroup2(dir: string): boolean {
+export function onCgroup2(dir: string): boolean {
   try {
     return statfsSync(dir).type === CGROUP2_SUPER_MAGIC;
   } catch {
