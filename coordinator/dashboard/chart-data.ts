@@ -25,6 +25,11 @@ export interface ChartData {
   /** regrtest's -M, the scheduler's reservation, and the limit the agent enforced (cgroup or watchdog). */
   limits: { memlimitBytes: number | null; reservationBytes: number; limitBytes: number | null };
   tests: TestSpan[];
+  /**
+   * Test cases with a start time (sequential runs with -v record them): the chart marks each
+   * on a strip under the plot and the hover readout names the one running.
+   */
+  cases: TestSpan[];
 }
 
 export const DEFAULT_BUCKETS = 300;
@@ -51,14 +56,15 @@ export function chartData(
       reservationBytes: job.reservationBytes,
       limitBytes: job.limitBytes,
     },
-    tests: testSpans(tests),
+    tests: testSpans(tests, "file"),
+    cases: testSpans(tests, "case"),
   };
 }
 
-/** Test files with a start time: the chart marks where each began (cases would clutter it). */
-function testSpans(tests: readonly TestResource[]): TestSpan[] {
+/** Tests of one kind with a start time, in the order they began. */
+function testSpans(tests: readonly TestResource[], kind: TestResource["kind"]): TestSpan[] {
   return tests
-    .filter((test) => test.kind === "file" && test.startedAt !== null)
+    .filter((test) => test.kind === kind && test.startedAt !== null)
     .map((test) => {
       const startMs = Date.parse(test.startedAt as string);
       const endMs = test.durationSeconds === null ? null : startMs + test.durationSeconds * 1000;

@@ -1,6 +1,7 @@
 import { formatBytes } from "../../protocol/sizes.ts";
 import { byteTicks, type Tick, timeTicks } from "./chart-axes.ts";
 import type { ChartData } from "./chart-data.ts";
+import { labelBoundaries, placeLevelLabels, placePeakLabel } from "./chart-labels.ts";
 
 /** A horizontal line across the chart: one of the job's limits. */
 export interface ChartLevel {
@@ -8,6 +9,8 @@ export interface ChartLevel {
   label: string;
   bytes: number;
   y: number;
+  /** The label's baseline: over its line at the right edge, lower where another label is in the way. */
+  labelY: number;
 }
 
 /**
@@ -33,8 +36,20 @@ export interface ChartGeometry {
    * there is room for it beside the previous label (null: the name is on hover only).
    */
   boundaries: { x: number; name: string; label: string | null }[];
-  /** A dot where the highest sample was, at the height of the peak, with a line across at that height. */
-  peak: { x: number; y: number; label: string } | null;
+  /** Test cases as marks on a strip at the foot of the plot, named on hover (there can be hundreds). */
+  caseMarks: { x: number; width: number; name: string; outcome: string }[];
+  /**
+   * A dot where the highest sample was, at the height of the peak, with a line across at that
+   * height; its label where it overlaps no limit's label.
+   */
+  peak: {
+    x: number;
+    y: number;
+    label: string;
+    labelX: number;
+    labelY: number;
+    anchor: "start" | "end";
+  } | null;
   scaleBytes: number;
   durationSeconds: number;
   /** Memory ticks (y) and time ticks (x, since the first sample); the time axis is below the plot. */
@@ -50,6 +65,8 @@ export const CHART_HEIGHT = 260;
 const TOP = 16;
 /** Room under the plot for the time axis's labels. */
 export const AXIS_HEIGHT = 16;
+/** The strip at the foot of the plot where test cases are marked. */
+export const CASE_STRIP = 5;
 
 const round = (value: number) => Math.round(value * 10) / 10;
 
@@ -101,7 +118,7 @@ export function chartGeometry(data: ChartData): ChartGeometry | null {
     const after = run[0] as { fromMs: number };
     return { x1: x(before.toMs), x2: x(after.fromMs), seconds: (after.fromMs - before.toMs) / 1000 };
   });
-  const levels: ChartLevel[] = [];
+  const levels: Omit<ChartLevel, "labelY">[] = [];
   const addLevel = (kind: ChartLevel["kind"], name: string, bytes: number | null) => {
     if (bytes === null || bytes <= 0) return;
     levels.push({ kind, bytes, y: yBytes(bytes), label: `${name} ${formatBytes(bytes)}` });
@@ -111,27 +128,43 @@ export function chartGeometry(data: ChartData): ChartGeometry | null {
   addLevel("limit", "enforced limit", limitBytes);
   const truePeak = data.peakRssBytes !== null;
 
+  const size = { width: CHART_WIDTH, height: CHART_HEIGHT };
+  const merged = mergeCloseLevels(levels);
+  const levelLabels = placeLevelLabels(merged, CHART_WIDTH);
   const peakAt = data.sampledPeak?.atMs ?? null;
+  const peakMark =
+    peakAt === null
+      ? null
+      : {
+          x: x(peakAt),
+          y: yBytes(peakBytes),
+          label: `${truePeak ? "peak" : "highest sample"} ${formatBytes(peakBytes)}`,
+        };
+  const taken = levelLabels.map((placed) => placed.box);
+  const peak = peakMark ? placePeakLabel(peakMark, taken, size) : null;
+  if (peak) taken.push(peak.box);
+  const inRange = (test: { startMs: number }) => test.startMs >= startMs && test.startMs <= startMs + spanMs;
   return {
     width: CHART_WIDTH,
     height: CHART_HEIGHT,
     segments,
     gaps,
     cpuScalePercent,
-    levels: mergeCloseLevels(levels),
+    levels: merged.map((level, index) => ({ ...level, labelY: levelLabels[index]?.labelY ?? level.y })),
     boundaries: labelBoundaries(
-      data.tests
-        .filter((test) => test.startMs >= startMs && test.startMs <= startMs + spanMs)
-        .map((test) => ({ x: x(test.startMs), name: test.name })),
+      data.tests.filter(inRange).map((test) => ({ x: x(test.startMs), name: test.name })),
+      size,
+      taken,
     ),
+    caseMarks: data.cases.filter(inRange).map((test) => {
+      const from = x(test.startMs);
+      const to = test.endMs === null ? from : x(Math.min(test.endMs, startMs + spanMs));
+      return { x: from, width: Math.max(1, round(to - from)), name: test.name, outcome: test.outcome };
+    }),
     peak:
-      peakAt === null
-        ? null
-        : {
-            x: x(peakAt),
-            y: yBytes(peakBytes),
-            label: `${truePeak ? "peak" : "highest sample"} ${formatBytes(peakBytes)}`,
-          },
+      peakMark && peak
+        ? { ...peakMark, labelX: peak.labelX, labelY: peak.labelY, anchor: peak.anchor }
+        : null,
     scaleBytes,
     durationSeconds: spanMs / 1000,
     yTicks: byteTicks(scaleBytes, yBytes),
@@ -140,29 +173,12 @@ export function chartGeometry(data: ChartData): ChartGeometry | null {
   };
 }
 
-/** About how wide a character of an 11 px label is, in viewBox units. */
-const CHAR_WIDTH = 6;
-
-/** Labels test starts left to right, each where it does not overprint the one before it. */
-export function labelBoundaries(boundaries: { x: number; name: string }[]) {
-  let freeFrom = 0;
-  return [...boundaries]
-    .sort((a, b) => a.x - b.x)
-    .map((boundary) => {
-      const short = boundary.name.slice(boundary.name.lastIndexOf(".") + 1);
-      const end = boundary.x + 3 + short.length * CHAR_WIDTH;
-      if (boundary.x < freeFrom || end > CHART_WIDTH) return { ...boundary, label: null };
-      freeFrom = end + 8;
-      return { ...boundary, label: short };
-    });
-}
-
 /** Lines closer than this (in viewBox units) share one label, so labels never overprint. */
 const LABEL_GAP = 12;
 
 /** Levels at (nearly) the same height, such as memlimit and reservation of a -j1 suite, become one line. */
-export function mergeCloseLevels(levels: ChartLevel[]): ChartLevel[] {
-  const merged: ChartLevel[] = [];
+export function mergeCloseLevels<L extends { y: number; label: string }>(levels: readonly L[]): L[] {
+  const merged: L[] = [];
   for (const level of [...levels].sort((a, b) => a.y - b.y)) {
     const previous = merged.at(-1);
     if (previous && Math.abs(previous.y - level.y) < LABEL_GAP) {

@@ -71,14 +71,17 @@ export function readAddHostRequest(body: unknown): AddHostRequest {
 /**
  * The installed agent's options, checked here by the agent's own parsers, so that a bad value is
  * refused before anything connects rather than by an agent that will not start on the host.
+ * Each option `hosts add` (and the dashboard's add-host form) passes on, with that parser.
  */
-/** Each option `hosts add` passes on, checked by the parser the agent itself uses for it. */
 const AGENT_OPTION_CHECKS: Record<keyof InstalledAgentOptions, (text: string, field: string) => unknown> = {
   memory: parseSize,
   noNewJobs: parseWindows,
   drainTimeout: readDrainTimeoutMs,
   buildCacheSize: parseSize,
 };
+
+/** The agent options' names, as the request body (and the add-host form's fields) has them. */
+export const AGENT_OPTION_KEYS = Object.keys(AGENT_OPTION_CHECKS) as (keyof InstalledAgentOptions)[];
 
 function readAgentOptions(fields: Fields): InstalledAgentOptions {
   const options: InstalledAgentOptions = {};

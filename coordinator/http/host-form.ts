@@ -1,8 +1,20 @@
 import type { Request } from "express";
+import { AGENT_OPTION_KEYS } from "../hosts/host-request.ts";
 import { field, rawField } from "./dashboard-guards.ts";
 
-/** The add-host fields a refused form shows again: all but the private key and its passphrase. */
-export const ADD_HOST_KEPT_FIELDS = ["target", "name", "labels", "fingerprint", "trust"] as const;
+/**
+ * The add-host fields a refused form shows again: all but the private key and its passphrase.
+ * The agent options' fields are named as the API's body has them (memory, noNewJobs, ...), so
+ * readAddHostRequest's one table checks them and its errors name the field to mark.
+ */
+export const ADD_HOST_KEPT_FIELDS = [
+  "target",
+  "name",
+  "labels",
+  "fingerprint",
+  "trust",
+  ...AGENT_OPTION_KEYS,
+] as const;
 
 /**
  * What the host forms ask for, as the API's request bodies, so that readAddHostRequest and
@@ -14,7 +26,7 @@ export function addHostBodyFromForm(req: Request): Record<string, unknown> {
     acceptNew: field(req, "trust") === "accept-new",
     ...identityBodyFromForm(req),
   };
-  for (const name of ["name", "labels"]) {
+  for (const name of ["name", "labels", ...AGENT_OPTION_KEYS]) {
     const value = field(req, name);
     if (value !== "") body[name] = value;
   }

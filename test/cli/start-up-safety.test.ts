@@ -150,3 +150,82 @@ describe("HTTP requests while the coordinator starts", () => {
     }
   });
 });
+
+describe("a nats-server that fails to start", () => {
+  const dir = mkdtempSync(join(tmpdir(), "memfarm-nats-fails-"));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** A directory with a nats-server shim of `script` on PATH, and a data dir of its own. */
+  function withShim(name: string, script: string) {
+    const shims = join(dir, name, "bin");
+    mkdirSync(shims, { recursive: true });
+    writeFileSync(join(shims, "nats-server"), `#!/bin/sh\n${script}\n`, { mode: 0o755 });
+    return { env: { PATH: `${shims}:${process.env.PATH}` }, dataDir: join(dir, name, "data") };
+  }
+
+  it("that exits 1 makes up fail at once with its words, the error exit code and no child left", async () => {
+    const { env, dataDir } = withShim("exits", 'echo "nats-server: cannot open the store" >&2\nexit 1');
+    const run = await runCli(["up", "--port", "0", "--data-dir", dataDir], env, 30_000);
+    assert.equal(run.code, ExitCode.error, run.stderr);
+    assert.match(run.stderr, /nats-server exited with code 1 at start: nats-server: cannot open the store/);
+    assert.doesNotMatch(run.stderr, /\n\s+at /);
+    assert.doesNotMatch(run.stdout, /memfarm is running/);
+    assert.deepEqual(processesMentioning(dataDir), []);
+  });
+
+  it("that never listens (and ignores SIGTERM) makes up give up with a message and kill it", async () => {
+    // It runs with the config file in its arguments, as nats-server would: a leftover is found by that.
+    const { env, dataDir } = withShim(
+      "hangs",
+      `exec ${process.execPath} -e 'process.on("SIGTERM", () => {}); setInterval(() => {}, 1000)' nats-server "$@"`,
+    );
+    const run = await runCli(["up", "--port", "0", "--data-dir", dataDir], env, 60_000);
+    assert.equal(run.code, ExitCode.error, run.stderr);
+    assert.match(run.stderr, /nats-server did not report its port within \d+ ms/);
+    assert.doesNotMatch(run.stderr, /\n\s+at /);
+    assert.deepEqual(processesMentioning(dataDir), [], "the hung server was killed, not left behind");
+  });
+});
+
+describe("memfarm up with bad flags or a bad config file", () => {
+  const dir = mkdtempSync(join(tmpdir(), "memfarm-bad-start-"));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const config = (name: string, text: string) => {
+    const file = join(dir, name);
+    writeFileSync(file, text);
+    return file;
+  };
+  const cases: [string, string[], RegExp][] = [
+    ["an unknown flag", ["--bogus"], /Unknown option '--bogus'/],
+    ["a bad port", ["--port", "abc"], /--port must be a port number from 0 to 65535, not "abc"/],
+    ["a bad memory size", ["--memory", "lots"], /--memory: "lots" is not a size/],
+    ["a bad agent name", ["--name", "bad/name"], /--name: "bad\/name" is not an agent name/],
+    ["a bad drain timeout", ["--drain-timeout", "soon"], /--drain-timeout: "soon" is not a duration/],
+    ["a missing config file", ["--config", join(dir, "missing.toml")], /missing\.toml: cannot read it/],
+    [
+      "a config file that is not TOML",
+      ["--config", config("broken.toml", "coordinator = [\n")],
+      /broken\.toml is not valid TOML/,
+    ],
+    [
+      "a config file with a mistyped key",
+      ["--config", config("typo.toml", "[coordinator]\nprot = 8080\n")],
+      /coordinator\.prot is not a known key; did you mean coordinator\.port\?/,
+    ],
+    [
+      "a config file with a bad value",
+      ["--config", config("value.toml", '[agent]\nmemory = "lots"\n')],
+      /value\.toml: agent\.memory: "lots" is not a size/,
+    ],
+  ];
+  for (const [what, args, message] of cases) {
+    it(`refuses ${what} with the usage exit code, before anything starts`, async () => {
+      const dataDir = join(dir, `data-${cases.findIndex(([name]) => name === what)}`);
+      const run = await runCli(["up", "--port", "0", "--data-dir", dataDir, ...args], {}, 30_000);
+      assert.equal(run.code, ExitCode.usage, run.stderr);
+      assert.match(run.stderr, message);
+      assert.doesNotMatch(run.stderr, /\n\s+at /);
+      assert.deepEqual(processesMentioning(dataDir), [], "no nats-server or agent left");
+    });
+  }
+});

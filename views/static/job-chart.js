@@ -32,16 +32,66 @@ window.memfarmChart = (() => {
     return index === 0 ? `${value} B` : `${value.toFixed(1)} ${units[index]}`;
   };
 
-  // As labelBoundaries in chart-geometry.ts: a test's short name where it does not overprint.
-  function labelled(boundaries) {
+  // Label layout as coordinator/dashboard/chart-labels.ts has it: no label overprints another.
+  const CHAR_WIDTH = 6;
+  const BOLD_CHAR_WIDTH = 6.8;
+  const ASCENT = 10;
+  const DESCENT = 3;
+  const LINE_STEP = ASCENT + DESCENT + 1;
+  const PAD = 2;
+  function boxOf(x, baseline, chars, anchor, bold) {
+    const width = chars * (bold ? BOLD_CHAR_WIDTH : CHAR_WIDTH);
+    const x1 = anchor === "start" ? x : x - width;
+    return { x1: x1 - PAD, y1: baseline - ASCENT - PAD, x2: x1 + width + PAD, y2: baseline + DESCENT + PAD };
+  }
+  const overlaps = (a, b) => a.x1 < b.x2 && b.x1 < a.x2 && a.y1 < b.y2 && b.y1 < a.y2;
+  function placeLevelLabels(levels) {
+    let below = Number.NEGATIVE_INFINITY;
+    return levels.map((level) => {
+      const baseline = Math.max(ASCENT + 1, level.y - 3, below + LINE_STEP);
+      below = baseline;
+      return { labelY: baseline, box: boxOf(WIDTH - 4, baseline, level.label.length, "end") };
+    });
+  }
+  function placePeakLabel(peak, taken) {
+    const preferred = peak.x < WIDTH / 2 ? "start" : "end";
+    const other = preferred === "start" ? "end" : "start";
+    const below = peak.y + 14;
+    const above = peak.y - 8;
+    const candidates = [
+      [below, preferred],
+      [above, preferred],
+      [below, other],
+      [above, other],
+    ];
+    for (let step = 1; step * LINE_STEP < HEIGHT; step += 1)
+      candidates.push([below + step * LINE_STEP, preferred], [above - step * LINE_STEP, preferred]);
+    const place = ([baseline, anchor]) => {
+      const labelX = anchor === "start" ? peak.x + 8 : peak.x - 8;
+      return {
+        labelX,
+        labelY: baseline,
+        anchor,
+        box: boxOf(labelX, baseline, peak.label.length, anchor, true),
+      };
+    };
+    const fits = (box) => box.y1 >= 0 && box.y2 <= HEIGHT && box.x1 >= 0 && box.x2 <= WIDTH;
+    const placed = candidates
+      .map(place)
+      .find((candidate) => fits(candidate.box) && !taken.some((box) => overlaps(box, candidate.box)));
+    return placed || place(candidates[0]);
+  }
+  // A test's short name where it overprints neither the label before it nor a limit's or the peak's.
+  function labelled(boundaries, taken) {
     let freeFrom = 0;
     return boundaries
       .sort((a, b) => a.x - b.x)
       .map((b) => {
         const short = b.name.slice(b.name.lastIndexOf(".") + 1);
-        const end = b.x + 3 + short.length * 6;
-        if (b.x < freeFrom || end > WIDTH) return { ...b, label: null };
-        freeFrom = end + 8;
+        const box = boxOf(b.x + 3, HEIGHT - 8, short.length, "start");
+        if (b.x < freeFrom || box.x2 > WIDTH || taken.some((other) => overlaps(other, box)))
+          return { ...b, label: null };
+        freeFrom = box.x2 + 6;
         return { ...b, label: short };
       });
   }
@@ -104,6 +154,23 @@ window.memfarmChart = (() => {
     const xTicks = [];
     for (let s = 0; s <= span / 1000; s += timeStep)
       xTicks.push({ at: x(start + s * 1000), label: elapsed(s) });
+    const levelLabels = placeLevelLabels(merged);
+    merged.forEach((level, index) => {
+      level.labelY = levelLabels[index].labelY;
+    });
+    const taken = levelLabels.map((placed) => placed.box);
+    let peak = null;
+    if (data.sampledPeak) {
+      peak = {
+        x: x(data.sampledPeak.atMs),
+        y: y(peakBytes),
+        label: `${truePeak ? "peak" : "highest sample"} ${bytes(peakBytes)}`,
+      };
+      const placed = placePeakLabel(peak, taken);
+      taken.push(placed.box);
+      peak = { ...peak, labelX: placed.labelX, labelY: placed.labelY, anchor: placed.anchor };
+    }
+    const inRange = (t) => t.startMs >= start && t.startMs <= start + span;
     return {
       yTicks,
       xTicks,
@@ -112,17 +179,15 @@ window.memfarmChart = (() => {
       cpuScale,
       levels: merged,
       boundaries: labelled(
-        data.tests
-          .filter((t) => t.startMs >= start && t.startMs <= start + span)
-          .map((t) => ({ x: x(t.startMs), name: t.name })),
+        data.tests.filter(inRange).map((t) => ({ x: x(t.startMs), name: t.name })),
+        taken,
       ),
-      peak: data.sampledPeak
-        ? {
-            x: x(data.sampledPeak.atMs),
-            y: y(peakBytes),
-            label: `${truePeak ? "peak" : "highest sample"} ${bytes(peakBytes)}`,
-          }
-        : null,
+      caseMarks: (data.cases || []).filter(inRange).map((t) => {
+        const from = x(t.startMs);
+        const to = t.endMs === null ? from : x(Math.min(t.endMs, start + span));
+        return { x: from, width: Math.max(1, round(to - from)), name: t.name, outcome: t.outcome };
+      }),
+      peak,
     };
   }
 
@@ -153,12 +218,21 @@ window.memfarmChart = (() => {
       if (Math.abs((b.fromMs + b.toMs) / 2 - at) < Math.abs((nearest.fromMs + nearest.toMs) / 2 - at))
         nearest = b;
     }
-    const running = data.tests.filter((t) => t.startMs <= at && (t.endMs === null || t.endMs >= at)).pop();
+    const runningAt = (t) => t.startMs <= at && (t.endMs === null || t.endMs >= at);
+    const running = data.tests.filter(runningAt).pop();
+    // A case's own name (its class and method) after its file's.
+    const runningCase = (data.cases || []).filter(runningAt).pop();
+    const names = [
+      running ? running.name : null,
+      runningCase ? runningCase.name.split(".").slice(-2).join(".") : null,
+    ]
+      .filter(Boolean)
+      .join(" › ");
     const memory =
       nearest.minRssBytes === nearest.maxRssBytes
         ? bytes(nearest.maxRssBytes)
         : `${bytes(nearest.minRssBytes)} to ${bytes(nearest.maxRssBytes)}`;
-    return `at ${clock(at - first.fromMs)}: ${memory} resident, CPU ${Math.round(nearest.maxCpuPercent)} %${running ? `; ${running.name}` : ""}`;
+    return `at ${clock(at - first.fromMs)}: ${memory} resident, CPU ${Math.round(nearest.maxCpuPercent)} %${names ? `; ${names}` : ""}`;
   }
   function follow(box) {
     const out = document.getElementById("chart-readout");
@@ -233,12 +307,26 @@ window.memfarmChart = (() => {
       line.append(element("title", {}, b.name));
       boundaries.append(line);
       if (b.label) {
-        const text = element("text", { class: "test-label", x: b.x + 3, y: HEIGHT - 4 }, b.label);
+        const text = element("text", { class: "test-label", x: b.x + 3, y: HEIGHT - 8 }, b.label);
         text.append(element("title", {}, b.name));
         boundaries.append(text);
       }
     }
     svg.append(boundaries);
+    const cases = element("g", { class: "cases" });
+    for (const c of g.caseMarks) {
+      const mark = element("rect", {
+        class: `case-mark case-${c.outcome}`,
+        x: c.x,
+        y: HEIGHT - 5,
+        width: c.width,
+        height: 5,
+        "data-name": c.name,
+      });
+      mark.append(element("title", {}, c.name));
+      cases.append(mark);
+    }
+    svg.append(cases);
     const gaps = element("g", { class: "gaps" });
     for (const gap of g.gaps) {
       const rect = element("rect", {
@@ -261,16 +349,11 @@ window.memfarmChart = (() => {
     for (const l of g.levels) {
       levels.append(element("line", { class: `level level-${l.kind}`, x1: 0, x2: WIDTH, y1: l.y, y2: l.y }));
       levels.append(
-        element(
-          "text",
-          { class: "level-label", x: WIDTH - 4, y: Math.max(11, l.y - 3), "text-anchor": "end" },
-          l.label,
-        ),
+        element("text", { class: "level-label", x: WIDTH - 4, y: l.labelY, "text-anchor": "end" }, l.label),
       );
     }
     svg.append(levels);
     if (g.peak) {
-      const left = g.peak.x < WIDTH / 2;
       const peak = element("g", { class: "peak", "data-peak-label": g.peak.label });
       peak.append(
         element("line", { class: "level level-peak", x1: 0, x2: WIDTH, y1: g.peak.y, y2: g.peak.y }),
@@ -279,7 +362,7 @@ window.memfarmChart = (() => {
       peak.append(
         element(
           "text",
-          { x: left ? g.peak.x + 8 : g.peak.x - 8, y: g.peak.y + 14, "text-anchor": left ? "start" : "end" },
+          { class: "peak-label", x: g.peak.labelX, y: g.peak.labelY, "text-anchor": g.peak.anchor },
           g.peak.label,
         ),
       );

@@ -4,10 +4,10 @@ import { byteTicks, elapsed, timeTicks } from "../../../coordinator/dashboard/ch
 import { chartData } from "../../../coordinator/dashboard/chart-data.ts";
 import {
   chartGeometry,
-  labelBoundaries,
   mergeCloseLevels,
   splitAtGaps,
 } from "../../../coordinator/dashboard/chart-geometry.ts";
+import { boxOf, labelBoundaries, overlaps } from "../../../coordinator/dashboard/chart-labels.ts";
 import { downsample } from "../../../coordinator/dashboard/downsample.ts";
 import type { Sample } from "../../../protocol/messages.ts";
 import type { JobResource, TestResource } from "../../../protocol/resources.ts";
@@ -176,12 +176,15 @@ describe("the memory chart", () => {
   });
 
   it("names each test start by its short name where the label does not overprint the one before", () => {
-    const labels = labelBoundaries([
-      { x: 0, name: "test_bigmem" },
-      { x: 30, name: "test.test_bigmem.StrTest.test_capitalize" },
-      { x: 100, name: "test.test_bigmem.StrTest.test_center" },
-      { x: 880, name: "test.test_bigmem.StrTest.test_zfill" },
-    ]).map((boundary) => boundary.label);
+    const labels = labelBoundaries(
+      [
+        { x: 0, name: "test_bigmem" },
+        { x: 30, name: "test.test_bigmem.StrTest.test_capitalize" },
+        { x: 100, name: "test.test_bigmem.StrTest.test_center" },
+        { x: 880, name: "test.test_bigmem.StrTest.test_zfill" },
+      ],
+      { width: 900, height: 260 },
+    ).map((boundary) => boundary.label);
     assert.deepEqual(labels, ["test_bigmem", null, "test_center", null], "too close, and off the right edge");
   });
 
@@ -201,5 +204,68 @@ describe("the memory chart", () => {
       merged.map((level) => level.label),
       ["a · b", "c"],
     );
+  });
+
+  it("marks each test case with a start time on the strip under the plot, named, over its duration", () => {
+    const caseOf = (name: string, offsetMs: number, seconds: number | null): TestResource => ({
+      ...test(name, offsetMs),
+      kind: "case",
+      durationSeconds: seconds,
+    });
+    const data = chartData(job(), samples, [
+      test("test_a", 0),
+      caseOf("test_a.T.test_one", 0, 1),
+      caseOf("test_a.T.test_two", 1000, 2),
+      { ...caseOf("test_a.T.test_parallel", 0, 1), startedAt: null },
+    ]);
+    assert.deepEqual(
+      data.cases.map((span) => span.name),
+      ["test_a.T.test_one", "test_a.T.test_two"],
+      "a case without a start time (a -j run) has no place on the time axis",
+    );
+    const geometry = chartGeometry(data);
+    assert.deepEqual(
+      geometry?.caseMarks.map((mark) => [mark.name, mark.x, mark.width]),
+      [
+        ["test_a.T.test_one", 0, 225],
+        ["test_a.T.test_two", 225, 450],
+      ],
+    );
+    assert.deepEqual(
+      geometry?.boundaries.map((boundary) => boundary.name),
+      ["test_a"],
+      "files stay the labelled level",
+    );
+  });
+
+  it("lays out the peak's and the limits' labels apart when the peak is at or near the limit", () => {
+    const GiB = 1024 * MiB;
+    for (const peakBytes of [GiB, GiB + 8 * MiB, GiB + 30 * MiB, GiB - 20 * MiB, 1.2 * GiB]) {
+      for (const peakOffset of [0, 2000, 4000]) {
+        const oom = job({
+          status: "oom",
+          memlimitBytes: GiB,
+          reservationBytes: GiB,
+          limitBytes: GiB,
+          peakRssBytes: peakBytes,
+        });
+        const points: Sample[] = samples.map((sample) => ({
+          ...sample,
+          rssBytes: sample.at === START + peakOffset ? peakBytes : sample.rssBytes,
+        }));
+        const geometry = chartGeometry(chartData(oom, points, [test("test_bigmem", 0)]));
+        assert.ok(geometry?.peak);
+        const { peak } = geometry;
+        const peakBox = boxOf(peak.labelX, peak.labelY, peak.label.length, peak.anchor, true);
+        for (const level of geometry.levels) {
+          const levelBox = boxOf(geometry.width - 4, level.labelY, level.label.length, "end");
+          assert.ok(
+            !overlaps(peakBox, levelBox),
+            `${peak.label} at ${peakOffset} ms overprints ${level.label}: ${JSON.stringify([peakBox, levelBox])}`,
+          );
+        }
+        assert.ok(peakBox.y1 >= 0 && peakBox.y2 <= geometry.height, "inside the plot");
+      }
+    }
   });
 });

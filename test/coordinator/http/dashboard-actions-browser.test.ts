@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Page } from "playwright-core";
-import type { JobResource } from "../../../protocol/resources.ts";
+import type { HostResource, JobResource } from "../../../protocol/resources.ts";
 import { launchChromium, type TestBrowser } from "../../helpers/chromium.ts";
 import { finished, startFarm, type TestFarm } from "../../helpers/farm.ts";
 import { findTestPython } from "../../helpers/python.ts";
@@ -117,5 +117,70 @@ describe("the dashboard's actions in Chromium: run again, and a phone's width", 
     )) as [number, number];
     assert.ok(table[0] >= table[1]);
     await small.close();
+  });
+
+  it("adds a host with the installed agent's options, refusing a bad one beside its field with the input kept", async () => {
+    await leaveForBlank(page);
+    await page.goto(`${farm.url}/hosts`);
+    if ((await page.locator("#signed-in-as").count()) === 0) await signInThroughTheForm(page, farm);
+    await page.goto(`${farm.url}/hosts`);
+    const key =
+      "-----BEGIN OPENSSH PRIVATE KEY-----\nc2VjcmV0LWtleS1tYXRlcmlhbA==\n-----END OPENSSH PRIVATE KEY-----";
+    const fill = async (options: Record<string, string>) => {
+      await page.fill("#add-target", "ssh://memfarm@127.0.0.1:1");
+      await page.fill("#add-name", "form-host");
+      await page.fill("#add-identity", key);
+      await page.check("#add-trust-accept-new");
+      for (const [id, value] of Object.entries(options)) await page.fill(`#${id}`, value);
+    };
+    await page.click("#add-host summary");
+    await fill({ "add-memory": "lots", "add-drain-timeout": "15m", "add-build-cache-size": "20G" });
+    await Promise.all([page.waitForLoadState("load"), page.click("#add-host button[type=submit]")]);
+    await page.waitForSelector("#add-host-error");
+    assert.equal(await page.locator("#add-memory").getAttribute("aria-invalid"), "true");
+    assert.match(
+      (await page.locator("#add-memory + .field-error").textContent()) ?? "",
+      /lots/,
+      "the error stands beside the memory field and names what was typed",
+    );
+    assert.equal(await page.locator("#add-memory").inputValue(), "lots", "the input is kept");
+    assert.equal(await page.locator("#add-drain-timeout").inputValue(), "15m");
+    assert.equal(await page.locator("#add-build-cache-size").inputValue(), "20G");
+    assert.equal(await page.locator("#add-target").inputValue(), "ssh://memfarm@127.0.0.1:1");
+    assert.equal((await farm.api("/hosts/form-host")).status, 404, "no host was added");
+
+    for (const [id, bad] of [
+      ["add-no-new-jobs", "nine to five"],
+      ["add-drain-timeout", "soon"],
+      ["add-build-cache-size", "-3G"],
+    ] as const) {
+      await page.goto(`${farm.url}/hosts`);
+      await page.click("#add-host summary");
+      await fill({ [id]: bad });
+      await Promise.all([page.waitForLoadState("load"), page.click("#add-host button[type=submit]")]);
+      await page.waitForSelector("#add-host-error");
+      assert.equal(await page.locator(`#${id}`).getAttribute("aria-invalid"), "true", `${id}: ${bad}`);
+      assert.equal(await page.locator(`#${id}`).inputValue(), bad);
+    }
+
+    await page.goto(`${farm.url}/hosts`);
+    await page.click("#add-host summary");
+    await fill({
+      "add-memory": "2G",
+      "add-no-new-jobs": "09:00-17:00",
+      "add-drain-timeout": "15m",
+      "add-build-cache-size": "20G",
+    });
+    await Promise.all([
+      page.waitForURL(`${farm.url}/hosts/form-host`),
+      page.click("#add-host button[type=submit]"),
+    ]);
+    const host = (await farm.api("/hosts/form-host")).body as HostResource;
+    assert.deepEqual(host.agentOptions, {
+      memory: "2G",
+      noNewJobs: "09:00-17:00",
+      drainTimeout: "15m",
+      buildCacheSize: "20G",
+    });
   });
 });

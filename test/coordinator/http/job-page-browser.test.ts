@@ -3,9 +3,15 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import ejs from "ejs";
 import type { Page } from "playwright-core";
+import { chartData } from "../../../coordinator/dashboard/chart-data.ts";
+import { chartGeometry } from "../../../coordinator/dashboard/chart-geometry.ts";
 import { byLargestChange, compareTests } from "../../../coordinator/dashboard/compare-tests.ts";
 import { reportComment } from "../../../coordinator/github/job-report.ts";
+import { fmt } from "../../../coordinator/http/view-format.ts";
+import { VIEWS_DIR } from "../../../coordinator/paths.ts";
+import type { Sample } from "../../../protocol/messages.ts";
 import type { JobResource, TestResource } from "../../../protocol/resources.ts";
 import { launchChromium, type TestBrowser } from "../../helpers/chromium.ts";
 import { FakeCpython, localBuildSuite } from "../../helpers/fake-cpython.ts";
@@ -185,4 +191,83 @@ describe("a job's page and a comparison in Chromium", () => {
     })()`);
     assert.match(String(await readout.jsonValue()), /^at \d+ s: .*(MiB|GiB).* resident, CPU \d+ %/);
   });
+
+  it("marks each test case on the chart and names it on hover and in the readout", async () => {
+    await page.goto(`${farm.url}/jobs/${base.id}`);
+    const marks = page.locator("#memory-chart rect.case-mark");
+    const names = await marks.evaluateAll((rects) =>
+      rects.map((rect) => rect.querySelector("title")?.textContent),
+    );
+    assert.ok(names.includes("test_grows.T.test_hold"), names.join(", "));
+    assert.ok(names.includes("test_steady.T.test_hold"), names.join(", "));
+    // Pointing at the middle of test_steady's case reads out that case, not the file before it.
+    const mark = await page
+      .locator("#memory-chart rect.case-mark[data-name='test_steady.T.test_hold']")
+      .boundingBox();
+    assert.ok(mark && mark.width > 2, "a case held for a second has a width");
+    const at = mark.x + mark.width / 2;
+    await page.mouse.move(at, mark.y);
+    const readout = await page.waitForFunction(`(() => {
+      document.getElementById("chart-box").dispatchEvent(new PointerEvent("pointermove", { clientX: ${at}, clientY: ${mark.y}, bubbles: true }));
+      const text = document.getElementById("chart-readout").textContent;
+      return /^at \\d/.test(text) ? text : null;
+    })()`);
+    assert.match(String(await readout.jsonValue()), /; test_steady › T\.test_hold$/);
+  });
+
+  it("keeps the peak's label off the limits' labels on an oom-like job, drawn by the server and live", async () => {
+    const GiB = 1024 ** 3;
+    const start = Date.parse("2026-01-01T00:00:00Z");
+    // Memory climbs to the limit at the right edge, where the limit's label is: the old layout overprinted it.
+    const samples: Sample[] = Array.from({ length: 40 }, (_, i) => ({
+      at: start + i * 1000,
+      rssBytes: Math.round(((i + 1) / 40) * (GiB + 20 * 1024 ** 2)),
+      cpuPercent: 100,
+      processes: 1,
+    }));
+    const oom = {
+      ...job,
+      status: "oom",
+      memlimitBytes: GiB,
+      reservationBytes: GiB,
+      limitBytes: GiB,
+      peakRssBytes: GiB + 20 * 1024 ** 2,
+    } as JobResource;
+    const data = chartData(oom, samples, []);
+    const svg = await ejs.renderFile(join(VIEWS_DIR, "partials", "chart.ejs"), {
+      chart: chartGeometry(data),
+      jobId: oom.id,
+      fmt,
+    });
+    await page.goto(`${farm.url}/jobs/${job.id}`);
+    const clear = async (how: string) => {
+      const boxes = (await page.evaluate(`(() => {
+        const box = (node) => { const r = node.getBoundingClientRect(); return { x1: r.left, y1: r.top, x2: r.right, y2: r.bottom, text: node.textContent }; };
+        return { peak: box(document.querySelector("#memory-chart .peak text")), levels: [...document.querySelectorAll("#memory-chart .level-label")].map(box) };
+      })()`)) as { peak: Box; levels: Box[] };
+      assert.ok(boxes.levels.length > 0);
+      for (const level of boxes.levels) {
+        const apart =
+          boxes.peak.x2 <= level.x1 ||
+          level.x2 <= boxes.peak.x1 ||
+          boxes.peak.y2 <= level.y1 ||
+          level.y2 <= boxes.peak.y1;
+        assert.ok(apart, `${how}: "${boxes.peak.text}" overlaps "${level.text}": ${JSON.stringify(boxes)}`);
+      }
+    };
+    await page.evaluate(`document.getElementById("chart-box").innerHTML = ${JSON.stringify(svg)}`);
+    await clear("the server's SVG");
+    await page.evaluate(
+      `window.memfarmChart.draw(document.getElementById("chart-box"), ${JSON.stringify(data)})`,
+    );
+    await clear("the live redraw");
+  });
 });
+
+interface Box {
+  x1: number;
+  y1: number;
+  x2: number;
+  y2: number;
+  text: string;
+}
