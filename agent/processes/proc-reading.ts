@@ -164,10 +164,16 @@ function readStatus(pid: number): string | null {
   }
 }
 
-/** A `Vm...: N kB` line of /proc/PID/status in bytes; null where there is none (kernel threads have no memory lines). */
+/**
+ * A `Vm...: N kB` line of /proc/PID/status in bytes; null where there is none (kernel threads have
+ * no memory lines). Found with indexOf, not a RegExp built per call: the sampler reads every
+ * process's status once a second.
+ */
 function statusBytes(status: string, field: "VmRSS" | "VmHWM"): number | null {
-  const kib = new RegExp(`^${field}:\\s+(\\d+) kB$`, "m").exec(status)?.[1];
-  return kib === undefined ? null : Number(kib) * 1024;
+  const at = status.indexOf(`\n${field}:`);
+  if (at < 0) return null;
+  const kib = Number.parseInt(status.slice(at + field.length + 2, status.indexOf("\n", at + 1)), 10);
+  return Number.isNaN(kib) ? null : kib * 1024;
 }
 
 /**

@@ -121,7 +121,10 @@ export class TreeSampler {
     if (walk) {
       // A long job starts thousands of short-lived processes: forget those that ended.
       this.reader.forgetExcept(alive);
-      for (const pid of [...this.cpuSeen.keys()]) if (!alive.includes(pid)) this.cpuSeen.delete(pid);
+      if (this.cpuSeen.size > alive.length) {
+        const living = new Set(alive);
+        for (const pid of this.cpuSeen.keys()) if (!living.has(pid)) this.cpuSeen.delete(pid);
+      }
     }
     this.peakBytes = Math.max(this.peakBytes, rssBytes);
     const elapsedSeconds = this.lastAt === null ? 0 : (now - this.lastAt) / 1000;
