@@ -6,7 +6,15 @@ import { MemfarmError } from "../../protocol/errors.ts";
 import { processExists, signalAll } from "../processes/process-tree.ts";
 import { problemWithV1Root, problemWithV2Root } from "./cgroup-support.ts";
 import type { JobLimit, LimitKind } from "./job-limit.ts";
-import { preferForOomKill, readCounters, readNumber, readPids, readText, tryWrite } from "./limit-files.ts";
+import {
+  PolledFile,
+  parseCounters,
+  preferForOomKill,
+  readNumber,
+  readPids,
+  readText,
+  tryWrite,
+} from "./limit-files.ts";
 import { onCgroup2, type PeakCounter, v1PeakCounter, v2PeakCounter } from "./peak-counter.ts";
 import { isWorkerGroup } from "./worker-launcher.ts";
 
@@ -27,8 +35,10 @@ interface Flavour {
   readyWorkerGroups: (dir: string) => { leaf: string | null } | false;
   /** Polled for the peak when peakFile is missing (v2 before Linux 5.19). */
   currentFile: string;
-  /** Whether the kernel killed something for the limit; null when the file cannot be read. */
-  oomKilled: (dir: string) => boolean | null;
+  /** The file that counts OOM kills, polled (kept open, see PolledFile). */
+  oomFile: string;
+  /** Whether the kernel killed something for the limit, from oomFile's text. */
+  oomKilled: (oomText: string, dir: string) => boolean;
   /** Files that move a process into the group, first that works wins. */
   attachFiles: string[];
   /**
@@ -63,9 +73,9 @@ const V2: Flavour = {
   peakCounter: (dir) => v2PeakCounter(dir),
   readyWorkerGroups: readyV2WorkerGroups,
   currentFile: "memory.current",
-  oomKilled: (dir) => {
-    const events = readCounters(join(dir, "memory.events"));
-    if (events === null) return null;
+  oomFile: "memory.events",
+  oomKilled: (text) => {
+    const events = parseCounters(text);
     return (events.get("oom_kill") ?? 0) > 0 || (events.get("oom_group_kill") ?? 0) > 0;
   },
   attachFiles: ["cgroup.procs"],
@@ -87,9 +97,9 @@ const V1: Flavour = {
   // Without use_hierarchy a child group's memory would not count toward the job's limit at all.
   readyWorkerGroups: (dir) => readNumber(join(dir, "memory.use_hierarchy")) === 1 && { leaf: null },
   currentFile: "memory.usage_in_bytes",
-  oomKilled: (dir) => {
-    const control = readCounters(join(dir, "memory.oom_control"));
-    if (control === null) return null;
+  oomFile: "memory.oom_control",
+  oomKilled: (text, dir) => {
+    const control = parseCounters(text);
     const kills = control.get("oom_kill");
     if (kills !== undefined) return kills > 0;
     // Kernels before 4.13 do not count OOM kills; a failed charge is the nearest sign.
@@ -108,9 +118,12 @@ const RMDIR_DEADLINE_MS = 2000;
 
 /**
  * A job's own cgroup: the kernel enforces the limit and counts the peak and
- * the OOM kills. A poll (cheap: one or two small files) notices an OOM kill
- * for onOom and, where the kernel has no peak counter, tracks the current
- * usage. Readings are kept, so they still answer once the group is removed.
+ * the OOM kills. A poll notices an OOM kill for onOom (one pread of a file kept
+ * open) and, where the kernel has no peak counter, tracks the current usage;
+ * where it has one, the peak is read when asked and before the group goes:
+ * the kernel's mark only grows, and a per-test reset hands its reading over
+ * first (openPeakCounter). Readings are kept, so they still answer once the
+ * group is removed.
  */
 export class CgroupLimit implements JobLimit {
   readonly kind: LimitKind;
@@ -125,6 +138,9 @@ export class CgroupLimit implements JobLimit {
   private oomReported = false;
   private reacting: Promise<void> | null = null;
   private disposing: Promise<void> | null = null;
+  private readonly oomFile: PolledFile;
+  /** Whether the kernel keeps a peak here (else the poll tracks the current usage). */
+  private readonly hasPeakFile: boolean;
 
   private constructor(
     readonly dir: string,
@@ -138,6 +154,8 @@ export class CgroupLimit implements JobLimit {
     this.processDir = (workerGroups ? workerGroups.leaf : null) ?? dir;
     this.joinFile = join(this.processDir, flavour.selfJoinFile);
     this.workerGroupsDir = workerGroups ? dir : null;
+    this.oomFile = new PolledFile(join(dir, flavour.oomFile));
+    this.hasPeakFile = existsSync(join(dir, flavour.peakFile));
   }
 
   /**
@@ -230,7 +248,9 @@ export class CgroupLimit implements JobLimit {
   }
 
   oomKilled(): boolean {
-    if (this.flavour.oomKilled(this.dir) === true) this.oomSeen = true;
+    if (this.oomSeen) return true;
+    const text = this.oomFile.read();
+    if (text !== null && this.flavour.oomKilled(text, this.dir)) this.oomSeen = true;
     return this.oomSeen;
   }
 
@@ -265,13 +285,14 @@ export class CgroupLimit implements JobLimit {
     // The last readings, before the files go with the group.
     this.peakBytes();
     this.oomKilled();
+    this.oomFile.close();
     // Workers' groups the run left (a worker killed before the agent removed its group), the leaf.
     for (const group of groupsIn(this.dir).slice(1)) await removeGroupWhenEmpty(group);
     await removeGroupWhenEmpty(this.dir);
   }
 
   private poll(): void {
-    this.peakBytes();
+    if (!this.hasPeakFile) this.peakBytes();
     if (!this.oomKilled() || this.oomReported) return;
     this.oomReported = true;
     this.reacting = (async () => {

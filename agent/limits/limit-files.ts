@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { closeSync, openSync, readFileSync, readSync, writeFileSync } from "node:fs";
 
 /**
  * Small readers and writers for cgroup and /proc files. They return null or
@@ -23,7 +23,10 @@ export function readNumber(path: string): number | null {
 /** `key value` lines, as in memory.events and memory.oom_control. */
 export function readCounters(path: string): Map<string, number> | null {
   const text = readText(path);
-  if (text === null) return null;
+  return text === null ? null : parseCounters(text);
+}
+
+export function parseCounters(text: string): Map<string, number> {
   const counters = new Map<string, number>();
   for (const line of text.split("\n")) {
     const [key, value] = line.trim().split(/\s+/);
@@ -57,4 +60,40 @@ export function tryWrite(path: string, text: string): boolean {
  */
 export function preferForOomKill(pid: number): void {
   tryWrite(`/proc/${pid}/oom_score_adj`, "1000");
+}
+
+/**
+ * A control file polled often (memory.oom_control, memory.events), kept open and read again
+ * from offset 0: cgroupfs formats a seq file afresh on a read at offset 0, so each poll is one
+ * pread instead of open, read and close (readFileSync also stats the file first). A plain file
+ * standing in for one (tests) reads its current contents the same way. Null when unreadable;
+ * the next read opens it again.
+ */
+export class PolledFile {
+  private fd: number | null = null;
+  private readonly buffer = Buffer.alloc(4096);
+
+  constructor(readonly path: string) {}
+
+  read(): string | null {
+    try {
+      this.fd ??= openSync(this.path, "r");
+      const length = readSync(this.fd, this.buffer, 0, this.buffer.length, 0);
+      return this.buffer.toString("utf8", 0, length);
+    } catch {
+      this.close();
+      return null;
+    }
+  }
+
+  /** Before the group's rmdir, so no descriptor outlives the group. */
+  close(): void {
+    if (this.fd === null) return;
+    try {
+      closeSync(this.fd);
+    } catch {
+      // Already closed.
+    }
+    this.fd = null;
+  }
 }

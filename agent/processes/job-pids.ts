@@ -13,17 +13,25 @@ const CGROUPFS_TYPES = new Set([0x27e0eb, 0x63677270]);
  * workers reparented out of the tree. Without one (watchdog), or where the group is a stand-in
  * directory (tests) whose cgroup.procs no kernel fills, the tree is walked from its root.
  */
-export function jobPidLister(rootPid: number, limit: JobLimit | null): () => number[] {
+export function jobPidLister(rootPid: number, limit: JobLimit | null): JobPids {
   const walk = () => treeOf(rootPid);
-  if (limit === null || limit.joinFile === null || limit.kind === "watchdog") return walk;
+  const walked = { list: walk, groupCountsPeak: false };
+  if (limit === null || limit.joinFile === null || limit.kind === "watchdog") return walked;
   try {
-    if (!CGROUPFS_TYPES.has(statfsSync(dirname(limit.joinFile)).type)) return walk;
+    if (!CGROUPFS_TYPES.has(statfsSync(dirname(limit.joinFile)).type)) return walked;
   } catch {
-    return walk;
+    return walked;
   }
-  return () => {
+  const list = () => {
     const pids = limit.pids();
     // Not joined yet (or already emptied): the tree is still the truth.
     return pids.length > 0 ? pids : walk();
   };
+  return { list, groupCountsPeak: true };
+}
+
+export interface JobPids {
+  list: () => number[];
+  /** A real cgroup: the kernel counts the peak of all the job's memory, exited processes' included. */
+  groupCountsPeak: boolean;
 }

@@ -16,6 +16,16 @@ export interface ProcessMarks {
 const WALK_PERIOD_MS = 1000;
 
 /**
+ * How often the processes' high-water marks are read where the job's cgroup counts its peak
+ * (JobPids.groupCountsPeak). A mark only grows while its process lives, so a read every few
+ * seconds, and one at stop(), loses only the mark of a process that spiked and ended in
+ * between; the group's own mark counts that memory (anon, tmpfs, page cache it charged), and
+ * the job's peak is the larger of the two. The reads were half the sampler's cost at 1 Hz:
+ * /proc/PID/status is the dearest file the kernel formats (~15 µs, against ~3 for statm).
+ */
+export const MARKS_PERIOD_IN_CGROUP_MS = 5000;
+
+/**
  * Samples a process tree's memory and CPU at a fixed interval and keeps the
  * true peak: the larger of the highest summed RSS and the highest single
  * process's kernel high-water mark (VmHWM), which catches spikes between
@@ -33,6 +43,9 @@ export class TreeSampler {
   private readonly reader = new ProcReader();
   /** Whether the marks were read through `marks` since the last walk. */
   private marksTaken = false;
+  /** Samples between walks, and between reads of the marks (a multiple of walkEvery). */
+  private readonly walkEvery: number;
+  private readonly marksEvery: number;
 
   constructor(
     private readonly seen: SeenProcesses,
@@ -41,7 +54,12 @@ export class TreeSampler {
     private readonly onSample: (sample: Sample) => void,
     /** Lists the job's processes (see jobPidLister); by default, walks the tree from the root. */
     private readonly listPids: () => number[] = () => treeOf(rootPid),
-  ) {}
+    /** How often the marks are read when no peak window read them (rounded to whole walks). */
+    marksPeriodMs = WALK_PERIOD_MS,
+  ) {
+    this.walkEvery = Math.max(1, Math.round(WALK_PERIOD_MS / intervalMs));
+    this.marksEvery = this.walkEvery * Math.max(1, Math.round(marksPeriodMs / WALK_PERIOD_MS));
+  }
 
   start(): void {
     this.timer = setInterval(() => timeSamplePass(() => this.sampleOnce()), this.intervalMs);
@@ -93,13 +111,13 @@ export class TreeSampler {
     const now = Date.now();
     // The tree walk is the costly part; new processes are looked for every few samples, and the known
     // ones read on every sample (the job's cgroup or the kernel's marks cover what lives in between).
-    const walk = this.ticks % Math.max(1, Math.round(WALK_PERIOD_MS / this.intervalMs)) === 0;
+    const walk = this.ticks % this.walkEvery === 0;
     if (walk) {
       this.pids = this.listPids();
       this.seen.remember(this.pids);
       // High-water marks only grow while a process lives, so reading them less often loses nothing;
       // where a peak window read them since the last walk (and handed them to observePeak), again.
-      if (!this.marksTaken) this.readHighWaterMarks(this.pids);
+      if (!this.marksTaken && this.ticks % this.marksEvery === 0) this.readHighWaterMarks(this.pids);
       this.marksTaken = false;
     }
     this.ticks += 1;
@@ -121,7 +139,10 @@ export class TreeSampler {
     if (walk) {
       // A long job starts thousands of short-lived processes: forget those that ended.
       this.reader.forgetExcept(alive);
-      for (const pid of [...this.cpuSeen.keys()]) if (!alive.includes(pid)) this.cpuSeen.delete(pid);
+      if (this.cpuSeen.size > alive.length) {
+        const living = new Set(alive);
+        for (const pid of this.cpuSeen.keys()) if (!living.has(pid)) this.cpuSeen.delete(pid);
+      }
     }
     this.peakBytes = Math.max(this.peakBytes, rssBytes);
     const elapsedSeconds = this.lastAt === null ? 0 : (now - this.lastAt) / 1000;

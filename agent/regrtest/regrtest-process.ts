@@ -7,7 +7,7 @@ import type { JobLimit } from "../limits/index.ts";
 import { type Launched, launchInLimit } from "../limits/launch-in-limit.ts";
 import { jobPidLister } from "../processes/job-pids.ts";
 import { type SeenProcesses, signalAll, treeOf } from "../processes/process-tree.ts";
-import { TreeSampler } from "../processes/sampler.ts";
+import { MARKS_PERIOD_IN_CGROUP_MS, TreeSampler } from "../processes/sampler.ts";
 import { terminateTree } from "../processes/terminate.ts";
 import { type JunitCase, junitXmlPath, parseJunitXml } from "./junit-xml.ts";
 import { LineSplitter } from "./line-splitter.ts";
@@ -119,8 +119,16 @@ export async function runRegrtest(options: RegrtestRunOptions): Promise<Regrtest
   const seen = options.seen;
   let sampler: TreeSampler | null = null;
   if (rootPid !== undefined) {
-    const listPids = jobPidLister(rootPid, options.limit);
-    sampler = new TreeSampler(seen, rootPid, options.sampleIntervalMs, options.onSample, listPids);
+    const jobPids = jobPidLister(rootPid, options.limit);
+    const marksPeriodMs = jobPids.groupCountsPeak ? MARKS_PERIOD_IN_CGROUP_MS : undefined;
+    sampler = new TreeSampler(
+      seen,
+      rootPid,
+      options.sampleIntervalMs,
+      options.onSample,
+      jobPids.list,
+      marksPeriodMs,
+    );
     const tracker = sampler;
     if (sequential)
       window = sequentialWindow(
