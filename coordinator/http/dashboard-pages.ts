@@ -7,12 +7,14 @@ import { buildSteps } from "../dashboard/build-steps.ts";
 import { chartData, DEFAULT_BUCKETS } from "../dashboard/chart-data.ts";
 import { chartGeometry } from "../dashboard/chart-geometry.ts";
 import { compareJobs, GROWTH_THRESHOLD } from "../dashboard/compare-tests.ts";
+import { downsample } from "../dashboard/downsample.ts";
 import { explainOutcome } from "../dashboard/explain-outcome.ts";
 import { hostPage } from "../dashboard/host-page.ts";
 import { jobTimeline } from "../dashboard/job-timeline.ts";
 import { failureLines } from "../dashboard/log-failures.ts";
 import { pageDetail, pageLogTail } from "../dashboard/log-tail.ts";
 import { noSamplesText } from "../dashboard/no-samples-text.ts";
+import { overlayGeometry } from "../dashboard/overlay-geometry.ts";
 import { readTestSort, sortLink, sortTests, TEST_SORT_KEYS } from "../dashboard/test-table.ts";
 import { TREND_HEIGHT, TREND_WIDTH, trendGeometry } from "../dashboard/trend-geometry.ts";
 import { BaseComparer } from "../github/base-comparison.ts";
@@ -206,6 +208,22 @@ export function dashboardPages(deps: DashboardPagesDeps): Router {
       // Ordered by change: the largest absolute delta first, whichever way it went.
       comparison:
         base && head ? compareJobs(base, store.tests.list(base.id), head, store.tests.list(head.id)) : null,
+      // Both jobs' memory over time on one chart, each from its own start.
+      overlay:
+        base && head
+          ? overlayGeometry(
+              {
+                jobId: base.id,
+                buckets: downsample(store.samples.chartPoints(base.id, DEFAULT_BUCKETS), DEFAULT_BUCKETS),
+                peakRssBytes: base.peakRssBytes,
+              },
+              {
+                jobId: head.id,
+                buckets: downsample(store.samples.chartPoints(head.id, DEFAULT_BUCKETS), DEFAULT_BUCKETS),
+                peakRssBytes: head.peakRssBytes,
+              },
+            )
+          : null,
       thresholdPercent: GROWTH_THRESHOLD * 100,
     });
   });

@@ -66,7 +66,11 @@ describe("the dashboard over HTTP, without JavaScript", () => {
 
     const byName = await page(farm, `/jobs/${job.id}?sort=name`);
     assert.match(byName.html, /aria-sort="ascending" data-sort-key="name"/);
-    const names = [...byName.html.matchAll(/data-name="([^"]+)"/g)].map((match) => match[1] as string);
+    // The rows of the tests table (the chart's case marks carry data-name too).
+    const table = byName.html.slice(byName.html.indexOf('id="tests"'));
+    const rows = table.slice(0, table.indexOf("</table>"));
+    const names = [...rows.matchAll(/data-name="([^"]+)"/g)].map((match) => match[1] as string);
+    assert.ok(names.includes("test_bool"), rows);
     assert.deepEqual(
       names,
       [...names].sort((a, b) => a.localeCompare(b)),
@@ -99,6 +103,15 @@ describe("the dashboard over HTTP, without JavaScript", () => {
     assert.equal(compared.status, 200);
     assert.match(compared.html, /0 tests grew by 5 % or more/);
     assert.match(compared.html, /<table class="compare"/);
+    // Both jobs' memory on one chart (here the same job twice: its samples, so a line, on each side).
+    assert.match(
+      compared.html,
+      new RegExp(`<path class="overlay-base" data-job="${job.id}" d="M[\\d.]+,[\\d.]+ L`),
+    );
+    assert.match(
+      compared.html,
+      new RegExp(`<path class="overlay-head" data-job="${job.id}" d="M[\\d.]+,[\\d.]+ L`),
+    );
     assert.equal((await page(farm, "/compare?base=999999&head=1")).status, 404);
     assert.equal((await page(farm, "/jobs/999999")).status, 404);
     assert.equal((await page(farm, "/no/such/page")).status, 404);
