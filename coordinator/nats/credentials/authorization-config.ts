@@ -21,6 +21,8 @@ function agentUser({ agent, publicKey }: AgentNkey): string {
   ].join("\n");
 }
 
+const AUTH_TIMEOUT_SECONDS = 10;
+
 /**
  * The `authorization { users = [...] }` block for nats-server (config-file NKey users, no JWT):
  * the coordinator with every right (dispatch, its `_INBOX`, the `$JS` API), each agent with only
@@ -40,6 +42,10 @@ export function renderAuthorizationConfig(coordinatorKey: string | null, agents:
       ? []
       : ["# The coordinator's own user is not listed (its --creds is a JWT .creds file): add it."]),
     "authorization {",
+    // Seconds a client has to sign the server's nonce (nats-server's default is 2): an agent
+    // starting on a loaded or slow host (an emulated aarch64 VM under a build) signed too late
+    // three times running and was refused with "Authentication Timeout".
+    `  timeout: ${AUTH_TIMEOUT_SECONDS}`,
     "  users = [",
     users.join("\n"),
     "  ]",
