@@ -173,11 +173,12 @@ describe("a job's page and a comparison in Chromium", () => {
     const xLabels = await page.locator("#memory-chart .axis-x text.tick").allTextContents();
     assert.equal(xLabels[0], "0 s");
     assert.ok(xLabels.length >= 2, xLabels.join(", "));
-    const named = await page.locator("#memory-chart text.test-label").allTextContents();
-    assert.ok(
-      named.some((label) => label.includes("test_grows") || label.includes("test_hold")),
-      `test starts named on the chart: ${named.join(", ")}`,
-    );
+    // Every test file's start is marked and named (on hover); a visible label is left out where it
+    // would overprint another label, which depends on the run's timing, so only one must show.
+    const marked = await page.locator("#memory-chart line.boundary title").allTextContents();
+    for (const name of ["test_grows", "test_steady"])
+      assert.ok(marked.includes(name), `${name}'s start marked on the chart: ${marked.join(", ")}`);
+    assert.ok((await page.locator("#memory-chart text.test-label").count()) > 0, "a test file labelled");
     const chart = await page.locator("#memory-chart").boundingBox();
     const main = await page.locator("#chart-box").boundingBox();
     assert.ok(chart && main && chart.width >= main.width - 2, "the chart fills its box");
